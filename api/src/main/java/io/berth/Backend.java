@@ -1,0 +1,236 @@
+package io.berth;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Where a pool connects and how: the scheme ({@code https} or {@code http}), one or more
+ * {@link Server}s, and for {@code https} the {@link TlsConfig} that shapes every connection.
+ *
+ * <p>A backend is the identity of a pool: two pools with equal backends would hold interchangeable
+ * connections. Immutable and thread-safe.
+ */
+public final class Backend {
+    private final boolean secure;
+    private final List<Server> servers;
+    private final TlsConfig tls;
+
+    private Backend(boolean secure, List<Server> servers, TlsConfig tls) {
+        this.secure = secure;
+        this.servers = servers;
+        this.tls = tls;
+    }
+
+    /**
+     * Returns the backend of a base URL such as {@code https://api.example.com} or
+     * {@code https://10.0.0.5:8443}, with the default {@link TlsConfig} (JDK trust store, SNI on, host
+     * name verified). The port defaults to 443 for {@code https} and 80 for {@code http}.
+     *
+     * @param url an absolute {@code https} or {@code http} URL with no path beyond {@code /}, no query,
+     *     no fragment and no user info
+     * @return the backend
+     * @throws IllegalArgumentException if the URL is malformed or has any part a backend cannot have
+     */
+    public static Backend of(String url) {
+        Objects.requireNonNull(url, "url");
+        URI uri;
+        try {
+            uri = new URI(url.trim());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalArgumentException("backend URL is malformed: '" + url + "' (" + e.getReason() + ")", e);
+        }
+        return of(uri);
+    }
+
+    /**
+     * Returns the backend of a base URI; see {@link #of(String)}.
+     *
+     * @param uri an absolute {@code https} or {@code http} URI
+     * @return the backend
+     * @throws IllegalArgumentException if the URI is not one a backend can have
+     */
+    public static Backend of(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("https") || scheme.equalsIgnoreCase("http"))) {
+            throw new IllegalArgumentException("backend URL must start with https:// or http:// but was '" + uri + "'");
+        }
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException("backend URL must name a host but was '" + uri + "'");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("backend URL must not carry user info but was '" + uri + "'");
+        }
+        String path = uri.getRawPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            throw new IllegalArgumentException("backend URL must not have a path ('" + path
+                    + "'): give the path with each request; URL was '" + uri + "'");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            throw new IllegalArgumentException("backend URL must not have a query or fragment but was '" + uri + "'");
+        }
+        boolean secure = scheme.equalsIgnoreCase("https");
+        int port = uri.getPort() == -1 ? (secure ? 443 : 80) : uri.getPort();
+        Builder b = builder().secure(secure).server(uri.getHost(), port);
+        return b.build();
+    }
+
+    /** @return a builder for a backend of one or more servers */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return a builder holding this backend's values */
+    public Builder toBuilder() {
+        Builder b = new Builder().secure(secure).servers(servers);
+        if (tls != null) {
+            b.tls(tls);
+        }
+        return b;
+    }
+
+    /** @return whether connections use TLS ({@code https}) */
+    public boolean isSecure() {
+        return secure;
+    }
+
+    /** @return {@code https} or {@code http} */
+    public String scheme() {
+        return secure ? "https" : "http";
+    }
+
+    /** @return the servers, at least one, in the order given */
+    public List<Server> servers() {
+        return servers;
+    }
+
+    /** @return the first server (the only one of a single-server backend) */
+    public Server server() {
+        return servers.get(0);
+    }
+
+    /**
+     * @return the TLS settings of an {@code https} backend
+     * @throws IllegalStateException if the backend is plain {@code http}
+     */
+    public TlsConfig tls() {
+        if (tls == null) {
+            throw new IllegalStateException("backend " + this + " is plain http and has no TLS settings");
+        }
+        return tls;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Backend b && b.secure == secure && b.servers.equals(servers) && Objects.equals(b.tls, tls);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(secure, servers, tls);
+    }
+
+    /** @return the base URL, e.g. {@code https://api.example.com:443}, with all servers for several */
+    @Override
+    public String toString() {
+        if (servers.size() == 1) {
+            return scheme() + "://" + servers.get(0);
+        }
+        StringBuilder sb = new StringBuilder(scheme()).append("://[");
+        for (int i = 0; i < servers.size(); i++) {
+            sb.append(i == 0 ? "" : ",").append(servers.get(i));
+        }
+        return sb.append(']').toString();
+    }
+
+    /** Builds a {@link Backend}. Not thread-safe. */
+    public static final class Builder {
+        private boolean secure = true;
+        private final List<Server> servers = new ArrayList<>();
+        private TlsConfig tls;
+
+        private Builder() {
+        }
+
+        /**
+         * @param secure {@code true} (the default) for TLS, {@code false} for plain HTTP
+         * @return this builder
+         */
+        public Builder secure(boolean secure) {
+            this.secure = secure;
+            return this;
+        }
+
+        /**
+         * Adds a server.
+         *
+         * @param host a DNS name or IP literal
+         * @param port a TCP port
+         * @return this builder
+         * @throws IllegalArgumentException as {@link Server#of(String, int)}, or if the server was added
+         *     already
+         */
+        public Builder server(String host, int port) {
+            return server(Server.of(host, port));
+        }
+
+        /**
+         * Adds a server.
+         *
+         * @param server the server
+         * @return this builder
+         * @throws IllegalArgumentException if the server was added already
+         */
+        public Builder server(Server server) {
+            Objects.requireNonNull(server, "server");
+            if (servers.contains(server)) {
+                throw new IllegalArgumentException("servers must be distinct but " + server + " was given twice");
+            }
+            servers.add(server);
+            return this;
+        }
+
+        /**
+         * Replaces the servers.
+         *
+         * @param servers one or more distinct servers
+         * @return this builder
+         * @throws IllegalArgumentException if a server appears twice
+         */
+        public Builder servers(List<Server> servers) {
+            this.servers.clear();
+            for (Server s : servers) {
+                server(s);
+            }
+            return this;
+        }
+
+        /**
+         * Sets the TLS settings of an {@code https} backend; by default {@link TlsConfig#defaults()}.
+         *
+         * @param tls the settings
+         * @return this builder
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * @return the backend
+         * @throws IllegalArgumentException if no server was given, or TLS settings were given for a plain
+         *     {@code http} backend
+         */
+        public Backend build() {
+            if (servers.isEmpty()) {
+                throw new IllegalArgumentException("servers must hold at least one server but was empty");
+            }
+            if (!secure && tls != null) {
+                throw new IllegalArgumentException("tls must not be set for a plain http backend");
+            }
+            return new Backend(secure, List.copyOf(servers), secure ? (tls == null ? TlsConfig.defaults() : tls) : null);
+        }
+    }
+}

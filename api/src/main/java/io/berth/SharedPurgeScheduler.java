@@ -1,0 +1,123 @@
+package io.berth;
+
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The shared {@link PurgeScheduler}: one daemon thread, started by the first scheduled task and
+ * shut down when no task is pending, so that closing the last pool leaves no thread behind.
+ *
+ * <p>A pool always has one task pending while it is open (it schedules the next pass from inside
+ * the running one, before the running one counts as done), so the thread lives exactly as long as
+ * some pool is open.
+ */
+final class SharedPurgeScheduler implements PurgeScheduler {
+    static final SharedPurgeScheduler INSTANCE = new SharedPurgeScheduler();
+
+    private ScheduledThreadPoolExecutor executor;
+    private int pending;
+
+    private SharedPurgeScheduler() {
+    }
+
+    @Override
+    public Future<?> schedule(Runnable task, long delay, TimeUnit unit) {
+        Tracked tracked = new Tracked(task);
+        synchronized (this) {
+            if (executor == null) {
+                executor = new ScheduledThreadPoolExecutor(1, r -> {
+                    Thread t = new Thread(r, "berth-purge");
+                    t.setDaemon(true);
+                    return t;
+                });
+                executor.setRemoveOnCancelPolicy(true);
+                executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            }
+            pending++;
+            tracked.future = executor.schedule(tracked, delay, unit);
+        }
+        return tracked;
+    }
+
+    private void done() {
+        ScheduledThreadPoolExecutor toStop = null;
+        synchronized (this) {
+            if (--pending == 0) {
+                toStop = executor;
+                executor = null;
+            }
+        }
+        if (toStop != null) {
+            toStop.shutdown();
+        }
+    }
+
+    /** @return whether the thread is running (for tests) */
+    synchronized boolean isRunning() {
+        return executor != null;
+    }
+
+    /** Counts a task done when it has run or has been cancelled, whichever comes first. */
+    private final class Tracked implements Runnable, Future<Object> {
+        private final Runnable task;
+        volatile ScheduledFuture<?> future;
+        private boolean finished;
+
+        Tracked(Runnable task) {
+            this.task = task;
+        }
+
+        private boolean finish() {
+            synchronized (this) {
+                if (finished) {
+                    return false;
+                }
+                finished = true;
+            }
+            done();
+            return true;
+        }
+
+        @Override
+        public void run() {
+            try {
+                task.run();
+            } finally {
+                finish();
+            }
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = future.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                finish();
+            }
+            return cancelled;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return future.isCancelled();
+        }
+
+        @Override
+        public boolean isDone() {
+            return future.isDone();
+        }
+
+        @Override
+        public Object get() throws InterruptedException, java.util.concurrent.ExecutionException {
+            return future.get();
+        }
+
+        @Override
+        public Object get(long timeout, TimeUnit unit)
+                throws InterruptedException, java.util.concurrent.ExecutionException,
+                java.util.concurrent.TimeoutException {
+            return future.get(timeout, unit);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.berth.spi;
+
+import io.berth.Server;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * One connection to a server, as the pool and the HTTP layer see it: bytes in and out, a
+ * non-blocking liveness check, graceful close and abort.
+ *
+ * <p>Reads and writes are done by one thread at a time (the lease holder). {@link #liveness()},
+ * {@link #close()} and {@link #abort()} are called by the pool, only while no exchange is under way,
+ * except that {@code abort()} may be called from any thread to break a stuck exchange.
+ */
+public interface Connection {
+    /** What a non-blocking look at an idle connection found. */
+    enum Liveness {
+        /** Open, and nothing arrived from the server. */
+        ALIVE,
+        /** The server closed it: end of stream, reset, or a TLS close_notify. */
+        CLOSED_BY_PEER,
+        /** The server sent bytes no request asked for; they cannot belong to any response. */
+        UNEXPECTED_DATA
+    }
+
+    /** @return the server this connection goes to */
+    Server server();
+
+    /**
+     * Reads at least one byte into {@code dst}, waiting up to {@code timeoutNanos} for it.
+     *
+     * @param dst where to put the bytes; must have space remaining
+     * @param timeoutNanos how long to wait for the first byte, positive
+     * @return how many bytes were read (at least 1), or -1 at the end of the stream
+     * @throws io.berth.ResponseTimeoutException if nothing arrived in time
+     * @throws java.io.InterruptedIOException if the thread was interrupted while waiting
+     * @throws IOException if the connection failed
+     */
+    int read(ByteBuffer dst, long timeoutNanos) throws IOException;
+
+    /**
+     * Writes all remaining bytes of {@code src}, waiting up to {@code timeoutNanos} each time the
+     * socket's send buffer is full.
+     *
+     * @param src the bytes to write
+     * @param timeoutNanos how long to wait for the send buffer to drain, positive
+     * @throws IOException if the connection failed, or the peer did not read in time
+     */
+    void write(ByteBuffer src, long timeoutNanos) throws IOException;
+
+    /**
+     * Looks, without blocking, whether the server has closed this idle connection or sent stray
+     * bytes. A TLS 1.3 post-handshake message (NewSessionTicket, KeyUpdate) is neither.
+     *
+     * @return what it found
+     */
+    Liveness liveness();
+
+    /**
+     * Tells the connection it went idle, so that it can give back buffers it does not need while
+     * idle. Does nothing by default.
+     */
+    default void idle() {
+    }
+
+    /** @return whether the TLS session was resumed from an earlier connection; false for plain TCP */
+    default boolean tlsSessionResumed() {
+        return false;
+    }
+
+    /** @return the negotiated TLS protocol, e.g. {@code TLSv1.3}, or {@code null} for plain TCP */
+    default String tlsProtocol() {
+        return null;
+    }
+
+    /** @return whether the connection is still open (neither closed nor aborted) */
+    boolean isOpen();
+
+    /**
+     * Closes gracefully: a TLS close_notify, then FIN, without waiting for the peer. Bounded in time:
+     * if the close_notify cannot be written at once, the connection is aborted instead.
+     * Idempotent; never throws.
+     *
+     * @return {@code true} if it closed gracefully, {@code false} if it had to abort (or was closed
+     *     already)
+     */
+    boolean close();
+
+    /** Aborts: the socket is closed with a TCP reset (SO_LINGER 0). Idempotent; never throws. */
+    void abort();
+
+    /** @return a one-line description, e.g. {@code 127.0.0.1:8443 TLSv1.3 TLS_AES_128_GCM_SHA256 resumed} */
+    String describe();
+}

@@ -1,0 +1,7 @@
+package io.berth.transport;
+
+/** Placeholder so the package exists; removed when the package gets its first class. */
+final class Placeholder {
+    private Placeholder() {
+    }
+}
