@@ -3,6 +3,7 @@
  * implementing the {@code io.berth.spi} connector SPI, and the HTTP/1.1 codec. It knows nothing of
  * pooling. Its packages are exported only to the pool module: users see them through {@code io.berth}.
  */
+@SuppressWarnings("module") // the pool module is compiled after this one
 module io.berth.transport {
     requires transitive io.berth;
 

@@ -1,0 +1,49 @@
+package io.berth.pool;
+
+import io.berth.BackendPoolConfig;
+import io.berth.ReusePolicy;
+
+/**
+ * A {@link BackendPoolConfig} with its durations converted to nanoseconds once, so the hot path
+ * reads plain fields. Immutable; a pool swaps the whole object on reconfiguration.
+ */
+final class Settings {
+    /** The longest a maintenance pass waits: idle connections closed by the server are noticed within it. */
+    static final long MAX_MAINTENANCE_INTERVAL_NANOS = 1_000_000_000L;
+
+    final BackendPoolConfig config;
+    final int maxConnections;
+    final int maxIdle;
+    final int minIdle;
+    final int maxUses;
+    final int retries;
+    final long purgeDelayNanos;
+    final long idleTimeoutNanos;
+    final long maxLifetimeNanos;
+    final long acquireTimeoutNanos;
+    final long connectTimeoutNanos;
+    final long responseTimeoutNanos;
+    final long leakThresholdNanos;
+    final ReusePolicy policy;
+
+    Settings(BackendPoolConfig c) {
+        config = c;
+        maxConnections = c.maxConnections();
+        maxIdle = c.maxIdle();
+        minIdle = c.minIdle();
+        maxUses = c.maxUses();
+        retries = c.retries();
+        purgeDelayNanos = c.purgeDelay().toNanos();
+        idleTimeoutNanos = c.idleTimeout().toNanos();
+        maxLifetimeNanos = c.maxLifetime().toNanos();
+        acquireTimeoutNanos = c.acquireTimeout().toNanos();
+        connectTimeoutNanos = c.connectTimeout().toNanos();
+        responseTimeoutNanos = c.responseTimeout().toNanos();
+        leakThresholdNanos = c.leakDetectionThreshold().toNanos();
+        policy = c.reusePolicy();
+    }
+
+    long maintenanceIntervalNanos() {
+        return Math.min(purgeDelayNanos, MAX_MAINTENANCE_INTERVAL_NANOS);
+    }
+}

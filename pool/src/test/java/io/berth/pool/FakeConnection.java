@@ -1,0 +1,92 @@
+package io.berth.pool;
+
+import io.berth.Server;
+import io.berth.spi.Connection;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** An in-memory connection whose liveness a test sets, and which records how it was closed. */
+final class FakeConnection implements Connection {
+    final Server server;
+    final int n;
+    final boolean resumed;
+    volatile Liveness liveness = Liveness.ALIVE;
+    volatile boolean closedGracefully;
+    volatile boolean aborted;
+    final AtomicInteger holders = new AtomicInteger();
+    final AtomicInteger idleCalls = new AtomicInteger();
+    final AtomicInteger livenessChecks = new AtomicInteger();
+
+    FakeConnection(Server server, int n, boolean resumed) {
+        this.server = server;
+        this.n = n;
+        this.resumed = resumed;
+    }
+
+    @Override
+    public Server server() {
+        return server;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long timeoutNanos) {
+        throw new UnsupportedOperationException("engine tests do no I/O");
+    }
+
+    @Override
+    public void write(ByteBuffer src, long timeoutNanos) {
+        throw new UnsupportedOperationException("engine tests do no I/O");
+    }
+
+    /** Misuse by the pool (probing or closing a closed connection): a test asserts there is none. */
+    static final AtomicInteger VIOLATIONS = new AtomicInteger();
+
+    @Override
+    public Liveness liveness() {
+        if (!isOpen()) {
+            VIOLATIONS.incrementAndGet();
+            throw new AssertionError("liveness() of closed connection " + n);
+        }
+        livenessChecks.incrementAndGet();
+        return liveness;
+    }
+
+    @Override
+    public void idle() {
+        idleCalls.incrementAndGet();
+    }
+
+    @Override
+    public boolean tlsSessionResumed() {
+        return resumed;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closedGracefully && !aborted;
+    }
+
+    @Override
+    public synchronized boolean close() {
+        if (!isOpen()) {
+            VIOLATIONS.incrementAndGet();
+            return false;
+        }
+        closedGracefully = true;
+        return true;
+    }
+
+    @Override
+    public synchronized void abort() {
+        if (isOpen()) {
+            aborted = true;
+        } else {
+            VIOLATIONS.incrementAndGet();
+        }
+    }
+
+    @Override
+    public String describe() {
+        return server + " fake#" + n;
+    }
+}

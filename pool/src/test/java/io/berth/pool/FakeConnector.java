@@ -1,0 +1,45 @@
+package io.berth.pool;
+
+import io.berth.Server;
+import io.berth.spi.Connection;
+import io.berth.spi.Connector;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * In-memory connections for engine tests: the engine codes only against the SPI, so these
+ * exercise every pool rule without sockets. (Tests of sockets and TLS use real ones.)
+ */
+final class FakeConnector implements Connector {
+    final List<FakeConnection> connections = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    final AtomicInteger attempts = new AtomicInteger();
+    /** Failures to throw, one per attempt, before connecting succeeds again. */
+    final ConcurrentLinkedQueue<IOException> failures = new ConcurrentLinkedQueue<>();
+    volatile boolean resumeTls;
+
+    @Override
+    public Connection connect(Server server, long connectTimeoutNanos) throws IOException {
+        attempts.incrementAndGet();
+        IOException f = failures.poll();
+        if (f != null) {
+            throw f;
+        }
+        synchronized (connections) {
+            FakeConnection c = new FakeConnection(server, connections.size() + 1, resumeTls);
+            connections.add(c);
+            return c;
+        }
+    }
+
+    int opened() {
+        return connections.size();
+    }
+
+    long openCount() {
+        synchronized (connections) {
+            return connections.stream().filter(FakeConnection::isOpen).count();
+        }
+    }
+}
