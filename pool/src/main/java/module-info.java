@@ -5,6 +5,8 @@
 module io.berth.pool {
     requires transitive io.berth;
     requires io.berth.transport;
+    requires static micrometer.core;
 
     exports io.berth.pool;
+    exports io.berth.pool.micrometer;
 }

@@ -1,0 +1,136 @@
+package io.berth.pool.micrometer;
+
+import io.berth.BackendPool;
+import io.berth.CloseReason;
+import io.berth.PoolStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Exports a {@link BackendPool}'s {@link PoolStats} as Micrometer meters, tagged {@code pool} and
+ * {@code backend} (plus any tags given). Micrometer is an optional dependency of Berth: this class
+ * needs {@code io.micrometer:micrometer-core} on the class path, nothing else does.
+ *
+ * <p>Gauges and counters read one snapshot, refreshed at most once per second, so a scrape costs
+ * one {@code stats()} call however many meters there are. The meters hold the pool strongly
+ * (Micrometer keeps only weak references to gauge sources); {@link #close()} removes them.
+ *
+ * <pre>{@code
+ * BerthMetrics metrics = BerthMetrics.bind(pool, registry, Tags.of("app", "orders"));
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class BerthMetrics implements AutoCloseable {
+    /** Gauge: open connections plus ones being opened. */
+    public static final String CONNECTIONS = "berth.connections";
+    /** Gauge: connections idle in the shared set. */
+    public static final String IDLE = "berth.connections.idle";
+    /** Gauge: connections idle in sessions. */
+    public static final String SESSION_IDLE = "berth.connections.session.idle";
+    /** Gauge: connections carrying an exchange. */
+    public static final String IN_USE = "berth.connections.in.use";
+    /** Gauge: callers waiting for a connection. */
+    public static final String WAITING = "berth.acquire.waiting";
+    /** Gauge: the most connections in use at once since the pool was created. */
+    public static final String PEAK_IN_USE = "berth.connections.in.use.peak";
+    /** Counter: connections opened. */
+    public static final String OPENED = "berth.connections.opened";
+    /** Counter: connections closed, tagged {@code reason} (lower case {@link CloseReason}). */
+    public static final String CLOSED = "berth.connections.closed";
+    /** Counter: closed connections that were aborted (TCP RST) rather than closed gracefully. */
+    public static final String ABORTED = "berth.connections.aborted";
+    /** Counter: leases handed out. */
+    public static final String ACQUIRED = "berth.acquire";
+    /** Counter: leases that reused a connection. */
+    public static final String REUSED = "berth.acquire.reused";
+    /** Counter: acquisitions that had to wait. */
+    public static final String WAITS = "berth.acquire.waits";
+    /** Counter: acquisitions that timed out. */
+    public static final String TIMEOUTS = "berth.acquire.timeouts";
+    /** Counter: failed attempts to open a connection. */
+    public static final String CONNECT_FAILURES = "berth.connect.failures";
+    /** Counter: connections whose TLS handshake resumed a session. */
+    public static final String TLS_RESUMED = "berth.tls.resumed";
+
+    private static final long REFRESH_NANOS = 1_000_000_000L;
+
+    private final BackendPool pool;
+    private final MeterRegistry registry;
+    private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+    private PoolStats last;
+    private long lastNanos;
+
+    private BerthMetrics(BackendPool pool, MeterRegistry registry) {
+        this.pool = pool;
+        this.registry = registry;
+    }
+
+    /**
+     * Registers the pool's meters.
+     *
+     * @param pool the pool
+     * @param registry where to register
+     * @param tags extra tags for every meter
+     * @return a handle that removes the meters when closed
+     */
+    public static BerthMetrics bind(BackendPool pool, MeterRegistry registry, Iterable<Tag> tags) {
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(registry, "registry");
+        Tags base = Tags.of("pool", pool.name(), "backend", pool.backend().toString()).and(tags);
+        BerthMetrics m = new BerthMetrics(pool, registry);
+        m.gauge(CONNECTIONS, "Open connections plus ones being opened", base, PoolStats::total);
+        m.gauge(IDLE, "Connections idle in the shared set", base, PoolStats::idle);
+        m.gauge(SESSION_IDLE, "Connections idle in sessions", base, PoolStats::sessionIdle);
+        m.gauge(IN_USE, "Connections carrying an exchange", base, PoolStats::inUse);
+        m.gauge(WAITING, "Callers waiting for a connection", base, PoolStats::waiting);
+        m.gauge(PEAK_IN_USE, "Most connections in use at once", base, PoolStats::peakInUse);
+        m.counter(OPENED, "Connections opened", base, PoolStats::opened);
+        m.counter(ABORTED, "Connections aborted with a TCP reset", base, PoolStats::aborted);
+        m.counter(ACQUIRED, "Leases handed out", base, PoolStats::acquired);
+        m.counter(REUSED, "Leases that reused a connection", base, PoolStats::reused);
+        m.counter(WAITS, "Acquisitions that waited", base, PoolStats::acquireWaits);
+        m.counter(TIMEOUTS, "Acquisitions that timed out", base, PoolStats::acquireTimeouts);
+        m.counter(CONNECT_FAILURES, "Failed attempts to open a connection", base, PoolStats::connectFailures);
+        m.counter(TLS_RESUMED, "TLS handshakes that resumed a session", base, PoolStats::tlsResumed);
+        for (CloseReason r : CloseReason.values()) {
+            m.counter(CLOSED, "Connections closed, by reason", base.and("reason", r.name().toLowerCase(Locale.ROOT)),
+                    s -> s.closed(r));
+        }
+        return m;
+    }
+
+    private void gauge(String name, String help, Tags tags, ToDoubleFunction<PoolStats> f) {
+        meters.add(Gauge.builder(name, this, m -> f.applyAsDouble(m.snapshot())).description(help).tags(tags)
+                .strongReference(true).register(registry));
+    }
+
+    private void counter(String name, String help, Tags tags, ToDoubleFunction<PoolStats> f) {
+        meters.add(FunctionCounter.builder(name, this, m -> f.applyAsDouble(m.snapshot())).description(help)
+                .tags(tags).register(registry));
+    }
+
+    private synchronized PoolStats snapshot() {
+        long now = System.nanoTime();
+        if (last == null || now - lastNanos >= REFRESH_NANOS) {
+            last = pool.stats();
+            lastNanos = now;
+        }
+        return last;
+    }
+
+    /** Removes the meters from the registry. */
+    @Override
+    public void close() {
+        for (io.micrometer.core.instrument.Meter m : meters) {
+            registry.remove(m);
+        }
+        meters.clear();
+    }
+}
