@@ -129,6 +129,7 @@ final class IdleSet {
         Segment s = segments[slot / SEGMENT_SIZE];
         int bit = slot % SEGMENT_SIZE;
         STAMPS.setOpaque(s.stamps, bit, stamp);
+        s.lastBit = bit;
         Segment.IDLE.getAndBitwiseOr(s, 1L << bit);
     }
 
@@ -182,6 +183,32 @@ final class IdleSet {
      * @return the connection, now owned by the caller, or null if none qualifies
      */
     PooledConnection pollMostRecent(boolean replayable, ReusePolicy policy) {
+        // Fast path: the connection made idle last in each segment is that segment's most recent.
+        Segment[] segs = segments;
+        Segment hinted = null;
+        int hintBit = -1;
+        long hintStamp = Long.MIN_VALUE;
+        for (Segment s : segs) {
+            int bit = s.lastBit;
+            if ((s.idle & (1L << bit)) != 0) {
+                long stamp = (long) STAMPS.getOpaque(s.stamps, bit);
+                if (hinted == null || stamp > hintStamp) {
+                    hinted = s;
+                    hintBit = bit;
+                    hintStamp = stamp;
+                }
+            }
+        }
+        if (hinted != null) {
+            PooledConnection c = (PooledConnection) ENTRIES.getAcquire(hinted.entries, hintBit);
+            if (c != null && accepts(policy, replayable, c) && remove(c)) {
+                return c;
+            }
+        }
+        return scanMostRecent(replayable, policy);
+    }
+
+    private PooledConnection scanMostRecent(boolean replayable, ReusePolicy policy) {
         for (;;) {
             Segment[] segs = segments;
             int bestSlot = -1;
@@ -304,6 +331,8 @@ final class IdleSet {
 
     abstract static class IdleWord extends Pad0 {
         volatile long idle;
+        /** The bit made idle last: a hint, on the same cache line as {@link #idle}. */
+        int lastBit;
     }
 
     abstract static class Pad1 extends IdleWord {

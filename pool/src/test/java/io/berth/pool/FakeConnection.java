@@ -17,10 +17,17 @@ final class FakeConnection implements Connection {
     final AtomicInteger idleCalls = new AtomicInteger();
     final AtomicInteger livenessChecks = new AtomicInteger();
 
+    private final AtomicInteger openCounter;
+
     FakeConnection(Server server, int n, boolean resumed) {
+        this(server, n, resumed, new AtomicInteger(1));
+    }
+
+    FakeConnection(Server server, int n, boolean resumed, AtomicInteger openCounter) {
         this.server = server;
         this.n = n;
         this.resumed = resumed;
+        this.openCounter = openCounter;
     }
 
     @Override
@@ -73,6 +80,7 @@ final class FakeConnection implements Connection {
             return false;
         }
         closedGracefully = true;
+        openCounter.decrementAndGet();
         return true;
     }
 
@@ -80,6 +88,7 @@ final class FakeConnection implements Connection {
     public synchronized void abort() {
         if (isOpen()) {
             aborted = true;
+            openCounter.decrementAndGet();
         } else {
             VIOLATIONS.incrementAndGet();
         }

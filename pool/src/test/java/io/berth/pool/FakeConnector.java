@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeConnector implements Connector {
     final List<FakeConnection> connections = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     final AtomicInteger attempts = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
     /** Failures to throw, one per attempt, before connecting succeeds again. */
     final ConcurrentLinkedQueue<IOException> failures = new ConcurrentLinkedQueue<>();
     volatile boolean resumeTls;
@@ -27,7 +28,8 @@ final class FakeConnector implements Connector {
             throw f;
         }
         synchronized (connections) {
-            FakeConnection c = new FakeConnection(server, connections.size() + 1, resumeTls);
+            open.incrementAndGet();
+            FakeConnection c = new FakeConnection(server, connections.size() + 1, resumeTls, open);
             connections.add(c);
             return c;
         }
@@ -38,8 +40,6 @@ final class FakeConnector implements Connector {
     }
 
     long openCount() {
-        synchronized (connections) {
-            return connections.stream().filter(FakeConnection::isOpen).count();
-        }
+        return open.get();
     }
 }
