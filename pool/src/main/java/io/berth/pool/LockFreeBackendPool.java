@@ -162,7 +162,19 @@ final class LockFreeBackendPool implements BackendPool {
         if (c != null) {
             return lease(c, s, now, st);
         }
-        return acquireSlow(replayable, s, Math.max(0, unit.toNanos(timeout)));
+        return acquireSlow(replayable, s, Math.max(0, unit.toNanos(timeout)), false);
+    }
+
+    /**
+     * Acquires a newly opened connection, never an idle one: for the one retry of a replayable
+     * request whose reused connection failed before any response byte.
+     */
+    Lease acquireNew(boolean replayable, Session session, long timeoutNanos) throws IOException {
+        SessionImpl s = own(session);
+        if (closed) {
+            throw closedException();
+        }
+        return acquireSlow(replayable, s, Math.max(0, timeoutNanos), true);
     }
 
     /** Takes a usable idle connection: the session's own first, then the shared set (unless callers wait). */
@@ -185,7 +197,8 @@ final class LockFreeBackendPool implements BackendPool {
         return null;
     }
 
-    private Lease acquireSlow(boolean replayable, SessionImpl s, long timeoutNanos) throws IOException {
+    private Lease acquireSlow(boolean replayable, SessionImpl s, long timeoutNanos, boolean fresh)
+            throws IOException {
         final long start = System.nanoTime();
         final long deadline = start + timeoutNanos;
         int failures = 0;
@@ -195,7 +208,7 @@ final class LockFreeBackendPool implements BackendPool {
                 throw closedException();
             }
             Settings st = settings;
-            PooledConnection c = takeUsable(replayable, s, st, ticker.read());
+            PooledConnection c = fresh ? null : takeUsable(replayable, s, st, ticker.read());
             if (c != null) {
                 return lease(c, s, ticker.read(), st);
             }
@@ -210,23 +223,26 @@ final class LockFreeBackendPool implements BackendPool {
                 }
             }
             if (!reserved) {
-                Object r = await(replayable, s, st, deadline, waited);
+                Object r = await(replayable, s, st, deadline, waited, fresh);
                 waited = true;
                 if (r == null) {
                     throw timeoutException(start, st);
                 }
                 if (r instanceof PooledConnection) {
                     PooledConnection given = (PooledConnection) r;
-                    if (usable(given, ticker.read(), st)) {
+                    if (fresh) {
+                        closeConnection(given, CloseReason.EVICTED, true); // keep its slot: open a new one
+                    } else if (usable(given, ticker.read(), st)) {
                         return lease(given, s, ticker.read(), st);
+                    } else {
+                        continue;
                     }
-                    continue;
                 }
                 // r == PERMIT: a slot was reserved for us
             }
             try {
-                PooledConnection fresh = openReserved(st);
-                return lease(fresh, s, ticker.read(), st);
+                PooledConnection opened = openReserved(st);
+                return lease(opened, s, ticker.read(), st);
             } catch (IOException e) {
                 if (!retryable(e) || ++failures > st.retries) {
                     throw e;
@@ -241,8 +257,8 @@ final class LockFreeBackendPool implements BackendPool {
      *
      * @return a connection, {@link Waiter#PERMIT}, or null on timeout
      */
-    private Object await(boolean replayable, SessionImpl s, Settings st, long deadline, boolean counted)
-            throws IOException {
+    private Object await(boolean replayable, SessionImpl s, Settings st, long deadline, boolean counted,
+            boolean fresh) throws IOException {
         Waiter w = new Waiter(replayable, s, Thread.currentThread());
         waiting.incrementAndGet();
         waiters.offer(w);
@@ -254,7 +270,8 @@ final class LockFreeBackendPool implements BackendPool {
         if (closed) {
             return abandon(w, closedException());
         }
-        PooledConnection grabbed = st.policy.sharesIdleConnections() ? idle.pollMostRecent(replayable, st.policy) : null;
+        PooledConnection grabbed = !fresh && st.policy.sharesIdleConnections()
+                ? idle.pollMostRecent(replayable, st.policy) : null;
         boolean reserved = grabbed == null && tryReserve(st);
         if (grabbed != null || reserved) {
             if (cancel(w)) {

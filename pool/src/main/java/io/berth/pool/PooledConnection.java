@@ -6,6 +6,7 @@ import io.berth.Lease;
 import io.berth.Server;
 import io.berth.Session;
 import io.berth.spi.Connection;
+import io.berth.transport.http1.ExchangeListener;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -63,6 +64,8 @@ final class PooledConnection implements Lease {
     Throwable acquireTrace;
     boolean leakReported;
     volatile int state = OPENING;
+    /** Releases this connection's lease when an exchange's response body ends; made once. */
+    private ExchangeListener releaser;
     volatile CloseReason closeReason;
 
     PooledConnection(LockFreeBackendPool pool, long id, Connection connection, long nowNanos, long expiresAtNanos) {
@@ -74,6 +77,16 @@ final class PooledConnection implements Lease {
         this.lastUsedNanos = nowNanos;
         this.expiresAtNanos = expiresAtNanos;
         this.tlsResumed = connection.tlsSessionResumed();
+    }
+
+    /** @return the listener that releases this connection's current lease with the exchange's outcome */
+    ExchangeListener releaser() {
+        ExchangeListener r = releaser;
+        if (r == null) {
+            r = outcome -> pool.release(this, outcome);
+            releaser = r;
+        }
+        return r;
     }
 
     boolean casState(int expect, int update) {

@@ -1,0 +1,283 @@
+package io.berth.pool;
+
+import io.berth.Backend;
+import io.berth.BackendPool;
+import io.berth.BackendPoolConfig;
+import io.berth.Lease;
+import io.berth.Outcome;
+import io.berth.RequestNotRetriedException;
+import io.berth.ResponseTimeoutException;
+import io.berth.Server;
+import io.berth.Session;
+import io.berth.TlsConfig;
+import io.berth.transport.http1.BodySink;
+import io.berth.transport.http1.HeaderFields;
+import io.berth.transport.http1.Http1Connection;
+import io.berth.transport.http1.RequestBody;
+import io.berth.transport.http1.ResponseBody;
+import io.berth.transport.http1.ResponseHead;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * An HTTP/1.1 client over one {@link BackendPool}: every {@link #send} acquires a connection under
+ * the pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands
+ * back a {@link BerthResponse} whose body streams from the connection; the connection returns to
+ * the pool when the body is read to its end or the response is closed.
+ *
+ * <pre>{@code
+ * try (BerthClient client = BerthClient.create("https://api.example.com");
+ *      BerthResponse response = client.send(BerthRequest.get("/v1/items"))) {
+ *     String json = response.bodyString();
+ * }
+ * }</pre>
+ *
+ * <p>What it does for each request:
+ * <ul>
+ *   <li>adds {@code Host} (the server's name, or the TLS name to verify when one is set) and, with
+ *       {@code decompressGzip} on and no {@code Accept-Encoding} of the caller's,
+ *       {@code Accept-Encoding: gzip}, decoding gzip bodies transparently;</li>
+ *   <li>retries a replayable request once, on a new connection, if a reused connection fails before
+ *       any response byte (the server closed it as the request went out); a non-replayable request
+ *       is never sent twice and fails with {@link RequestNotRetriedException} instead. Failures to
+ *       connect are retried by the pool up to {@code retries} times;</li>
+ *   <li>releases the connection per the response: {@code Connection: close}, HTTP/1.0 without
+ *       keep-alive, an unread body or any error close it; {@code Keep-Alive: timeout=, max=} hints
+ *       bound its reuse;</li>
+ *   <li>makes a connection that met an NTLM or Negotiate challenge private to the request's
+ *       session.</li>
+ * </ul>
+ *
+ * <p>Thread-safe: share one client per backend.
+ */
+public final class BerthClient implements AutoCloseable {
+    private final LockFreeBackendPool pool;
+    private final String hostHeader;
+
+    BerthClient(LockFreeBackendPool pool) {
+        this.pool = pool;
+        this.hostHeader = hostHeader(pool.backend());
+    }
+
+    /**
+     * @param baseUrl the backend, e.g. {@code https://api.example.com}
+     * @return a client over a new pool with the default settings
+     * @throws IllegalArgumentException if the URL is not a backend URL
+     */
+    public static BerthClient create(String baseUrl) {
+        return create(Backend.of(baseUrl), BackendPoolConfig.defaults());
+    }
+
+    /**
+     * @param backend where to connect
+     * @param config the pool's settings
+     * @return a client over a new pool
+     */
+    public static BerthClient create(Backend backend, BackendPoolConfig config) {
+        return new BerthClient((LockFreeBackendPool) Berth.newPool(backend, config));
+    }
+
+    /**
+     * @param pool a pool built by {@link Berth}
+     * @return a client over it; closing the client closes the pool
+     * @throws IllegalArgumentException if the pool was not built by {@link Berth}
+     */
+    public static BerthClient over(BackendPool pool) {
+        if (!(pool instanceof LockFreeBackendPool)) {
+            throw new IllegalArgumentException("pool must be built by Berth.newPool but was " + pool);
+        }
+        return new BerthClient((LockFreeBackendPool) pool);
+    }
+
+    /** @return the pool: stats, reconfiguration, sessions */
+    public BackendPool pool() {
+        return pool;
+    }
+
+    /**
+     * @return a new session of the pool; pass it to {@link BerthRequest.Builder#session}
+     * @throws io.berth.PoolClosedException if the pool is closed
+     */
+    public Session openSession() throws io.berth.PoolClosedException {
+        return pool.openSession();
+    }
+
+    /**
+     * Sends a request and returns the response once its head has arrived.
+     *
+     * @param request the request
+     * @return the response; close it (or read its body to the end)
+     * @throws RequestNotRetriedException if a non-replayable request failed on a reused connection
+     *     before any response byte
+     * @throws io.berth.AcquireTimeoutException if no connection became available in time
+     * @throws ResponseTimeoutException if the server was silent longer than {@code responseTimeout}, or
+     *     the request's own timeout passed
+     * @throws io.berth.HttpProtocolException if the response broke HTTP/1.1
+     * @throws javax.net.ssl.SSLHandshakeException if the server's certificate was not accepted
+     * @throws IOException for other network failures
+     */
+    public BerthResponse send(BerthRequest request) throws IOException {
+        Objects.requireNonNull(request, "request");
+        BackendPoolConfig config = pool.config();
+        boolean replayable = request.isReplayable(config.idempotencyKeyReplayable());
+        boolean gzip = config.decompressGzip() && !request.acceptEncodingSet();
+        HeaderFields headers = request.headersFor(hostHeader, gzip);
+        long responseTimeout = config.responseTimeout().toNanos();
+        long deadline = request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos();
+        boolean head = request.isHead();
+        boolean retried = false;
+        for (;;) {
+            long acquireTimeout = bounded(config.acquireTimeout().toNanos(), deadline);
+            Lease lease = retried
+                    ? pool.acquireNew(replayable, request.session(), acquireTimeout)
+                    : pool.acquire(replayable, request.session(), acquireTimeout, TimeUnit.NANOSECONDS);
+            Http1Connection conn = (Http1Connection) lease.connection();
+            ResponseHead responseHead;
+            try {
+                conn.writeRequest(request.method(), request.target(), headers, requestBody(request.body()),
+                        bounded(responseTimeout, deadline));
+                responseHead = conn.readResponseHead(bounded(responseTimeout, deadline), head);
+            } catch (IllegalArgumentException e) {
+                pool.release(lease, Outcome.REUSABLE); // rejected before anything was written
+                throw e;
+            } catch (IOException e) {
+                boolean nothingBack = !conn.responseStarted();
+                boolean reused = lease.reused();
+                pool.release(lease, Outcome.BROKEN);
+                if (reused && nothingBack && !(e instanceof InterruptedIOException)) {
+                    if (replayable && !retried) {
+                        retried = true; // the server closed it as the request went out: once more, fresh
+                        continue;
+                    }
+                    if (!replayable) {
+                        throw new RequestNotRetriedException(request + " to " + pool.backend()
+                                + " failed on reused connection #" + lease.id() + " before any response byte"
+                                + " and is not replayable, so it was not sent again: " + e, e);
+                    }
+                }
+                throw timeoutPassed(e, deadline, request);
+            } catch (RuntimeException | Error e) {
+                pool.release(lease, Outcome.BROKEN);
+                throw e;
+            }
+            long id = lease.id();
+            boolean reused = lease.reused();
+            int status = responseHead.statusCode();
+            if ((status == 401 || status == 407) && negotiates(responseHead.headers(), status)) {
+                lease.makePrivate();
+            }
+            ResponseBody raw = conn.body(responseHead, head, responseTimeout, ((PooledConnection) lease).releaser());
+            return response(responseHead, raw, gzip, id, reused);
+        }
+    }
+
+    private static BerthResponse response(ResponseHead head, ResponseBody raw, boolean gzip, long id, boolean reused)
+            throws IOException {
+        HeaderFields headers = head.headers();
+        InputStream body = raw;
+        if (gzip && !raw.isComplete() && "gzip".equalsIgnoreCase(headers.first("Content-Encoding"))) {
+            try {
+                body = new GZIPInputStream(raw, 8192);
+            } catch (IOException | RuntimeException e) {
+                raw.close();
+                throw e;
+            }
+            headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
+        }
+        return new BerthResponse(head, headers, raw, body, id, reused);
+    }
+
+    private static boolean negotiates(HeaderFields headers, int status) {
+        String name = status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate";
+        for (String v : headers.values(name)) {
+            String scheme = v.trim();
+            int sp = scheme.indexOf(' ');
+            scheme = sp < 0 ? scheme : scheme.substring(0, sp);
+            if (scheme.equalsIgnoreCase("NTLM") || scheme.equalsIgnoreCase("Negotiate")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long bounded(long timeoutNanos, long deadline) {
+        if (deadline == 0) {
+            return timeoutNanos;
+        }
+        return Math.max(1, Math.min(timeoutNanos, deadline - System.nanoTime()));
+    }
+
+    private IOException timeoutPassed(IOException e, long deadline, BerthRequest request) {
+        if (e instanceof ResponseTimeoutException && deadline != 0 && deadline - System.nanoTime() <= 0) {
+            ResponseTimeoutException t = new ResponseTimeoutException(request + " to " + pool.backend()
+                    + ": the request's timeout of " + request.timeout() + " passed");
+            t.initCause(e);
+            return t;
+        }
+        return e;
+    }
+
+    private static RequestBody requestBody(BerthRequest.Body body) {
+        if (body == null) {
+            return null;
+        }
+        if (body instanceof BerthRequest.BytesBody) {
+            return RequestBody.of(((BerthRequest.BytesBody) body).bytes);
+        }
+        return new RequestBody() {
+            @Override
+            public long contentLength() {
+                return body.contentLength();
+            }
+
+            @Override
+            public void writeTo(BodySink sink) throws IOException {
+                body.writeTo(new OutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        sink.write(new byte[] {(byte) b}, 0, 1);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        sink.write(b, off, len);
+                    }
+                });
+            }
+        };
+    }
+
+    static String hostHeader(Backend backend) {
+        Server server = backend.server();
+        String host = server.host();
+        if (backend.isSecure()) {
+            TlsConfig tls = backend.tls();
+            if (tls.verifyHostname() != null) {
+                host = tls.verifyHostname();
+            } else if (tls.sniName() != null) {
+                host = tls.sniName();
+            }
+        }
+        if (host.indexOf(':') >= 0) {
+            host = "[" + host + "]";
+        }
+        int defaultPort = backend.isSecure() ? 443 : 80;
+        return server.port() == defaultPort ? host : host + ":" + server.port();
+    }
+
+    /** Closes the pool (see {@link BackendPool#close()}). */
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return "BerthClient{" + pool + "}";
+    }
+}

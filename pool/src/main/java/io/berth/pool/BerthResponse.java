@@ -1,0 +1,162 @@
+package io.berth.pool;
+
+import io.berth.transport.http1.HeaderFields;
+import io.berth.transport.http1.ResponseBody;
+import io.berth.transport.http1.ResponseHead;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A response from a {@link BerthClient}: status, headers, and a body streamed from the connection.
+ *
+ * <p>The connection goes back to the pool when the body has been read to its end or the response is
+ * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A body that
+ * ends early throws {@link io.berth.TruncatedBodyException}; it is never passed off as complete.
+ * With gzip decoding on (the default), a gzip body is decoded and {@code Content-Encoding} and
+ * {@code Content-Length} are removed from the headers.
+ *
+ * <p>Not thread-safe: read and close it from one thread at a time.
+ */
+public final class BerthResponse implements AutoCloseable {
+    private final ResponseHead head;
+    private final HeaderFields headers;
+    private final ResponseBody raw;
+    private final InputStream body;
+    private final long connectionId;
+    private final boolean reused;
+
+    BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, InputStream body, long connectionId,
+            boolean reused) {
+        this.head = head;
+        this.headers = headers;
+        this.raw = raw;
+        this.body = body;
+        this.connectionId = connectionId;
+        this.reused = reused;
+    }
+
+    /** @return the status code, 200 to 599 */
+    public int status() {
+        return head.statusCode();
+    }
+
+    /** @return the reason phrase, possibly empty */
+    public String reason() {
+        return head.reasonPhrase();
+    }
+
+    /** @return {@code HTTP/1.1} or {@code HTTP/1.0} */
+    public String version() {
+        return head.version().toString();
+    }
+
+    /** @return the header fields by case-insensitive name, values in the order received */
+    public Map<String, List<String>> headers() {
+        return headers.toMap();
+    }
+
+    /**
+     * @param name a header name, in any case
+     * @return its first value, or {@code null} if absent
+     */
+    public String header(String name) {
+        return headers.first(name);
+    }
+
+    /**
+     * @return the body's length in bytes as the server framed it, or -1 if unknown (chunked, until
+     *     close, or decoded from gzip)
+     */
+    public long contentLength() {
+        return body == raw ? raw.contentLength() : -1;
+    }
+
+    /** @return the body, streamed; closing it releases the connection */
+    public InputStream body() {
+        return body;
+    }
+
+    /**
+     * Reads the whole body and closes the response.
+     *
+     * @return the body's bytes
+     * @throws IOException if reading failed (the body is then not complete)
+     */
+    public byte[] bodyBytes() throws IOException {
+        try (InputStream in = body) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * Reads the whole body as text and closes the response.
+     *
+     * @return the body decoded with the charset of {@code Content-Type}, or UTF-8
+     * @throws IOException if reading failed
+     */
+    public String bodyString() throws IOException {
+        return new String(bodyBytes(), charset());
+    }
+
+    private Charset charset() {
+        String type = headers.first("Content-Type");
+        if (type != null) {
+            int i = type.toLowerCase(java.util.Locale.ROOT).indexOf("charset=");
+            if (i >= 0) {
+                String cs = type.substring(i + 8).trim();
+                int end = cs.indexOf(';');
+                cs = (end >= 0 ? cs.substring(0, end) : cs).replace("\"", "").trim();
+                try {
+                    return Charset.forName(cs);
+                } catch (RuntimeException e) {
+                    return StandardCharsets.UTF_8;
+                }
+            }
+        }
+        return StandardCharsets.UTF_8;
+    }
+
+    /**
+     * @return the trailer fields of a chunked body, once the body has been read to its end
+     * @throws IllegalStateException if the body's end was not reached
+     */
+    public Map<String, List<String>> trailers() {
+        return raw.trailers().toMap();
+    }
+
+    /** @return the pool's id of the connection that carried the exchange */
+    public long connectionId() {
+        return connectionId;
+    }
+
+    /** @return whether that connection had carried an exchange before */
+    public boolean connectionReused() {
+        return reused;
+    }
+
+    /**
+     * Closes the body, releasing the connection: if the body was not read to its end, its rest is
+     * drained when that is small and quick, and otherwise the connection is closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        try {
+            body.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            raw.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BerthResponse{" + version() + " " + status() + " " + reason() + ", connection #" + connectionId
+                + (reused ? " (reused)" : "") + "}";
+    }
+}
