@@ -138,9 +138,13 @@ public final class HeaderFields {
      *
      * @param name a field name, in any case
      * @param token the token to look for
-     * @return whether some element of some field called {@code name} equals {@code token}
+     * @return whether some element of some field called {@code name} equals {@code token}; never for an
+     *     empty token
      */
     public boolean containsToken(String name, String token) {
+        if (token.isEmpty()) {
+            return false;
+        }
         for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
             if (listContains(namesAndValues[(i << 1) + 1], token)) {
                 return true;
