@@ -51,6 +51,8 @@ final class CanonicalStrings {
     private final byte[][] slotBytes;
     private final int mask;
     private final int maxLength;
+    /** Whether some entry has this length: most misses are settled by it without hashing. */
+    private final boolean[] hasLength;
 
     private CanonicalStrings(boolean ignoreCase, String... entries) {
         this.ignoreCase = ignoreCase;
@@ -59,6 +61,11 @@ final class CanonicalStrings {
         this.slotBytes = new byte[size][];
         this.mask = size - 1;
         int longest = 0;
+        for (String e : entries) {
+            longest = Math.max(longest, e.length());
+        }
+        this.maxLength = longest;
+        this.hasLength = new boolean[longest + 1];
         for (String e : entries) {
             byte[] b = e.getBytes(StandardCharsets.ISO_8859_1);
             int i = hash(b, 0, b.length) & mask;
@@ -70,9 +77,8 @@ final class CanonicalStrings {
             }
             slots[i] = e;
             slotBytes[i] = b;
-            longest = Math.max(longest, b.length);
+            hasLength[b.length] = true;
         }
-        this.maxLength = longest;
     }
 
     /**
@@ -80,6 +86,9 @@ final class CanonicalStrings {
      *     if this table does), or a new string of those bytes if the table has none
      */
     String toString(byte[] b, int start, int end) {
+        if (start == end) {
+            return "";
+        }
         String s = find(b, start, end);
         return s != null ? s : new String(b, start, end - start, StandardCharsets.ISO_8859_1);
     }
@@ -87,10 +96,37 @@ final class CanonicalStrings {
     /** @return the shared string for {@code b[start, end)}, or {@code null} if the table has none */
     String find(byte[] b, int start, int end) {
         int len = end - start;
-        if (len == 0 || len > maxLength) {
+        if (len > maxLength || !hasLength[len]) {
             return null;
         }
-        int i = hash(b, start, end) & mask;
+        return probe(b, start, end, hash(b, start, end));
+    }
+
+    /**
+     * Like {@link #find(byte[], int, int)}, with the hash already computed by the caller (a case-folding
+     * table's hash is the fold of {@link #hashStep} over the bytes, then {@link #finishHash}).
+     */
+    String find(byte[] b, int start, int end, int hash) {
+        int len = end - start;
+        if (len > maxLength || !hasLength[len]) {
+            return null;
+        }
+        return probe(b, start, end, hash);
+    }
+
+    /** One step of the hash of a case-insensitive table, for callers that hash while they scan. */
+    static int hashStep(int h, byte c) {
+        return 31 * h + toLower(c);
+    }
+
+    /** The final mixing of a hash built with {@link #hashStep}. */
+    static int finishHash(int h) {
+        return h ^ (h >>> 16);
+    }
+
+    private String probe(byte[] b, int start, int end, int hash) {
+        int len = end - start;
+        int i = hash & mask;
         while (true) {
             byte[] candidate = slotBytes[i];
             if (candidate == null) {
@@ -120,7 +156,7 @@ final class CanonicalStrings {
             int c = b[i];
             h = 31 * h + (ignoreCase ? toLower(c) : c);
         }
-        return h ^ (h >>> 16);
+        return finishHash(h);
     }
 
     private static int toLower(int c) {

@@ -1,6 +1,7 @@
 package io.berth.transport.http1;
 
 import io.berth.HttpProtocolException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -39,7 +40,9 @@ final class FieldSection {
             throw lines.error("obsolete line folding (a line starting with whitespace) is not allowed");
         }
         int i = s;
+        int hash = 0;
         while (i < e && HttpChars.isTchar(a[i])) {
+            hash = CanonicalStrings.hashStep(hash, a[i]);
             i++;
         }
         if (i == e) {
@@ -67,7 +70,10 @@ final class FieldSection {
         if (count == maxFields) {
             throw lines.error("more than " + maxFields + " field lines");
         }
-        String name = CanonicalStrings.FIELD_NAMES.toString(a, s, i);
+        String name = CanonicalStrings.FIELD_NAMES.find(a, s, i, CanonicalStrings.finishHash(hash));
+        if (name == null) {
+            name = new String(a, s, i - s, StandardCharsets.ISO_8859_1);
+        }
         int vs = i + 1;
         while (vs < e && HttpChars.isWhitespace(a[vs])) {
             vs++;
