@@ -32,7 +32,8 @@ public final class ResponseBody extends InputStream {
     private final BodyFraming framing;
     private final long timeoutNanos;
     private final ExchangeListener listener;
-    private final byte[] single = new byte[1];
+    /** For {@link #read()}; made on first use, since most callers read arrays. */
+    private byte[] single;
 
     /** FIXED: bytes of the body not yet read. */
     private long remaining;
@@ -94,6 +95,9 @@ public final class ResponseBody extends InputStream {
      */
     @Override
     public int read() throws IOException {
+        if (single == null) {
+            single = new byte[1];
+        }
         int n = read(single, 0, 1);
         return n < 0 ? -1 : single[0] & 0xFF;
     }
