@@ -27,7 +27,11 @@ import java.util.function.Consumer;
  * <p><b>I/O design.</b> Reads and writes first try the non-blocking syscall; only when it cannot make
  * progress does the thread wait in {@link Selector#select(Consumer, long)} (one {@code epoll_wait},
  * no selected-key set, no allocation) with the remaining time, so timeouts are exact and interrupts
- * are seen. Because the channel is never switched to blocking mode, {@link #liveness()} is a plain
+ * are seen. The exception is the first read after a write: the response to a request just sent is
+ * not there yet, so that read waits first ({@link #responseDue}). An exchange of a small request
+ * and response thus costs {@code write}, {@code epoll_wait}, {@code read}: three syscalls, as many
+ * as a blocking {@code SSLSocket} without a timeout makes (it reads a record's header and body
+ * separately) and fewer than one with a timeout ({@code read}, {@code poll}, two {@code read}s). Because the channel is never switched to blocking mode, {@link #liveness()} is a plain
  * non-blocking {@code read}, and an interrupt never closes the channel (only blocking channel
  * operations do that). The price is two file descriptors per connection for the selector (an epoll
  * instance and an eventfd on Linux), three in all.
@@ -65,6 +69,11 @@ abstract class NioConnection implements Connection {
     private final NioConnector connector;
     private final ReentrantLock ioLock = new ReentrantLock();
     private volatile int state; // OPEN -> CLOSED, once, by CAS
+    /**
+     * Whether a request went out since the last read: its response cannot have arrived yet, so the
+     * next read waits before it tries the socket, saving a read that would only say EAGAIN.
+     */
+    boolean responseDue;
 
     NioConnection(Server server, SocketChannel channel, Selector selector, NioConnector connector) {
         this.server = server;
@@ -97,6 +106,7 @@ abstract class NioConnection implements Connection {
         } catch (IOException | RuntimeException e) {
             throw failure(e, "reading from");
         } finally {
+            responseDue = false;
             endIo();
         }
     }
@@ -107,6 +117,7 @@ abstract class NioConnection implements Connection {
         beginIo("write to");
         try {
             doWrite(src, timeoutNanos);
+            responseDue = true;
         } catch (IOException | RuntimeException e) {
             throw failure(e, "writing to");
         } finally {

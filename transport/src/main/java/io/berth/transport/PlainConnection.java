@@ -23,16 +23,18 @@ final class PlainConnection extends NioConnection {
 
     @Override
     int doRead(ByteBuffer dst, long timeoutNanos) throws IOException {
-        int n = channel.read(dst);
-        if (n != 0) {
-            return n;
+        if (!responseDue) {
+            int n = channel.read(dst);
+            if (n != 0) {
+                return n;
+            }
         }
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             if (!await(SelectionKey.OP_READ, deadline)) {
                 throw responseTimeout(timeoutNanos);
             }
-            n = channel.read(dst);
+            int n = channel.read(dst);
             if (n != 0) {
                 return n;
             }

@@ -224,6 +224,13 @@ final class TlsConnection extends NioConnection {
                     continue; // a post-handshake message: look at the next record
                 }
             }
+            if (responseDue && !waited) {
+                deadline = System.nanoTime() + timeoutNanos;
+                waited = true;
+                if (!await(SelectionKey.OP_READ, deadline)) {
+                    throw responseTimeout(timeoutNanos);
+                }
+            }
             int r = readChannel();
             if (r > 0) {
                 continue;
