@@ -44,6 +44,8 @@ import javax.net.ssl.SSLSession;
 final class TlsConnection extends NioConnection {
     private static final System.Logger LOG = System.getLogger(TlsConnection.class.getName());
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** {@link #unwrapInto}: {@code netIn} holds no whole record. */
+    private static final int NEED_BYTES = -2;
 
     private final SSLEngine engine;
     private final String verifyName;
@@ -52,8 +54,6 @@ final class TlsConnection extends NioConnection {
     private ByteBuffer netIn;
     private ByteBuffer netOut;
     private ByteBuffer appIn;
-    /** Whether the last unwrap in a read needed more bytes than {@code netIn} holds. */
-    private boolean underflow;
     /** Set by the trust manager, possibly on a delegated-task thread; read after the handshake. */
     private volatile boolean chainVerified;
     private boolean resumed;
@@ -84,7 +84,7 @@ final class TlsConnection extends NioConnection {
         VerifyingTrustManager trust = tls.trustManager();
         trust.begin(engine, this);
         try {
-            takeBuffers();
+            ensureNetIn();
             engine.beginHandshake();
             HandshakeStatus hs = engine.getHandshakeStatus();
             while (hs != HandshakeStatus.FINISHED && hs != HandshakeStatus.NOT_HANDSHAKING) {
@@ -191,11 +191,9 @@ final class TlsConnection extends NioConnection {
     /** After a failed handshake, the engine holds an alert; send it if that needs no waiting. */
     private void sendAlertQuietly() {
         try {
-            if (netOut != null) {
-                engine.closeOutbound();
-                wrap(EMPTY);
-                channel.write(netOut);
-            }
+            engine.closeOutbound();
+            wrap(EMPTY);
+            channel.write(netOut);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.TRACE, () -> server + ": cannot send the TLS alert: " + e);
         }
@@ -205,7 +203,7 @@ final class TlsConnection extends NioConnection {
 
     @Override
     int doRead(ByteBuffer dst, long timeoutNanos) throws IOException {
-        takeBuffers();
+        ensureNetIn();
         long deadline = 0;
         boolean waited = false;
         while (true) {
@@ -217,26 +215,21 @@ final class TlsConnection extends NioConnection {
             }
             if (netIn.hasRemaining()) {
                 int n = unwrapInto(dst, timeoutNanos);
-                if (n != 0) {
-                    return n;
-                }
-                if (netIn.hasRemaining() && !underflow) {
+                if (n == 0) {
                     continue; // a post-handshake message: look at the next record
                 }
-            }
-            if (responseDue && !waited) {
-                deadline = System.nanoTime() + timeoutNanos;
-                waited = true;
-                if (!await(SelectionKey.OP_READ, deadline)) {
-                    throw responseTimeout(timeoutNanos);
+                if (n != NEED_BYTES) {
+                    return n;
                 }
             }
-            int r = readChannel();
-            if (r > 0) {
-                continue;
-            }
-            if (r < 0) {
-                return endOfStream();
+            if (waited || !responseDue) { // right after a request, wait first: its response is not here yet
+                int r = readChannel();
+                if (r > 0) {
+                    continue;
+                }
+                if (r < 0) {
+                    return endOfStream();
+                }
             }
             if (!waited) {
                 deadline = System.nanoTime() + timeoutNanos;
@@ -252,7 +245,8 @@ final class TlsConnection extends NioConnection {
      * Decrypts the next record of {@code netIn}, into {@code dst} if a whole record fits, else into
      * {@code appIn} and from there into {@code dst}; answers post-handshake messages.
      *
-     * @return bytes delivered, -1 for close_notify, or 0 (see {@link #underflow})
+     * @return bytes delivered, -1 for close_notify, 0 for a record without application data (a
+     *     post-handshake message), or {@link #NEED_BYTES}
      */
     private int unwrapInto(ByteBuffer dst, long timeoutNanos) throws IOException {
         int before = dst.position();
@@ -264,7 +258,9 @@ final class TlsConnection extends NioConnection {
                 throw overflow(appIn);
             }
         }
-        underflow = r.getStatus() == Status.BUFFER_UNDERFLOW;
+        if (r.getStatus() == Status.BUFFER_UNDERFLOW) {
+            return NEED_BYTES;
+        }
         if (r.getStatus() == Status.CLOSED) {
             return -1;
         }
@@ -276,7 +272,13 @@ final class TlsConnection extends NioConnection {
         return appIn != null && appIn.hasRemaining() ? transfer(appIn, dst) : 0;
     }
 
-    /** A KeyUpdate needs an answer, a renegotiation tasks and messages; a ticket needs nothing. */
+    /**
+     * A KeyUpdate needs an answer, a TLS 1.2 renegotiation tasks and messages; a ticket needs
+     * nothing. Tasks run on this thread: they are rare after the handshake.
+     *
+     * @param timeoutNanos how long to wait for the send buffer, or 0 to never wait (liveness): what
+     *     cannot be written now stays in {@code netOut} and goes out before the next request
+     */
     private void handlePostHandshake(HandshakeStatus hs, long timeoutNanos) throws IOException {
         while (true) {
             switch (hs) {
@@ -288,11 +290,18 @@ final class TlsConnection extends NioConnection {
                     hs = engine.getHandshakeStatus();
                 }
                 case NEED_WRAP -> {
-                    hs = wrap(EMPTY).getHandshakeStatus();
+                    SSLEngineResult r = wrap(EMPTY);
+                    if (r.getStatus() == Status.BUFFER_OVERFLOW && !netOut.hasRemaining()) {
+                        throw overflow(netOut);
+                    }
+                    hs = r.getHandshakeStatus();
                     if (timeoutNanos > 0) {
                         writeFully(netOut, timeoutNanos);
                     } else {
-                        channel.write(netOut); // liveness: never wait; the rest goes out before the next request
+                        channel.write(netOut);
+                        if (netOut.hasRemaining()) {
+                            return;
+                        }
                     }
                 }
                 default -> {
@@ -312,7 +321,7 @@ final class TlsConnection extends NioConnection {
 
     @Override
     void doWrite(ByteBuffer src, long timeoutNanos) throws IOException {
-        takeBuffers();
+        ensureNetOut();
         writeFully(netOut, timeoutNanos); // e.g. the answer to a KeyUpdate seen while idle
         while (src.hasRemaining()) {
             SSLEngineResult r = wrap(src);
@@ -331,7 +340,7 @@ final class TlsConnection extends NioConnection {
 
     @Override
     Liveness doLiveness() throws IOException {
-        takeBuffers();
+        ensureNetIn();
         try {
             while (true) {
                 if (appIn != null && appIn.hasRemaining()) {
@@ -369,9 +378,6 @@ final class TlsConnection extends NioConnection {
 
     @Override
     boolean writeCloseNotify() throws IOException {
-        if (netOut == null) {
-            netOut = takeBuffer();
-        }
         engine.closeOutbound();
         while (!engine.isOutboundDone()) {
             SSLEngineResult r = wrap(EMPTY);
@@ -389,6 +395,7 @@ final class TlsConnection extends NioConnection {
     // ---- engine and buffer plumbing
 
     private SSLEngineResult wrap(ByteBuffer src) throws SSLException {
+        ensureNetOut();
         netOut.compact();
         try {
             return engine.wrap(src, netOut);
@@ -432,10 +439,13 @@ final class TlsConnection extends NioConnection {
         return n;
     }
 
-    private void takeBuffers() {
+    private void ensureNetIn() {
         if (netIn == null) {
             netIn = takeBuffer();
         }
+    }
+
+    private void ensureNetOut() {
         if (netOut == null) {
             netOut = takeBuffer();
         }
