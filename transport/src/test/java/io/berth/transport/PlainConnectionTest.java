@@ -18,6 +18,7 @@ import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -136,6 +137,22 @@ class PlainConnectionTest {
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(300L, 1_300L);
         } finally {
             c.abort();
+        }
+    }
+
+    @Test
+    void aConnectionHoldsItsSocketAndASelectorThreeDescriptorsInAll() throws Exception {
+        raw = RawServer.start(s -> s.getInputStream().read());
+        Map<String, Integer> before = Hygiene.openDescriptors();
+        Connection c = new NioConnector(http(raw.port())).connect(loopback(raw.port()), CONNECT_TIMEOUT);
+        try {
+            await().atMost(Duration.ofSeconds(3)).until(() -> raw.accepted() == 1);
+            Map<String, Integer> after = Hygiene.openDescriptors();
+            assertThat(after.get("socket") - before.get("socket")).as("ours and the server's").isEqualTo(2);
+            assertThat(after.get("epoll") - before.get("epoll")).isEqualTo(1);
+            assertThat(after.get("eventfd") - before.get("eventfd")).isEqualTo(1);
+        } finally {
+            c.close();
         }
     }
 

@@ -79,9 +79,12 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
                 });
     }
 
-    /** @return how many sockets of this process are open now (for tests that count their own) */
-    public static int openSockets() {
-        return counts(descriptors()).get("socket");
+    /**
+     * @return how many socket, epoll and eventfd descriptors this process has open now, by kind
+     *     ({@code socket}, {@code epoll}, {@code eventfd}), for tests that count their own
+     */
+    public static Map<String, Integer> openDescriptors() {
+        return counts(descriptors());
     }
 
     private static synchronized void warmUp() throws IOException {
