@@ -54,6 +54,11 @@ final class TlsConnection extends NioConnection {
     private ByteBuffer netIn;
     private ByteBuffer netOut;
     private ByteBuffer appIn;
+    /**
+     * Holds the one application buffer of a wrap or unwrap: the engine's single-buffer overloads
+     * allocate such an array on every call. Emptied after each call, so that no caller buffer is kept.
+     */
+    private final ByteBuffer[] one = new ByteBuffer[1];
     /** Set by the trust manager, possibly on a delegated-task thread; read after the handshake. */
     private volatile boolean chainVerified;
     private boolean resumed;
@@ -250,7 +255,7 @@ final class TlsConnection extends NioConnection {
      */
     private int unwrapInto(ByteBuffer dst, long timeoutNanos) throws IOException {
         int before = dst.position();
-        SSLEngineResult r = engine.unwrap(netIn, dst);
+        SSLEngineResult r = engineUnwrap(dst);
         if (r.getStatus() == Status.BUFFER_OVERFLOW) {
             appIn = appIn == null ? takeBuffer() : appIn;
             r = unwrap(appIn);
@@ -394,22 +399,36 @@ final class TlsConnection extends NioConnection {
 
     // ---- engine and buffer plumbing
 
+    /** Wraps {@code src} into {@code netOut}, both kept in read mode. */
     private SSLEngineResult wrap(ByteBuffer src) throws SSLException {
         ensureNetOut();
         netOut.compact();
+        one[0] = src;
         try {
-            return engine.wrap(src, netOut);
+            return engine.wrap(one, 0, 1, netOut);
         } finally {
+            one[0] = null;
             netOut.flip();
         }
     }
 
+    /** Unwraps {@code netIn} into {@code into}, a buffer of ours kept in read mode. */
     private SSLEngineResult unwrap(ByteBuffer into) throws SSLException {
         into.compact();
         try {
-            return engine.unwrap(netIn, into);
+            return engineUnwrap(into);
         } finally {
             into.flip();
+        }
+    }
+
+    /** Unwraps {@code netIn} into {@code dst}, in write mode. */
+    private SSLEngineResult engineUnwrap(ByteBuffer dst) throws SSLException {
+        one[0] = dst;
+        try {
+            return engine.unwrap(netIn, one, 0, 1);
+        } finally {
+            one[0] = null;
         }
     }
 
