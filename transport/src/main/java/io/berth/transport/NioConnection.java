@@ -28,13 +28,15 @@ import java.util.function.Consumer;
  * progress does the thread wait in {@link Selector#select(Consumer, long)} (one {@code epoll_wait},
  * no selected-key set, no allocation) with the remaining time, so timeouts are exact and interrupts
  * are seen. The exception is the first read after a write: the response to a request just sent is
- * not there yet, so that read waits first ({@link #responseDue}). An exchange of a small request
- * and response thus costs {@code write}, {@code epoll_wait}, {@code read}: three syscalls, as many
- * as a blocking {@code SSLSocket} without a timeout makes (it reads a record's header and body
- * separately) and fewer than one with a timeout ({@code read}, {@code poll}, two {@code read}s). Because the channel is never switched to blocking mode, {@link #liveness()} is a plain
- * non-blocking {@code read}, and an interrupt never closes the channel (only blocking channel
- * operations do that). The price is two file descriptors per connection for the selector (an epoll
- * instance and an eventfd on Linux), three in all.
+ * not there yet, so that read waits first ({@link #responseDue}). A small exchange thus costs
+ * {@code write}, {@code epoll_wait}, {@code read}: three syscalls, as many as a blocking
+ * {@code SSLSocket} without a timeout makes (it reads a record's header and body separately), fewer
+ * than one with {@code SO_TIMEOUT} (about five: {@code read} until {@code EAGAIN}, {@code poll}, two
+ * {@code read}s) and than timed reads through a blocking channel's socket adaptor (which toggles
+ * {@code O_NONBLOCK} around every read: four {@code fcntl}s). Because the channel is never switched
+ * to blocking mode, {@link #liveness()} is a plain non-blocking {@code read}, and an interrupt never
+ * closes the channel (only blocking channel operations do that). The price is two file descriptors
+ * per connection for the selector (an epoll instance and an eventfd on Linux): three in all.
  *
  * <p><b>Threads.</b> One thread at a time does I/O (the lease holder, or the pool for
  * {@code liveness()} and {@code idle()}); each I/O method holds {@code ioLock}, uncontended, so that

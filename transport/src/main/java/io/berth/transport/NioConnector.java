@@ -10,6 +10,8 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.channels.SelectionKey;
@@ -103,6 +105,7 @@ public final class NioConnector implements Connector {
      *     expired certificate, no common protocol), with the JDK's cause and a suppressed exception
      *     naming the server
      * @throws ConnectException if the server refused the connection
+     * @throws NoRouteToHostException if the server's address is unreachable
      * @throws UnknownHostException if the host does not resolve
      * @throws InterruptedIOException if the thread was interrupted; its interrupt flag stays set
      * @throws IOException for any other failure
@@ -195,7 +198,7 @@ public final class NioConnector implements Connector {
      */
     private static SocketChannel openConnected(Server server, InetAddress[] addresses, Selector selector,
             long deadline, long timeoutNanos) throws IOException {
-        ConnectException failure = null;
+        SocketException failure = null;
         for (InetAddress address : addresses) {
             InetSocketAddress target = new InetSocketAddress(address, server.port());
             SocketChannel channel = SocketChannel.open();
@@ -210,12 +213,13 @@ public final class NioConnector implements Connector {
                             timeoutNanos);
                 }
                 return channel;
-            } catch (ConnectException e) {
+            } catch (ConnectException | NoRouteToHostException e) {
                 // refused or unreachable: try the next address, if any
                 NioConnection.closeQuietly(null, channel);
                 selector.selectNow(); // deregisters the closed channel, so that its fd is released now
-                ConnectException named = new ConnectException("connecting to " + server + " (" + target
-                        + ") failed: " + e.getMessage());
+                String message = "connecting to " + server + " (" + target + ") failed: " + e.getMessage();
+                SocketException named = e instanceof ConnectException
+                        ? new ConnectException(message) : new NoRouteToHostException(message);
                 named.initCause(e);
                 if (failure == null) {
                     failure = named;
