@@ -134,7 +134,7 @@ class TlsHandshakeFailureTest {
                 .hasRootCauseExactlyInstanceOf(CertificateException.class);
 
         connectsAndExchanges(trustingTestCa().sni(false).verifyHostname("backend.test").build());
-        assertThat(sniSeen).singleElement().asList().isEmpty();
+        assertThat(sniSeen).containsExactly(List.of());
     }
 
     @Test

@@ -94,8 +94,9 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
         try (ServerSocketChannel server = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 SocketChannel client = SocketChannel.open(server.getLocalAddress());
-                SocketChannel accepted = server.accept();
                 Selector selector = Selector.open()) {
+            server.accept().close();
+            client.configureBlocking(false).register(selector, java.nio.channels.SelectionKey.OP_READ);
             selector.selectNow();
         }
         warmedUp = true;

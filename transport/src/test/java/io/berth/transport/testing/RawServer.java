@@ -108,7 +108,7 @@ public final class RawServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         closing = true;
         listener.close();
         for (Socket s : sockets) {
@@ -116,7 +116,12 @@ public final class RawServer implements AutoCloseable {
         }
         for (Thread t : threads) {
             t.interrupt();
-            t.join(5_000);
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while stopping " + t.getName());
+            }
         }
     }
 
