@@ -94,7 +94,9 @@ public final class NioConnector implements Connector {
     /**
      * Opens a connection: resolves the server's host, connects within {@code connectTimeoutNanos}
      * (TCP_NODELAY and SO_KEEPALIVE on), then for {@code https} performs the TLS handshake within
-     * {@link io.berth.TlsConfig#handshakeTimeout()}. On any failure the socket is closed.
+     * {@link io.berth.TlsConfig#handshakeTimeout()}. On any failure the socket is closed. The host is
+     * resolved by the JDK's resolver, whose time is not bounded by {@code connectTimeoutNanos}; a
+     * host with several addresses is tried address by address within the one connect timeout.
      *
      * @param server one of the backend's servers
      * @param connectTimeoutNanos the limit on the TCP connect, positive
