@@ -182,10 +182,27 @@ abstract class NioConnection implements Connection {
 
     @Override
     public final void abort() {
-        if (!STATE.compareAndSet(this, OPEN, CLOSED)) {
-            return;
+        if (closeNow(true)) {
+            connector.countClose(false);
         }
-        closeChannel(true);
+    }
+
+    /** Closes a connection that never left {@link NioConnector#connect}: not counted. */
+    final void discard() {
+        closeNow(false);
+    }
+
+    /**
+     * Closes at once, from any thread: buffers are given back here unless another thread is doing
+     * I/O, in which case it gives them back itself ({@link #endIo()}).
+     *
+     * @return whether this call closed the connection (it was open)
+     */
+    private boolean closeNow(boolean reset) {
+        if (!STATE.compareAndSet(this, OPEN, CLOSED)) {
+            return false;
+        }
+        closeChannel(reset);
         if (ioLock.tryLock()) {
             try {
                 releaseAllBuffers();
@@ -193,21 +210,7 @@ abstract class NioConnection implements Connection {
                 ioLock.unlock();
             }
         }
-        connector.countClose(false);
-    }
-
-    /** Closes a connection that never left {@link NioConnector#connect}: not counted. */
-    final void discard() {
-        if (STATE.compareAndSet(this, OPEN, CLOSED)) {
-            closeChannel(false);
-            if (ioLock.tryLock()) {
-                try {
-                    releaseAllBuffers();
-                } finally {
-                    ioLock.unlock();
-                }
-            }
-        }
+        return true;
     }
 
     @Override
