@@ -248,9 +248,14 @@ class NioConnectorTlsTest {
     void handshakeTasksMayRunOnAnExecutor() throws Exception {
         enqueue(1, "x");
         java.util.concurrent.ExecutorService tasks = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
         try {
-            NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), tasks);
+            NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), task -> {
+                ran.incrementAndGet();
+                tasks.execute(task);
+            });
             Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+            assertThat(ran).as("delegated tasks run on the executor").hasPositiveValue();
             assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
             c.close();
         } finally {

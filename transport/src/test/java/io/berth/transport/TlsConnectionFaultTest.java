@@ -176,11 +176,7 @@ class TlsConnectionFaultTest {
     @Test
     void resetMidBodyIsASocketExceptionNamingTheServer() throws Exception {
         Connection c = connect(raw -> {
-            SSLSocket tls = RawServer.tls(raw, SERVER_TLS);
-            RawServer.readHead(tls.getInputStream());
-            byte[] response = RawServer.response(BODY);
-            tls.getOutputStream().write(Arrays.copyOf(response, response.length - 50));
-            tls.getOutputStream().flush();
+            answerAllButTheLast50Bytes(raw);
             raw.setSoLinger(true, 0);
             raw.close();
         });
@@ -196,13 +192,9 @@ class TlsConnectionFaultTest {
     @Test
     void finMidBodyIsEndOfStreamBeforeTheResponseIsComplete() throws Exception {
         Connection c = connect(raw -> {
-            SSLSocket tls = RawServer.tls(raw, SERVER_TLS);
-            RawServer.readHead(tls.getInputStream());
-            byte[] response = RawServer.response(BODY);
-            tls.getOutputStream().write(Arrays.copyOf(response, response.length - 50));
-            tls.getOutputStream().flush();
+            answerAllButTheLast50Bytes(raw);
             raw.shutdownOutput(); // no close_notify: the HTTP framing has to notice
-            tls.getInputStream().read();
+            raw.getInputStream().read();
         });
         try {
             // Http.readResponse throws EOFException exactly when Connection.read returned -1 early.
@@ -370,6 +362,15 @@ class TlsConnectionFaultTest {
                 }
             }
         });
+    }
+
+    /** Handshakes, reads a request and sends its response but for the last 50 bytes. */
+    private static void answerAllButTheLast50Bytes(Socket raw) throws Exception {
+        SSLSocket tls = RawServer.tls(raw, SERVER_TLS);
+        RawServer.readHead(tls.getInputStream());
+        byte[] response = RawServer.response(BODY);
+        tls.getOutputStream().write(Arrays.copyOf(response, response.length - 50));
+        tls.getOutputStream().flush();
     }
 
     /** Asserts that every liveness check during {@code d} finds the connection alive. */
