@@ -1,0 +1,143 @@
+package io.berth.transport;
+
+import io.berth.Backend;
+import io.berth.Server;
+import io.berth.TlsConfig;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The TLS side of one backend: its {@code SSLContext}s, and for each server the engine settings.
+ *
+ * <p><b>One session cache per SNI name.</b> The JDK resumes a session with the SNI of the session's
+ * first handshake, whatever the new engine asks for, and looks sessions up by the engine's peer host
+ * and port. The peer host here is the name verified, which several servers may share while each is
+ * sent its own SNI name (SNI on, no {@code sniName}, a fixed {@code verifyHostname}). So servers
+ * sent different SNI names (or none) get different {@code SSLContext}s: in the usual case, one
+ * context for the whole backend.
+ *
+ * <p><b>Peer host = the name verified.</b> Engines are created with
+ * {@link TlsConfig#verifyHostnameFor(Server)} as peer host and the HTTPS endpoint identification
+ * algorithm, so the JDK checks the certificate against that name even when no SNI is sent; SNI is set
+ * explicitly (an empty list when none is sent), so the JDK never derives it from the peer host.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class TlsProfile {
+    private final TlsConfig config;
+    private final String[] protocols;
+    private final String[] alpn;
+    private final VerifyingTrustManager trustManager;
+    private final Map<Server, ServerTls> servers;
+
+    /** What a connection to one server needs: the context, the name verified and the SNI sent. */
+    private record ServerTls(SSLContext context, String verifyName, List<SNIServerName> serverNames, String sni) {
+    }
+
+    TlsProfile(Backend backend) {
+        this.config = backend.tls();
+        this.protocols = config.protocols().toArray(new String[0]);
+        this.alpn = config.alpn().toArray(new String[0]);
+        this.trustManager = new VerifyingTrustManager(jdkTrustManager(config));
+        Map<String, SSLContext> contexts = new HashMap<>();
+        Map<Server, ServerTls> byServer = new HashMap<>();
+        for (Server server : backend.servers()) {
+            String sni = config.sniNameFor(server);
+            List<SNIServerName> names;
+            try {
+                names = sni == null ? List.of() : List.of(new SNIHostName(sni));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("SNI name '" + sni + "' for server " + server
+                        + " is not a valid host name: " + e.getMessage(), e);
+            }
+            SSLContext context = contexts.computeIfAbsent(sni == null ? "" : sni, k -> newContext());
+            byServer.put(server, new ServerTls(context, config.verifyHostnameFor(server), names, sni));
+        }
+        this.servers = Map.copyOf(byServer);
+    }
+
+    TlsConfig config() {
+        return config;
+    }
+
+    VerifyingTrustManager trustManager() {
+        return trustManager;
+    }
+
+    /**
+     * @param server one of the backend's servers
+     * @return a client engine for it: peer host the name verified, HTTPS endpoint identification, the
+     *     configured protocols, ALPN and SNI
+     */
+    SSLEngine newEngine(Server server) {
+        ServerTls s = servers.get(server);
+        SSLEngine engine = s.context.createSSLEngine(s.verifyName, server.port());
+        engine.setUseClientMode(true);
+        SSLParameters p = engine.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        p.setServerNames(s.serverNames);
+        p.setProtocols(protocols);
+        p.setApplicationProtocols(alpn);
+        engine.setSSLParameters(p);
+        return engine;
+    }
+
+    /** @return for messages: what was verified and sent to this server, and whom we trust */
+    String describeFor(Server server) {
+        ServerTls s = servers.get(server);
+        return "verifying '" + s.verifyName + "', SNI " + (s.sni == null ? "none" : "'" + s.sni + "'")
+                + ", trusting " + config.trustSource() + ", protocols " + config.protocols();
+    }
+
+    private SSLContext newContext() {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            KeyManager[] keyManagers = config.clientKeyManager() == null
+                    ? null : new KeyManager[] {config.clientKeyManager()};
+            context.init(keyManagers, new TrustManager[] {trustManager}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot create a TLS context for " + config + ": " + e, e);
+        }
+    }
+
+    /** The JDK's PKIX trust manager over the JDK trust store, or over exactly the configured CAs. */
+    private static X509ExtendedTrustManager jdkTrustManager(TlsConfig config) {
+        try {
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            List<X509Certificate> anchors = config.trustedCertificates();
+            if (anchors.isEmpty()) {
+                factory.init((KeyStore) null);
+            } else {
+                KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+                store.load(null, null);
+                for (int i = 0; i < anchors.size(); i++) {
+                    store.setCertificateEntry("ca-" + i, anchors.get(i));
+                }
+                factory.init(store);
+            }
+            for (TrustManager tm : factory.getTrustManagers()) {
+                if (tm instanceof X509ExtendedTrustManager x) {
+                    return x;
+                }
+            }
+            throw new IllegalStateException("the JDK's " + factory.getAlgorithm()
+                    + " trust manager factory made no X509ExtendedTrustManager");
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot build a trust manager from " + config.trustSource() + ": " + e, e);
+        }
+    }
+}

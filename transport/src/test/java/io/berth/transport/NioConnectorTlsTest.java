@@ -1,0 +1,281 @@
+package io.berth.transport;
+
+import static io.berth.transport.TestBackends.CONNECT_TIMEOUT;
+import static io.berth.transport.TestBackends.https;
+import static io.berth.transport.TestBackends.loopback;
+import static io.berth.transport.TestBackends.trustingTestCa;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.Backend;
+import io.berth.Server;
+import io.berth.TlsConfig;
+import io.berth.spi.Connection;
+import io.berth.spi.Connection.Liveness;
+import io.berth.transport.testing.Hygiene;
+import io.berth.transport.testing.NoDelayServerSocketFactory;
+import io.berth.transport.testing.TestPki;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** TLS connections against MockWebServer: reuse, SNI, resumption, post-handshake messages, close. */
+@ExtendWith(Hygiene.class)
+@Timeout(20)
+class NioConnectorTlsTest {
+    private TestPki.ServerTls serverTls;
+    private MockWebServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        serverTls = TestPki.server();
+        server = newServer(serverTls);
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private static MockWebServer newServer(TestPki.ServerTls tls) throws Exception {
+        MockWebServer s = new MockWebServer();
+        s.setServerSocketFactory(new NoDelayServerSocketFactory());
+        s.useHttps(tls.context().getSocketFactory());
+        s.start(InetAddress.getLoopbackAddress(), 0);
+        return s;
+    }
+
+    private void enqueue(int n, String body) {
+        for (int i = 0; i < n; i++) {
+            server.enqueue(new MockResponse.Builder().body(body).build());
+        }
+    }
+
+    @Test
+    void keepAliveExchangesShareOneConnection() throws Exception {
+        enqueue(3, "hello");
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()));
+        Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+        try {
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("hello");
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("hello");
+            c.write(java.nio.ByteBuffer.wrap(Http.request("127.0.0.1").getBytes()), Http.TIMEOUT);
+            assertThat(Http.readResponse(c, Http.TIMEOUT, 32 * 1024)).isEqualTo("hello"); // straight into dst
+        } finally {
+            assertThat(c.close()).isTrue();
+        }
+        List<RecordedRequest> requests = List.of(server.takeRequest(), server.takeRequest(), server.takeRequest());
+        assertThat(requests).extracting(RecordedRequest::getConnectionIndex).containsOnly(0);
+        assertThat(requests).extracting(RecordedRequest::getExchangeIndex).containsExactly(0, 1, 2);
+        assertThat(c.tlsProtocol()).isEqualTo("TLSv1.3");
+        assertThat(c.describe()).matches("127\\.0\\.0\\.1:" + server.getPort() + " TLSv1\\.3 TLS_\\S+");
+        assertThat(connector.gracefulCloses()).isEqualTo(1);
+        assertThat(connector.aborts()).isZero();
+    }
+
+    @Test
+    void secondConnectionResumesTheSessionAndSaysSo() throws Exception {
+        enqueue(3, "x");
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()));
+        List<Connection> connections = exchangeOnNewConnections(connector, 3);
+
+        assertThat(connections).extracting(Connection::tlsSessionResumed).containsExactly(false, true, true);
+        assertThat(connections.get(0).describe()).doesNotContain("resumed");
+        assertThat(connections.get(1).describe())
+                .matches("127\\.0\\.0\\.1:" + server.getPort() + " TLSv1\\.3 TLS_\\S+ resumed");
+        // independent oracle: the server chose its certificate for one full handshake only
+        assertThat(serverTls.fullHandshakes()).hasValue(1);
+    }
+
+    @Test
+    void sniProfileSendsExactlyTheConfiguredNameOnEveryConnection() throws Exception {
+        enqueue(3, "x");
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa()
+                .sniName("backend.test").build()));
+        List<Connection> connections = exchangeOnNewConnections(connector, 3);
+
+        assertThat(connections).extracting(Connection::tlsSessionResumed).containsExactly(false, true, true);
+        for (int i = 0; i < 3; i++) {
+            assertThat(server.takeRequest().getHandshakeServerNames()).as("connection %d", i)
+                    .containsExactly("backend.test");
+        }
+    }
+
+    @Test
+    void noSniProfileNeverSendsSniNotEvenOnResumedConnections() throws Exception {
+        enqueue(6, "x");
+        // First an SNI profile to the same server, then the no-SNI one: contexts must not be shared.
+        NioConnector withSni = new NioConnector(https(server.getPort(), trustingTestCa()
+                .sniName("backend.test").verifyHostname("backend.test").build()));
+        exchangeOnNewConnections(withSni, 2);
+        NioConnector noSni = new NioConnector(https(server.getPort(), trustingTestCa()
+                .sni(false).verifyHostname("backend.test").build()));
+        List<Connection> connections = exchangeOnNewConnections(noSni, 3);
+        int fullHandshakes = serverTls.fullHandshakes().get();
+
+        assertThat(connections).extracting(Connection::tlsSessionResumed).containsExactly(false, true, true);
+        assertThat(server.takeRequest().getHandshakeServerNames()).containsExactly("backend.test");
+        assertThat(server.takeRequest().getHandshakeServerNames()).containsExactly("backend.test");
+        for (int i = 0; i < 3; i++) {
+            assertThat(server.takeRequest().getHandshakeServerNames()).as("no-SNI connection %d", i).isEmpty();
+        }
+        assertThat(fullHandshakes).isEqualTo(2);
+    }
+
+    @Test
+    void serversSentDifferentSniNamesDoNotShareSessions() throws Exception {
+        enqueue(4, "x");
+        // One name verified for both; SNI "localhost" for one server and none for the IP literal. The
+        // JDK caches sessions by verified name and port, and resumes with the session's SNI.
+        Server byName = Server.of("localhost", server.getPort());
+        Server byIp = loopback(server.getPort());
+        Backend b = Backend.builder().server(byName).server(byIp)
+                .tls(trustingTestCa().verifyHostname("backend.test").build()).build();
+        NioConnector connector = new NioConnector(b);
+        for (Server s : List.of(byName, byIp, byName, byIp)) {
+            Connection c = connector.connect(s, CONNECT_TIMEOUT);
+            Http.get(c, "backend.test");
+            c.close();
+        }
+        assertThat(server.takeRequest().getHandshakeServerNames()).containsExactly("localhost");
+        assertThat(server.takeRequest().getHandshakeServerNames()).isEmpty();
+        assertThat(server.takeRequest().getHandshakeServerNames()).containsExactly("localhost");
+        assertThat(server.takeRequest().getHandshakeServerNames()).isEmpty();
+        assertThat(serverTls.fullHandshakes()).as("each server resumed its own session").hasValue(2);
+    }
+
+    @Test
+    void newSessionTicketDoesNotMakeAnIdleConnectionLookDead() throws Exception {
+        enqueue(1, "x");
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()));
+        Connection first = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+        try {
+            // Right after the handshake the server's NewSessionTicket is on its way; only liveness() reads it.
+            TlsConnectionFaultTest.assertStaysAlive(first, Duration.ofMillis(300));
+            assertThat(((TlsConnection) first).heldBuffers()).as("no pending bytes kept while idle").isZero();
+            // It was read and processed, not ignored: the next connection resumes with that ticket.
+            Connection second = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+            assertThat(second.tlsSessionResumed()).isTrue();
+            second.close();
+            // And after a response, the connection still looks alive.
+            assertThat(Http.get(first, "127.0.0.1")).isEqualTo("x");
+            first.idle();
+            TlsConnectionFaultTest.assertStaysAlive(first, Duration.ofMillis(200));
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
+    void serverClosingAfterTheResponseIsSeenAsClosedByPeer() throws Exception {
+        server.enqueue(new MockResponse.Builder().body("bye")
+                .onResponseEnd(new SocketEffect.CloseSocket(true, false, false)).build());
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()));
+        Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+        assertThat(Http.get(c, "127.0.0.1")).isEqualTo("bye");
+        c.idle();
+        await().atMost(Duration.ofSeconds(3)).until(c::liveness, l -> l == Liveness.CLOSED_BY_PEER);
+        c.close(); // and the Hygiene extension checks that nothing stays in CLOSE_WAIT
+    }
+
+    @Test
+    void idleGivesTheBuffersBackAndTheNextExchangeTakesThemAgain() throws Exception {
+        enqueue(2, "x");
+        BufferPool pool = new BufferPool(8);
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), null, pool);
+        TlsConnection c = (TlsConnection) connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+        try {
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
+            int held = c.heldBuffers(); // netIn and netOut; appIn too if a record did not fit a 64-byte read
+            assertThat(held).isBetween(2, 3);
+            c.idle();
+            assertThat(c.heldBuffers()).isZero();
+            assertThat(pool.size()).isEqualTo(held);
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
+            assertThat(c.heldBuffers()).isBetween(2, 3);
+            assertThat(pool.size()).as("taken again from the pool").isEqualTo(Math.max(0, held - c.heldBuffers()));
+            held = Math.max(held, c.heldBuffers());
+            c.close();
+            assertThat(pool.size()).isEqualTo(held);
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
+    void aFailedHandshakeIsAnSslExceptionNamingTheServer() {
+        server.enqueue(new MockResponse.Builder().failHandshake().build());
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()));
+        assertThatThrownBy(() -> connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT))
+                .isInstanceOf(SSLException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()).singleElement().extracting(Throwable::getMessage)
+                        .asString().contains("127.0.0.1:" + server.getPort()));
+    }
+
+    @Test
+    void aPemBundleTrustsEachOfItsCertificates() throws Exception {
+        TlsConfig bundle = TlsConfig.builder()
+                .trustPem(TestPki.OTHER_CA.certificatePem() + "\n" + TestPki.CA.certificatePem()).build();
+        try (MockWebServer other = newServer(TestPki.server(TestPki.SERVER_OF_OTHER_CA, TestPki.OTHER_CA))) {
+            enqueue(1, "ca");
+            other.enqueue(new MockResponse.Builder().body("other").build());
+            for (MockWebServer s : List.of(server, other)) {
+                Backend b = https(s.getPort(), bundle);
+                Connection c = new NioConnector(b).connect(b.server(), CONNECT_TIMEOUT);
+                try {
+                    assertThat(Http.get(c, "127.0.0.1")).isEqualTo(s == server ? "ca" : "other");
+                } finally {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void handshakeTasksMayRunOnAnExecutor() throws Exception {
+        enqueue(1, "x");
+        java.util.concurrent.ExecutorService tasks = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), task -> {
+                ran.incrementAndGet();
+                tasks.execute(task);
+            });
+            Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+            assertThat(ran).as("delegated tasks run on the executor").hasPositiveValue();
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
+            c.close();
+        } finally {
+            tasks.shutdown();
+            assertThat(tasks.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** Opens n connections one after the other, each carrying one exchange, and closes them. */
+    private List<Connection> exchangeOnNewConnections(NioConnector connector, int n) throws Exception {
+        List<Connection> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+            try {
+                Http.get(c, "backend.test"); // reading the response also reads the session ticket
+            } finally {
+                c.close();
+            }
+            out.add(c);
+        }
+        return out;
+    }
+}
