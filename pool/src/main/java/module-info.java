@@ -5,7 +5,7 @@
 module io.berth.pool {
     requires transitive io.berth;
     requires io.berth.transport;
-    requires static micrometer.core;
+    requires static transitive micrometer.core;
 
     exports io.berth.pool;
     exports io.berth.pool.micrometer;

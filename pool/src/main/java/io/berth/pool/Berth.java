@@ -4,9 +4,13 @@ import io.berth.Backend;
 import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
 import io.berth.spi.Connector;
+import io.berth.transport.NioConnector;
+import io.berth.transport.http1.Http1Connection;
 
 /**
- * The entry point: builds {@link BackendPool}s.
+ * The entry point: builds {@link BackendPool}s whose connections speak HTTP/1.1, over Berth's TLS
+ * transport or over a {@link Connector} of your own. {@link BerthClient} sends requests through
+ * them; the {@code java.net.http} and OkHttp adapters build on that.
  *
  * <p>Thread-safe; all methods are static.
  */
@@ -15,8 +19,32 @@ public final class Berth {
     }
 
     /**
+     * Builds a pool for a backend with the default settings.
+     *
+     * @param backend where the pool connects, e.g. {@code Backend.of("https://api.example.com")}
+     * @return a new open pool; close it when done
+     */
+    public static BackendPool newPool(Backend backend) {
+        return newPool(backend, BackendPoolConfig.defaults());
+    }
+
+    /**
+     * Builds a pool for a backend: TLS (or plain TCP for {@code http}) over non-blocking sockets, one
+     * TLS session cache per TLS profile.
+     *
+     * @param backend where the pool connects; one server
+     * @param config the pool's settings
+     * @return a new open pool; close it when done
+     * @throws IllegalArgumentException if the backend has more than one server
+     */
+    public static BackendPool newPool(Backend backend, BackendPoolConfig config) {
+        return newPool(backend, config, new NioConnector(backend));
+    }
+
+    /**
      * Builds a pool whose connections come from a custom {@link Connector} (another transport, or
-     * in-memory connections in tests).
+     * in-memory connections in tests). Each connection is wrapped for HTTP/1.1, so a
+     * {@link BerthClient} can use the pool.
      *
      * @param backend where the pool connects; one server
      * @param config the pool's settings
@@ -25,6 +53,9 @@ public final class Berth {
      * @throws IllegalArgumentException if the backend has more than one server
      */
     public static BackendPool newPool(Backend backend, BackendPoolConfig config, Connector connector) {
-        return new LockFreeBackendPool(backend, config, connector);
+        int maxHead = config.maxResponseHeadSize();
+        Connector http = (server, timeout) -> Http1Connection.of(connector.connect(server, timeout), maxHead,
+                Http1Connection.DEFAULT_EXPECT_CONTINUE_TIMEOUT);
+        return new LockFreeBackendPool(backend, config, http);
     }
 }

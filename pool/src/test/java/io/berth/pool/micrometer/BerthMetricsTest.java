@@ -62,6 +62,7 @@ class BerthMetricsTest {
     }
 
     @Test
+    @SuppressWarnings("try")
     void statsAreExportedTaggedByPoolAndBackend() throws Exception {
         BackendPool pool = Berth.newPool(Backend.of("https://backend.test"),
                 BackendPoolConfig.builder().name("orders").purgeScheduler(PurgeScheduler.manual()).build(),

@@ -1,0 +1,375 @@
+package io.berth.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.Backend;
+import io.berth.BackendPoolConfig;
+import io.berth.CloseReason;
+import io.berth.PoolStats;
+import io.berth.RequestNotRetriedException;
+import io.berth.ResponseTimeoutException;
+import io.berth.ReusePolicy;
+import io.berth.Session;
+import io.berth.TlsConfig;
+import io.berth.TruncatedBodyException;
+import io.berth.transport.testing.Hygiene;
+import io.berth.transport.testing.HttpTestServer;
+import io.berth.transport.testing.HttpTestServer.After;
+import io.berth.transport.testing.HttpTestServer.End;
+import io.berth.transport.testing.HttpTestServer.Reply;
+import io.berth.transport.testing.TestPki;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The client over real TLS connections to a real server on 127.0.0.1. */
+@ExtendWith(Hygiene.class)
+@Timeout(30)
+class BerthClientTest {
+    private HttpTestServer server;
+    private BerthClient client;
+
+    @AfterEach
+    void stop() throws IOException {
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    private HttpTestServer serve(HttpTestServer.Handler handler) throws IOException {
+        server = HttpTestServer.start(TestPki.server().context(), handler);
+        return server;
+    }
+
+    private BerthClient connect(UnaryOperator<BackendPoolConfig.Builder> config) {
+        Backend backend = Backend.builder().server("127.0.0.1", server.port())
+                .tls(TlsConfig.builder().trustCertificates(List.of(TestPki.CA.certificate())).build()).build();
+        client = BerthClient.create(backend, config.apply(BackendPoolConfig.builder().name("test")).build());
+        return client;
+    }
+
+    private static String get(BerthClient c, String target) throws IOException {
+        try (BerthResponse r = c.send(BerthRequest.get(target))) {
+            return r.bodyString();
+        }
+    }
+
+    private static String post(BerthClient c, String target, String body) throws IOException {
+        try (BerthResponse r = c.send(BerthRequest.newBuilder("POST", target).body(BerthRequest.Body.of(body))
+                .build())) {
+            return r.bodyString();
+        }
+    }
+
+    /** Each request from a new thread, like separate curl processes. */
+    private static String getFromFreshCaller(BerthClient c, String target) throws Exception {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(get(c, target));
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        t.start();
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"safe", "aggressive", "always"})
+    void seedScenarioFortySequentialGetsFromFreshCallersUseOneConnection(String policy) throws Exception {
+        serve(r -> Reply.ok("hello " + r.exchange()));
+        connect(b -> b.reusePolicy(ReusePolicy.named(policy)));
+        for (int i = 0; i < 40; i++) {
+            assertThat(getFromFreshCaller(client, "/seed/" + i)).isEqualTo("hello " + i);
+            Thread.sleep(20);
+        }
+        assertThat(server.connections()).as("backend connections, counted by the server").isEqualTo(1);
+        assertThat(server.requests()).hasSize(40).allSatisfy(r -> assertThat(r.connection()).isZero());
+        PoolStats s = client.pool().stats();
+        assertThat(s.opened()).isEqualTo(1);
+        assertThat(s.reused()).isEqualTo(39);
+        assertThat(s.connections()).singleElement().satisfies(row -> assertThat(row.uses()).isEqualTo(40));
+    }
+
+    @Test
+    void seedScenarioUnderNeverOpensFortyConnectionsEachClosedWithCloseNotifyAndFin() throws Exception {
+        serve(r -> Reply.ok("hello"));
+        connect(b -> b.reusePolicy(ReusePolicy.NEVER));
+        for (int i = 0; i < 40; i++) {
+            assertThat(getFromFreshCaller(client, "/seed/" + i)).isEqualTo("hello");
+        }
+        assertThat(server.connections()).isEqualTo(40);
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.ends().size() == 40);
+        assertThat(server.ends().values()).as("how each connection ended, seen by the server")
+                .containsOnly(End.CLIENT_CLOSED_GRACEFULLY);
+        PoolStats s = client.pool().stats();
+        assertThat(s.closed(CloseReason.NOT_SHARED)).isEqualTo(40);
+        assertThat(s.aborted()).isZero();
+    }
+
+    @Test
+    void underSafeEveryPostGetsANewConnectionAndGetsReuse() throws Exception {
+        serve(r -> Reply.ok(r.method() + " " + r.bodyText()));
+        connect(b -> b.reusePolicy(ReusePolicy.SAFE));
+        assertThat(get(client, "/")).isEqualTo("GET ");
+        for (int i = 0; i < 3; i++) {
+            assertThat(post(client, "/orders", "order " + i)).isEqualTo("POST order " + i);
+        }
+        assertThat(server.requests()).extracting(HttpTestServer.Request::connection).containsExactly(0, 1, 2, 3);
+        assertThat(server.requests()).extracting(HttpTestServer.Request::exchange).containsOnly(0);
+        assertThat(get(client, "/")).isEqualTo("GET ");
+        assertThat(server.connections()).as("the GET reused an idle connection").isEqualTo(4);
+    }
+
+    @Test
+    void underAggressiveAPostUsesOnlyAProvenConnection() throws Exception {
+        serve(r -> Reply.ok("ok"));
+        connect(b -> b.reusePolicy(ReusePolicy.AGGRESSIVE));
+        get(client, "/"); // connection 0 carried one exchange: unproven
+        post(client, "/a", "x");
+        assertThat(server.requests().get(1).connection()).as("unproven: a new connection").isEqualTo(1);
+        get(client, "/"); // the most recent, connection 1, carries its second exchange: proven
+        post(client, "/b", "y");
+        assertThat(server.requests().get(3).connection()).as("proven: reused").isEqualTo(1);
+        assertThat(server.connections()).isEqualTo(2);
+    }
+
+    @Test
+    void underAlwaysAPostReusesAnIdleConnection() throws Exception {
+        serve(r -> Reply.ok("ok"));
+        connect(b -> b.reusePolicy(ReusePolicy.ALWAYS));
+        get(client, "/");
+        post(client, "/a", "x");
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void aPostIsNeverSentTwiceWhenTheServerDropsTheConnection() throws Exception {
+        serve(r -> r.exchange() == 1 ? Reply.ok("").then(After.CLOSE_INSTEAD) : Reply.ok("ok"));
+        connect(b -> b.reusePolicy(ReusePolicy.ALWAYS));
+        get(client, "/");
+        assertThatThrownBy(() -> post(client, "/pay", "once"))
+                .isInstanceOf(RequestNotRetriedException.class)
+                .hasMessageContaining("POST /pay")
+                .hasMessageContaining("not sent again");
+        assertThat(server.requests()).filteredOn(r -> r.method().equals("POST")).hasSize(1);
+        assertThat(client.pool().stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+    }
+
+    @Test
+    void aGetWhoseReusedConnectionDiesBeforeAnyResponseByteIsRetriedOnceOnANewConnection() throws Exception {
+        serve(r -> r.connection() == 0 && r.exchange() == 1 ? Reply.ok("").then(After.RESET_INSTEAD)
+                : Reply.ok("fine"));
+        connect(b -> b);
+        get(client, "/");
+        assertThat(get(client, "/again")).isEqualTo("fine");
+        assertThat(server.requests()).extracting(HttpTestServer.Request::target, HttpTestServer.Request::connection)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("/", 0),
+                        org.assertj.core.groups.Tuple.tuple("/again", 0),
+                        org.assertj.core.groups.Tuple.tuple("/again", 1));
+    }
+
+    @Test
+    void serverClosingIdleConnectionsAfterOneSecondWithGapsOfOneAndAHalfLosesNoGet() throws Exception {
+        server = HttpTestServer.start(TestPki.server().context(), r -> Reply.ok("ok"), Duration.ofSeconds(1));
+        connect(b -> b);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(client, "/" + i)).isEqualTo("ok");
+            Thread.sleep(1500);
+        }
+        assertThat(server.connections()).isEqualTo(3);
+        assertThat(server.requests()).hasSize(3);
+        assertThat(client.pool().stats().closed(CloseReason.CLOSED_BY_PEER)).isEqualTo(2);
+    }
+
+    @Test
+    void keepAliveTimeoutIsHonouredWithAMargin() throws Exception {
+        serve(r -> Reply.ok("ok").header("Keep-Alive", "timeout=1"));
+        connect(b -> b);
+        get(client, "/");
+        Thread.sleep(100);
+        get(client, "/"); // well within timeout=1 less the margin (0.5 s)
+        assertThat(server.connections()).isEqualTo(1);
+        Thread.sleep(600);
+        get(client, "/");
+        assertThat(server.connections()).as("closed by the client before the server's timeout").isEqualTo(2);
+        assertThat(client.pool().stats().closed(CloseReason.IDLE_TIMEOUT)).isEqualTo(1);
+    }
+
+    @Test
+    void keepAliveMaxIsHonoured() throws Exception {
+        serve(r -> Reply.ok("ok").header("Keep-Alive", "timeout=30, max=" + (2 - r.exchange())));
+        connect(b -> b);
+        for (int i = 0; i < 6; i++) {
+            get(client, "/");
+        }
+        assertThat(server.requests()).extracting(HttpTestServer.Request::connection)
+                .containsExactly(0, 0, 0, 1, 1, 1);
+        assertThat(client.pool().stats().closed(CloseReason.MAX_USES)).isEqualTo(2);
+    }
+
+    @Test
+    void connectionCloseIsHonoured() throws Exception {
+        serve(r -> Reply.ok("bye").header("Connection", "close"));
+        connect(b -> b);
+        get(client, "/");
+        get(client, "/");
+        assertThat(server.connections()).isEqualTo(2);
+        await().until(() -> server.ends().size() == 2);
+        assertThat(server.ends().values()).containsOnly(End.CLIENT_CLOSED_GRACEFULLY);
+        assertThat(client.pool().stats().closed(CloseReason.NOT_REUSABLE)).isEqualTo(2);
+    }
+
+    @Test
+    void gzipIsRequestedAndDecodedTransparently() throws Exception {
+        serve(r -> "gzip".equals(r.header("Accept-Encoding"))
+                ? Reply.ok("").body(gzip("compressed hello")).header("Content-Encoding", "gzip")
+                : Reply.ok("plain hello"));
+        connect(b -> b);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(r.header("Content-Encoding")).isNull();
+            assertThat(r.contentLength()).isEqualTo(-1);
+            assertThat(r.bodyString()).isEqualTo("compressed hello");
+        }
+        // The caller's own Accept-Encoding turns transparent decoding off.
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("GET", "/").header("Accept-Encoding", "identity")
+                .build())) {
+            assertThat(r.bodyString()).isEqualTo("plain hello");
+        }
+        assertThat(server.connections()).as("the decoded body was read to its end: reused").isEqualTo(1);
+    }
+
+    @Test
+    void gzipCanBeTurnedOff() throws Exception {
+        serve(r -> Reply.ok(String.valueOf(r.header("Accept-Encoding"))));
+        connect(b -> b.decompressGzip(false));
+        assertThat(get(client, "/")).isEqualTo("null");
+    }
+
+    private static byte[] gzip(String text) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(b)) {
+            z.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        return b.toByteArray();
+    }
+
+    @Test
+    void truncatedBodyIsAnErrorAndTheConnectionIsNotReused() throws Exception {
+        serve(r -> r.exchange() == 0 && r.connection() == 0 ? Reply.ok("0123456789").sendOnly(44) : Reply.ok("ok"));
+        connect(b -> b);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThatThrownBy(r::bodyBytes).isInstanceOf(TruncatedBodyException.class);
+        }
+        assertThat(get(client, "/")).isEqualTo("ok");
+        assertThat(server.connections()).isEqualTo(2);
+        assertThat(client.pool().stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+    }
+
+    @Test
+    void responseTimeoutFiresWithinItsBoundAndTheConnectionIsDiscarded() throws Exception {
+        serve(r -> r.exchange() == 0 && r.connection() == 0 ? Reply.ok("late").delay(Duration.ofSeconds(2))
+                : Reply.ok("ok"));
+        connect(b -> b.responseTimeout(Duration.ofMillis(300)));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> get(client, "/slow")).isInstanceOf(ResponseTimeoutException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(250),
+                Duration.ofMillis(1500));
+        assertThat(get(client, "/")).isEqualTo("ok");
+        assertThat(server.connections()).isEqualTo(2);
+    }
+
+    @Test
+    void requestTimeoutCoversTheWaitForTheHead() throws Exception {
+        serve(r -> Reply.ok("late").delay(Duration.ofMillis(1500)));
+        connect(b -> b);
+        assertThatThrownBy(() -> client.send(BerthRequest.newBuilder("GET", "/").timeout(Duration.ofMillis(300))
+                .build())).isInstanceOf(ResponseTimeoutException.class).hasMessageContaining("request's timeout");
+    }
+
+    @Test
+    void anNtlmChallengeMakesTheConnectionPrivateToItsSession() throws Exception {
+        serve(r -> r.header("Authorization") == null
+                ? Reply.status(401, "Unauthorized").header("WWW-Authenticate", "NTLM")
+                : Reply.ok("welcome"));
+        connect(b -> b);
+        Session s = client.openSession();
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("GET", "/").session(s).build())) {
+            assertThat(r.status()).isEqualTo(401);
+        }
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("GET", "/").session(s)
+                .header("Authorization", "NTLM TlRMTVNTUAAB").build())) {
+            assertThat(r.bodyString()).isEqualTo("welcome");
+        }
+        assertThat(server.requests()).extracting(HttpTestServer.Request::connection).containsExactly(0, 0);
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("GET", "/").header("Authorization", "x").build())) {
+            assertThat(r.connectionId()).as("another caller never gets the session's connection").isEqualTo(2);
+        }
+        s.close();
+        assertThat(client.pool().stats().closed(CloseReason.NOT_SHARED)).isEqualTo(1);
+    }
+
+    @Test
+    void bodiesOfEveryKindAreSent() throws Exception {
+        serve(r -> Reply.ok(r.method() + ":" + r.bodyText() + ":" + r.header("Content-Length") + ":"
+                + r.header("Transfer-Encoding")));
+        connect(b -> b);
+        assertThat(post(client, "/", "bytes")).isEqualTo("POST:bytes:5:null");
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("PUT", "/")
+                .body(BerthRequest.Body.ofStream(new ByteArrayInputStream("streamed".getBytes()), -1)).build())) {
+            assertThat(r.bodyString()).isEqualTo("PUT:streamed:null:chunked");
+        }
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("POST", "/").expectContinue()
+                .body(BerthRequest.Body.of("after 100")).build())) {
+            assertThat(r.bodyString()).isEqualTo("POST:after 100:9:null");
+        }
+        try (BerthResponse r = client.send(BerthRequest.newBuilder("HEAD", "/").build())) {
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.bodyBytes()).isEmpty();
+        }
+        assertThat(server.connections()).isEqualTo(3); // SAFE: each POST/PUT-with-one-shot-body on its own
+    }
+
+    @Test
+    void closingAnUnreadBodyDrainsItAndKeepsTheConnection() throws Exception {
+        serve(r -> Reply.ok("x".repeat(1000)));
+        connect(b -> b);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(r.body().read()).isEqualTo('x');
+        }
+        get(client, "/");
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void chunkedResponsesAndTrailersAreRead() throws Exception {
+        serve(r -> Reply.ok("chunked body").chunked());
+        connect(b -> b);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(r.bodyString()).isEqualTo("chunked body");
+            assertThat(r.trailers()).isEmpty();
+        }
+        get(client, "/");
+        assertThat(server.connections()).isEqualTo(1);
+    }
+}
