@@ -1,12 +1,19 @@
 /**
  * Berth's pool: the lock-free pool engine, the HTTP client over it, the {@code java.net.http} and
- * OkHttp adapters, and Micrometer metrics. The one dependency an application adds.
+ * OkHttp adapters, and Micrometer metrics. The one dependency an application adds. OkHttp and
+ * Micrometer are optional: only the adapter and the binder that use them need them.
  */
 module io.berth.pool {
     requires transitive io.berth;
     requires io.berth.transport;
+    requires transitive java.net.http;
     requires static transitive micrometer.core;
+    requires static transitive okhttp3;
+    requires static okio;
+    requires static kotlin.stdlib;
 
     exports io.berth.pool;
+    exports io.berth.pool.jdk;
     exports io.berth.pool.micrometer;
+    exports io.berth.pool.okhttp;
 }

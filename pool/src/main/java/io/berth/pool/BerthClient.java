@@ -58,10 +58,12 @@ import java.util.zip.GZIPInputStream;
 public final class BerthClient implements AutoCloseable {
     private final LockFreeBackendPool pool;
     private final String hostHeader;
+    private final boolean ownsPool;
 
-    BerthClient(LockFreeBackendPool pool) {
+    BerthClient(LockFreeBackendPool pool, boolean ownsPool) {
         this.pool = pool;
         this.hostHeader = hostHeader(pool.backend());
+        this.ownsPool = ownsPool;
     }
 
     /**
@@ -79,19 +81,22 @@ public final class BerthClient implements AutoCloseable {
      * @return a client over a new pool
      */
     public static BerthClient create(Backend backend, BackendPoolConfig config) {
-        return new BerthClient((LockFreeBackendPool) Berth.newPool(backend, config));
+        return new BerthClient((LockFreeBackendPool) Berth.newPool(backend, config), true);
     }
 
     /**
+     * Returns a client over an existing pool, e.g. one client per caller over one shared pool. The
+     * client is cheap and does not own the pool: closing it leaves the pool open.
+     *
      * @param pool a pool built by {@link Berth}
-     * @return a client over it; closing the client closes the pool
+     * @return a client over it
      * @throws IllegalArgumentException if the pool was not built by {@link Berth}
      */
     public static BerthClient over(BackendPool pool) {
         if (!(pool instanceof LockFreeBackendPool)) {
             throw new IllegalArgumentException("pool must be built by Berth.newPool but was " + pool);
         }
-        return new BerthClient((LockFreeBackendPool) pool);
+        return new BerthClient((LockFreeBackendPool) pool, false);
     }
 
     /** @return the pool: stats, reconfiguration, sessions */
@@ -127,7 +132,8 @@ public final class BerthClient implements AutoCloseable {
         boolean replayable = request.isReplayable(config.idempotencyKeyReplayable());
         boolean gzip = config.decompressGzip() && !request.acceptEncodingSet();
         HeaderFields headers = request.headersFor(hostHeader, gzip);
-        long responseTimeout = config.responseTimeout().toNanos();
+        long responseTimeout = request.responseTimeout() != null ? request.responseTimeout().toNanos()
+                : config.responseTimeout().toNanos();
         long deadline = request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos();
         boolean head = request.isHead();
         boolean retried = false;
@@ -270,10 +276,15 @@ public final class BerthClient implements AutoCloseable {
         return server.port() == defaultPort ? host : host + ":" + server.port();
     }
 
-    /** Closes the pool (see {@link BackendPool#close()}). */
+    /**
+     * Closes the pool (see {@link BackendPool#close()}) if this client created it; a client made
+     * {@link #over(BackendPool) over} a pool leaves it open.
+     */
     @Override
     public void close() {
-        pool.close();
+        if (ownsPool) {
+            pool.close();
+        }
     }
 
     @Override

@@ -36,6 +36,7 @@ public final class BerthRequest {
     private final Boolean replayable;
     private final Session session;
     private final Duration timeout;
+    private final Duration responseTimeout;
     private final boolean idempotencyKey;
     private final boolean acceptEncodingSet;
     /** The headers as last sent (with Host and Accept-Encoding), cached for requests sent repeatedly. */
@@ -49,6 +50,7 @@ public final class BerthRequest {
         this.replayable = b.replayable;
         this.session = b.session;
         this.timeout = b.timeout;
+        this.responseTimeout = b.responseTimeout;
         this.idempotencyKey = headers.contains("Idempotency-Key");
         this.acceptEncodingSet = headers.contains("Accept-Encoding");
     }
@@ -107,6 +109,14 @@ public final class BerthRequest {
      */
     public Duration timeout() {
         return timeout;
+    }
+
+    /**
+     * @return the longest silence tolerated on any read of this request's response, overriding the
+     *     pool's {@code responseTimeout}; or {@code null} to use the pool's
+     */
+    public Duration responseTimeout() {
+        return responseTimeout;
     }
 
     /**
@@ -175,6 +185,7 @@ public final class BerthRequest {
         private Boolean replayable;
         private Session session;
         private Duration timeout;
+        private Duration responseTimeout;
 
         private Builder(String method, String target) {
             Objects.requireNonNull(method, "method");
@@ -262,6 +273,20 @@ public final class BerthRequest {
                 throw new IllegalArgumentException("timeout must be positive but was " + timeout);
             }
             this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param timeout the longest silence tolerated on any read of the response (and any write of
+         *     the request), instead of the pool's {@code responseTimeout}; {@code null} for the pool's
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder responseTimeout(Duration timeout) {
+            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+                throw new IllegalArgumentException("responseTimeout must be positive but was " + timeout);
+            }
+            this.responseTimeout = timeout;
             return this;
         }
 

@@ -1,0 +1,187 @@
+package io.berth.pool;
+
+import io.berth.Backend;
+import io.berth.BackendPoolConfig;
+import io.berth.TlsConfig;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One pool per origin ({@code scheme://host:port}), created on first use: what the
+ * {@code java.net.http} and OkHttp adapters route their requests through. Pools take the default
+ * settings unless an origin has its own.
+ *
+ * <pre>{@code
+ * BerthPools pools = BerthPools.builder()
+ *         .defaults(BackendPoolConfig.builder().maxConnections(16).build())
+ *         .tls(TlsConfig.builder().trustPemFile(Path.of("/etc/ca.pem")).build())
+ *         .backend("https://payments.internal", BackendPoolConfig.builder().reusePolicy(ReusePolicy.NEVER).build())
+ *         .build();
+ * }</pre>
+ *
+ * <p>Thread-safe. Closing it closes every pool.
+ */
+public final class BerthPools implements AutoCloseable {
+    private final BackendPoolConfig defaults;
+    private final TlsConfig tls;
+    private final Map<String, Backend> backends;
+    private final Map<String, BackendPoolConfig> configs;
+    private final ConcurrentHashMap<String, BerthClient> clients = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private BerthPools(Builder b) {
+        this.defaults = b.defaults;
+        this.tls = b.tls;
+        this.backends = Map.copyOf(b.backends);
+        this.configs = Map.copyOf(b.configs);
+    }
+
+    /** @return a builder: default settings, the JDK trust store */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return pools with the default settings */
+    public static BerthPools withDefaults() {
+        return builder().build();
+    }
+
+    /**
+     * @param uri an absolute {@code https} or {@code http} URI
+     * @return the client for the URI's origin, creating its pool on first use
+     * @throws IllegalArgumentException if the URI is not absolute {@code https} or {@code http}
+     * @throws IllegalStateException if this was closed
+     */
+    public BerthClient client(URI uri) {
+        String origin = origin(uri);
+        BerthClient c = clients.get(origin);
+        if (c != null) {
+            return c;
+        }
+        if (closed) {
+            throw new IllegalStateException("BerthPools is closed");
+        }
+        c = clients.computeIfAbsent(origin, o -> BerthClient.create(backendFor(o, uri), configs.getOrDefault(o,
+                defaults)));
+        if (closed) {
+            close();
+            throw new IllegalStateException("BerthPools is closed");
+        }
+        return c;
+    }
+
+    private Backend backendFor(String origin, URI uri) {
+        Backend configured = backends.get(origin);
+        if (configured != null) {
+            return configured;
+        }
+        Backend b = Backend.of(origin);
+        return b.isSecure() && tls != null ? b.toBuilder().tls(tls).build() : b;
+    }
+
+    /** @return the clients created so far, one per origin */
+    public Collection<BerthClient> clients() {
+        return List.copyOf(clients.values());
+    }
+
+    /** @return the default settings of new pools */
+    public BackendPoolConfig defaults() {
+        return defaults;
+    }
+
+    /** Closes every pool; later calls to {@link #client} fail. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        for (BerthClient c : new ArrayList<>(clients.values())) {
+            c.close();
+        }
+    }
+
+    static String origin(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        String scheme = uri.getScheme();
+        if (scheme == null || uri.getHost() == null) {
+            throw new IllegalArgumentException("URI must be absolute with a host but was '" + uri + "'");
+        }
+        scheme = scheme.toLowerCase(Locale.ROOT);
+        if (!scheme.equals("https") && !scheme.equals("http")) {
+            throw new IllegalArgumentException("URI scheme must be https or http but was '" + uri + "'");
+        }
+        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        String host = uri.getHost().toLowerCase(Locale.ROOT);
+        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return scheme + "://" + host + ":" + port;
+    }
+
+    /** Builds {@link BerthPools}. Not thread-safe. */
+    public static final class Builder {
+        private BackendPoolConfig defaults = BackendPoolConfig.defaults();
+        private TlsConfig tls;
+        private final Map<String, Backend> backends = new HashMap<>();
+        private final Map<String, BackendPoolConfig> configs = new HashMap<>();
+
+        private Builder() {
+        }
+
+        /**
+         * @param config settings for every pool without its own; default {@link BackendPoolConfig#defaults()}
+         * @return this builder
+         */
+        public Builder defaults(BackendPoolConfig config) {
+            this.defaults = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * @param tls TLS settings for every {@code https} origin without its own backend; default
+         *     {@link TlsConfig#defaults()}
+         * @return this builder
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Gives an origin its own pool settings.
+         *
+         * @param origin e.g. {@code https://api.example.com} (default ports apply)
+         * @param config its settings
+         * @return this builder
+         * @throws IllegalArgumentException if the origin is not an absolute http(s) URL
+         */
+        public Builder backend(String origin, BackendPoolConfig config) {
+            configs.put(origin(URI.create(origin)), Objects.requireNonNull(config, "config"));
+            return this;
+        }
+
+        /**
+         * Gives an origin its own backend (e.g. TLS settings) and pool settings.
+         *
+         * @param backend a single-server backend; its URL is the origin
+         * @param config its settings
+         * @return this builder
+         */
+        public Builder backend(Backend backend, BackendPoolConfig config) {
+            String origin = origin(URI.create(backend.toString()));
+            backends.put(origin, backend);
+            configs.put(origin, Objects.requireNonNull(config, "config"));
+            return this;
+        }
+
+        /** @return the pools (none is created until first used) */
+        public BerthPools build() {
+            return new BerthPools(this);
+        }
+    }
+}
