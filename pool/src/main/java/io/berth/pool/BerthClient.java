@@ -178,7 +178,11 @@ public final class BerthClient implements AutoCloseable {
                 lease.makePrivate();
             }
             ResponseBody raw = conn.body(responseHead, head, responseTimeout, ((PooledConnection) lease).releaser());
-            return response(responseHead, raw, gzip, id, reused);
+            BerthResponse response = response(responseHead, raw, gzip, id, reused);
+            if (!raw.isComplete()) {
+                pool.watch(lease, response); // still ours: the body is not finished
+            }
+            return response;
         }
     }
 

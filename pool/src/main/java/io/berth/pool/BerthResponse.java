@@ -27,6 +27,8 @@ public final class BerthResponse implements AutoCloseable {
     private final HeaderFields headers;
     private final ResponseBody raw;
     private final InputStream body;
+    /** What {@link #body()} hands out: it keeps this response reachable while the caller reads. */
+    private final InputStream stream;
     private final long connectionId;
     private final boolean reused;
 
@@ -36,6 +38,7 @@ public final class BerthResponse implements AutoCloseable {
         this.headers = headers;
         this.raw = raw;
         this.body = body;
+        this.stream = new BodyStream(body);
         this.connectionId = connectionId;
         this.reused = reused;
     }
@@ -78,7 +81,32 @@ public final class BerthResponse implements AutoCloseable {
 
     /** @return the body, streamed; closing it releases the connection */
     public InputStream body() {
-        return body;
+        return stream;
+    }
+
+    /**
+     * The body as handed out. Being an inner class it holds the response: the pool watches the
+     * response weakly and reclaims the connection only when neither is reachable any more.
+     */
+    private final class BodyStream extends java.io.FilterInputStream {
+        BodyStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return in.read(b, off, len);
+        }
+
+        @Override
+        public long transferTo(java.io.OutputStream out) throws IOException {
+            return in.transferTo(out);
+        }
+
+        @Override
+        public void close() {
+            BerthResponse.this.close();
+        }
     }
 
     /**

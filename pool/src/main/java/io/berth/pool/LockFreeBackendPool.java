@@ -107,6 +107,7 @@ final class LockFreeBackendPool implements BackendPool {
     private final AtomicLong acquireWaits = new AtomicLong();
     private final AtomicLong acquireTimeouts = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
     private final AtomicLongArray closedBy = new AtomicLongArray(CloseReason.values().length);
     private final ClosedHistory history = new ClosedHistory();
     private volatile IOException lastConnectFailure;
@@ -525,6 +526,9 @@ final class LockFreeBackendPool implements BackendPool {
         c.lastUsedNanos = now;
         c.everReleased = true;
         c.acquireTrace = null;
+        if (c.responseRef != null) {
+            c.responseRef = null;
+        }
         listenerGuard.released(c, outcome);
         Settings st = settings;
         CloseReason reason = retirement(c, outcome, now, st);
@@ -800,6 +804,7 @@ final class LockFreeBackendPool implements BackendPool {
             sweepIdle(now, st);
             sweepSessions(now, st);
             reportLeaks(now, st);
+            reclaimAbandoned();
             if (now - nextPurgeNanos >= 0) {
                 purge(st);
                 nextPurgeNanos = now + st.purgeDelayNanos;
@@ -853,6 +858,40 @@ final class LockFreeBackendPool implements BackendPool {
                         + " without release; a response body may be unclosed. Holder's stack:", trace);
             }
         });
+    }
+
+    /**
+     * Watches a lease's response: if the caller drops it without closing it, the connection is
+     * reclaimed (aborted) by the next maintenance pass instead of leaking. Call only while the lease
+     * is held and its response body is unfinished.
+     */
+    void watch(Lease lease, Object response) {
+        ((PooledConnection) lease).responseRef = new java.lang.ref.WeakReference<>(response);
+    }
+
+    /** Reclaims connections whose response was garbage-collected unclosed (OkHttp reports the same). */
+    private void reclaimAbandoned() {
+        idle.forEachRegistered(c -> {
+            java.lang.ref.WeakReference<Object> ref = c.responseRef;
+            if (ref != null && ref.get() == null && c.state == PooledConnection.IN_USE) {
+                Throwable trace = c.acquireTrace;
+                try {
+                    release(c, Outcome.BROKEN);
+                } catch (IllegalStateException raced) {
+                    return; // released meanwhile
+                }
+                abandoned.incrementAndGet();
+                LOG.log(Level.WARNING, "pool '" + name + "': a response from connection #" + c.id + " to " + server
+                        + " was garbage-collected without being closed; the connection was closed. Close every"
+                        + " BerthResponse (try-with-resources) or read its body to the end."
+                        + (trace == null ? " Set leakDetectionThreshold to log where it was acquired." : ""), trace);
+            }
+        });
+    }
+
+    /** @return responses reclaimed after being garbage-collected unclosed (for tests) */
+    long abandonedCount() {
+        return abandoned.get();
     }
 
     /**

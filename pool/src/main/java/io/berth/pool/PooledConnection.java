@@ -60,6 +60,11 @@ final class PooledConnection implements Lease {
     int serverRemaining = -1;
     SessionImpl session;
     boolean privateToSession;
+    /**
+     * The response being read from this connection, weakly: if the caller drops it unclosed, the GC
+     * clears this and maintenance reclaims the connection. Null when there is none to watch.
+     */
+    volatile java.lang.ref.WeakReference<Object> responseRef;
     /** The stack of the holder, when leak detection is on. */
     Throwable acquireTrace;
     boolean leakReported;

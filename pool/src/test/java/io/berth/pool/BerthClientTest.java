@@ -372,4 +372,30 @@ class BerthClientTest {
         get(client, "/");
         assertThat(server.connections()).isEqualTo(1);
     }
+
+    @Test
+    void aResponseDroppedUnclosedIsReportedAndItsConnectionReclaimed() throws Exception {
+        serve(r -> Reply.ok("x".repeat(100_000)));
+        connect(b -> b);
+        LockFreeBackendPool pool = (LockFreeBackendPool) client.pool();
+        try (LogCapture logs = new LogCapture(LockFreeBackendPool.class)) {
+            dropUnclosed();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                System.gc();
+                pool.maintain(System.nanoTime());
+                return pool.abandonedCount() == 1;
+            });
+            assertThat(client.pool().stats().inUse()).isZero();
+            assertThat(client.pool().stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+            assertThat(logs.warnings()).singleElement().asString()
+                    .contains("garbage-collected without being closed");
+        }
+        assertThat(get(client, "/")).hasSize(100_000);
+    }
+
+    private void dropUnclosed() throws IOException {
+        BerthResponse r = client.send(BerthRequest.get("/"));
+        assertThat(r.body().read()).isEqualTo('x');
+        // r goes out of scope unclosed
+    }
 }
