@@ -193,13 +193,14 @@ public final class HttpTestServer implements AutoCloseable {
     private final RawServer raw;
     private final SSLContext tls;
     private final Handler handler;
-    private final Duration idleTimeout;
+    private final java.util.function.IntFunction<Duration> idleTimeout;
     private final AtomicInteger connections = new AtomicInteger();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<Integer, End> ends = new ConcurrentHashMap<>();
     private final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-    private HttpTestServer(SSLContext tls, Handler handler, Duration idleTimeout) throws IOException {
+    private HttpTestServer(SSLContext tls, Handler handler, java.util.function.IntFunction<Duration> idleTimeout)
+            throws IOException {
         this.tls = tls;
         this.handler = handler;
         this.idleTimeout = idleTimeout;
@@ -220,7 +221,16 @@ public final class HttpTestServer implements AutoCloseable {
      * stays idle for {@code idleTimeout} between requests.
      */
     public static HttpTestServer start(SSLContext tls, Handler handler, Duration idleTimeout) throws IOException {
-        return new HttpTestServer(tls, handler, idleTimeout);
+        return new HttpTestServer(tls, handler, connection -> idleTimeout);
+    }
+
+    /**
+     * Like {@link #start(SSLContext, Handler, Duration)}, with an idle timeout chosen per connection
+     * (by connection index from 0).
+     */
+    public static HttpTestServer start(SSLContext tls, Handler handler,
+            java.util.function.IntFunction<Duration> idleTimeoutOfConnection) throws IOException {
+        return new HttpTestServer(tls, handler, idleTimeoutOfConnection);
     }
 
     /** @return the port on 127.0.0.1 */
@@ -264,8 +274,9 @@ public final class HttpTestServer implements AutoCloseable {
         }
         InputStream in = new BufferedInputStream(s.getInputStream());
         OutputStream out = s.getOutputStream();
+        Duration idle = idleTimeout == null ? null : idleTimeout.apply(index);
         for (int exchange = 0; ; exchange++) {
-            socket.setSoTimeout(idleTimeout == null ? 0 : (int) idleTimeout.toMillis());
+            socket.setSoTimeout(idle == null ? 0 : (int) Math.max(1, idle.toMillis()));
             String head;
             try {
                 head = readHeadOrEnd(in);
