@@ -374,6 +374,7 @@ class BerthClientTest {
     }
 
     @Test
+    @Hygiene.AllowWarnings
     void aResponseDroppedUnclosedIsReportedAndItsConnectionReclaimed() throws Exception {
         serve(r -> Reply.ok("x".repeat(100_000)));
         connect(b -> b);

@@ -56,7 +56,9 @@ public final class HttpTestServer implements AutoCloseable {
         /** Close gracefully without answering. */
         CLOSE_INSTEAD,
         /** Reset without answering. */
-        RESET_INSTEAD
+        RESET_INSTEAD,
+        /** After the response, send FIN (no close_notify) but keep reading until the client closes. */
+        HALF_CLOSE
     }
 
     /** A request as received. */
@@ -93,6 +95,11 @@ public final class HttpTestServer implements AutoCloseable {
         private int sendOnly = -1;
         private Duration delay = Duration.ZERO;
         private After after = After.KEEP;
+        private byte[] raw;
+        private int pauseAfter = -1;
+        private Duration pause = Duration.ZERO;
+        private byte[] trailing;
+        private Duration trailingDelay = Duration.ZERO;
 
         /** @return a 200 reply with this body and its Content-Length */
         public static Reply ok(String body) {
@@ -150,12 +157,36 @@ public final class HttpTestServer implements AutoCloseable {
             return this;
         }
 
+        /** Sends exactly these bytes instead of an encoded response (garbage, hand-made heads). */
+        public static Reply raw(byte[] bytes) {
+            Reply r = new Reply();
+            r.raw = bytes;
+            return r;
+        }
+
+        /** Sends the first {@code n} bytes, pauses, then the rest (slow headers or body). */
+        public Reply pauseAfter(int n, Duration d) {
+            this.pauseAfter = n;
+            this.pause = d;
+            return this;
+        }
+
+        /** After the response, waits {@code d} and sends bytes nobody asked for. */
+        public Reply trailing(byte[] bytes, Duration d) {
+            this.trailing = bytes;
+            this.trailingDelay = d;
+            return this;
+        }
+
         public Reply then(After a) {
             this.after = a;
             return this;
         }
 
         byte[] encode() {
+            if (raw != null) {
+                return raw;
+            }
             StringBuilder h = new StringBuilder(version).append(' ').append(status).append(' ').append(reason)
                     .append("\r\n");
             for (String[] kv : headers) {
@@ -322,10 +353,36 @@ public final class HttpTestServer implements AutoCloseable {
                 return;
             }
             try {
-                out.write(reply.encode());
+                byte[] bytes = reply.encode();
+                if (reply.pauseAfter >= 0 && reply.pauseAfter < bytes.length) {
+                    out.write(bytes, 0, reply.pauseAfter);
+                    out.flush();
+                    Thread.sleep(reply.pause.toMillis());
+                    out.write(bytes, reply.pauseAfter, bytes.length - reply.pauseAfter);
+                } else {
+                    out.write(bytes);
+                }
                 out.flush();
+                if (reply.trailing != null) {
+                    Thread.sleep(reply.trailingDelay.toMillis());
+                    out.write(reply.trailing);
+                    out.flush();
+                }
             } catch (IOException e) {
                 ends.put(index, End.CLIENT_RESET);
+                socket.close();
+                return;
+            }
+            if (reply.after == After.HALF_CLOSE) {
+                socket.shutdownOutput();
+                ends.put(index, End.SERVER_CLOSED);
+                try {
+                    while (in.read() >= 0) {
+                        // wait for the client to close
+                    }
+                } catch (IOException e) {
+                    // reset or TLS error on the way out: fine
+                }
                 socket.close();
                 return;
             }

@@ -37,6 +37,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *   <li>No socket of this process may be in CLOSE_WAIT, the state of a socket whose peer closed
  *       and which we never closed ({@code /proc/net/tcp} and {@code /proc/net/tcp6}, matched by inode
  *       against our descriptors).</li>
+ *   <li>No thread whose name starts with {@code berth-} is alive once the test ended (the pools it
+ *       opened are closed), within {@link #SETTLE}.</li>
+ *   <li>Nothing under the {@code io.berth} loggers was logged at WARNING or above, unless the test
+ *       method or class is annotated {@link AllowWarnings}.</li>
  * </ul>
  *
  * <p>The JDK opens some descriptors lazily, on first use of NIO; so, once per JVM, before the first
@@ -47,12 +51,43 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
     /** How long descriptors may take to close after a test: closing is partly asynchronous. */
     public static final Duration SETTLE = Duration.ofSeconds(5);
 
+    /** Lets a test (method or class) log warnings under {@code io.berth}: it expects some. */
+    @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+    @java.lang.annotation.Target({java.lang.annotation.ElementType.METHOD, java.lang.annotation.ElementType.TYPE})
+    public @interface AllowWarnings {
+    }
+
+    private static final java.util.logging.Logger BERTH_LOGGER = java.util.logging.Logger.getLogger("io.berth");
+    private static final List<String> WARNINGS = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final java.util.logging.Handler WARNING_HANDLER = new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord r) {
+            if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                WARNINGS.add(r.getLoggerName() + ": " + r.getMessage()
+                        + (r.getThrown() == null ? "" : " (" + r.getThrown() + ")"));
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    static {
+        BERTH_LOGGER.addHandler(WARNING_HANDLER);
+    }
+
     private static final Path FD_DIR = Path.of("/proc/self/fd");
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(Hygiene.class);
     private static volatile boolean warmedUp;
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
+        WARNINGS.clear();
         if (!Files.isDirectory(FD_DIR)) {
             return;
         }
@@ -62,6 +97,16 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) {
+        boolean warningsAllowed = context.getTestMethod().map(m -> m.isAnnotationPresent(AllowWarnings.class))
+                .orElse(false) || context.getTestClass().map(c -> c.isAnnotationPresent(AllowWarnings.class))
+                .orElse(false);
+        if (!warningsAllowed) {
+            assertThat(WARNINGS).as("warnings logged under io.berth (annotate @AllowWarnings if expected)")
+                    .isEmpty();
+        }
+        Awaitility.await("no berth- thread alive").atMost(SETTLE).pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(20))
+                .untilAsserted(() -> assertThat(berthThreads()).as("live berth- threads").isEmpty());
         @SuppressWarnings("unchecked")
         Map<String, Integer> baseline = context.getStore(NS).remove("baseline", Map.class);
         if (baseline == null) {
@@ -77,6 +122,17 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
                             fds.values(), socketStates(fds)).isEqualTo(baseline);
                     assertThat(closeWait(fds)).as("sockets of this process in CLOSE_WAIT").isEmpty();
                 });
+    }
+
+    /** @return the names of live threads named {@code berth-...} */
+    public static List<String> berthThreads() {
+        List<String> names = new ArrayList<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.isAlive() && t.getName().startsWith("berth-")) {
+                names.add(t.getName());
+            }
+        }
+        return names;
     }
 
     /**

@@ -42,6 +42,14 @@ public final class TestPki {
             .addSubjectAlternativeName("localhost").addSubjectAlternativeName("127.0.0.1")
             .addSubjectAlternativeName("backend.test").build();
 
+    /** Signed by {@link #CA} with the usual names, valid from one hour from now. */
+    public static final HeldCertificate NOT_YET_VALID = new HeldCertificate.Builder()
+            .signedBy(CA).ecdsa256()
+            .validityInterval(System.currentTimeMillis() + TimeUnit.HOURS.toMillis(1),
+                    System.currentTimeMillis() + TimeUnit.HOURS.toMillis(2))
+            .addSubjectAlternativeName("localhost").addSubjectAlternativeName("127.0.0.1")
+            .addSubjectAlternativeName("backend.test").build();
+
     private TestPki() {
     }
 
