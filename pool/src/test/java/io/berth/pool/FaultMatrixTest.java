@@ -284,6 +284,27 @@ class FaultMatrixTest {
     }
 
     @Test
+    void aReadingCallerInterruptedGetsInterruptedIoExceptionAndTheConnectionIsDiscarded() throws Exception {
+        serve(r -> Reply.ok("late").delay(Duration.ofSeconds(5)));
+        connect(server.port(), b -> b);
+        java.util.concurrent.CompletableFuture<Throwable> seen = new java.util.concurrent.CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                get("/slow");
+                seen.complete(null);
+            } catch (Throwable e) {
+                seen.complete(Thread.currentThread().isInterrupted() ? e : new AssertionError("flag not set", e));
+            }
+        });
+        reader.start();
+        await().until(() -> received("/slow") == 1);
+        reader.interrupt();
+        assertThat(seen.get(5, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+        assertThat(stats().inUse()).isZero();
+    }
+
+    @Test
     void connectRefusedIsRetriedThenReported() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -1,0 +1,129 @@
+package io.berth.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.AcquireTimeoutException;
+import io.berth.Lease;
+import io.berth.Outcome;
+import io.berth.PoolStats;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The pool under pressure: 64 callers on 8 connections. */
+class PressureTest {
+
+    @Test
+    @Timeout(60)
+    void sixtyFourCallersOnEightConnectionsAreServedFirstInFirstOut() throws Exception {
+        try (PoolFixture f = new PoolFixture(b -> b.maxConnections(8).acquireTimeout(Duration.ofSeconds(30)))) {
+            List<Lease> held = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                held.add(f.pool.acquire(true));
+            }
+            List<Integer> served = new CopyOnWriteArrayList<>();
+            ConcurrentLinkedQueue<Lease> toRelease = new ConcurrentLinkedQueue<>();
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 56; i++) {
+                int me = i;
+                Thread t = new Thread(() -> {
+                    try {
+                        Lease l = f.pool.acquire(true);
+                        served.add(me);
+                        toRelease.add(l);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, "caller-" + i);
+                callers.add(t);
+                t.start();
+                int expected = i + 1;
+                await().pollInterval(Duration.ofMillis(1)).until(() -> f.pool.waitingCount() == expected);
+            }
+            // Release one connection at a time and wait until it is served: each release must go to the
+            // longest waiter, so the order of service is the order of arrival.
+            java.util.ArrayDeque<Lease> releasable = new java.util.ArrayDeque<>(held);
+            for (int i = 0; i < 56; i++) {
+                f.pool.release(releasable.poll(), Outcome.REUSABLE);
+                int expected = i + 1;
+                await().pollInterval(Duration.ofMillis(1)).until(() -> served.size() == expected);
+                releasable.add(toRelease.poll());
+            }
+            for (Thread t : callers) {
+                t.join();
+            }
+            for (Lease l : releasable) {
+                f.pool.release(l, Outcome.REUSABLE);
+            }
+            List<Integer> expectedOrder = new ArrayList<>();
+            for (int i = 0; i < 56; i++) {
+                expectedOrder.add(i);
+            }
+            assertThat(served).as("FIFO service").containsExactlyElementsOf(expectedOrder);
+            PoolStats s = f.pool.stats();
+            assertThat(s.opened()).isEqualTo(8);
+            assertThat(s.acquireWaits()).isEqualTo(56);
+            assertThat(s.idle()).isEqualTo(8);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void waitsAreBoundedByTheAcquireTimeoutAndCarryThePoolsCounts() throws Exception {
+        Duration timeout = Duration.ofMillis(200);
+        try (PoolFixture f = new PoolFixture(b -> b.maxConnections(8).acquireTimeout(timeout))) {
+            List<Lease> held = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                held.add(f.pool.acquire(true));
+            }
+            List<AcquireTimeoutException> timeouts = new CopyOnWriteArrayList<>();
+            AtomicInteger overLong = new AtomicInteger();
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                Thread t = new Thread(() -> {
+                    long start = System.nanoTime();
+                    try {
+                        f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+                    } catch (AcquireTimeoutException e) {
+                        timeouts.add(e);
+                        if (System.nanoTime() - start > timeout.toNanos() + Duration.ofSeconds(2).toNanos()) {
+                            overLong.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                callers.add(t);
+                t.start();
+            }
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertThat(timeouts).hasSize(64);
+            assertThat(overLong).as("waits beyond the timeout plus slack").hasValue(0);
+            assertThat(timeouts).allSatisfy(e -> {
+                assertThat(e.waited()).isGreaterThanOrEqualTo(timeout);
+                assertThat(e.total()).isEqualTo(8);
+                assertThat(e.inUse()).isEqualTo(8);
+                assertThat(e.idle()).isZero();
+                assertThat(e.waiting()).isBetween(1, 64);
+                assertThat(e.getMessage()).contains("maxConnections=8").contains("pool 'test'");
+            });
+            for (Lease l : held) {
+                f.pool.release(l, Outcome.REUSABLE);
+            }
+            PoolStats s = f.pool.stats();
+            assertThat(s.waiting()).isZero();
+            assertThat(s.acquireTimeouts()).isEqualTo(64);
+            assertThat(s.idle()).isEqualTo(8);
+            // Nothing stuck: the pool still serves.
+            f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+        }
+    }
+}
