@@ -79,8 +79,9 @@ import okhttp3.ResponseBody;
  *       the Berth request's {@code responseTimeout}: the longest silence on any read, and on any
  *       socket write; the write timeout bounds each write of the request body (a stalled write aborts
  *       the exchange with a {@link SocketTimeoutException}); the call timeout
- *       ({@code call.timeout()}) cancels the call as usual, and is also the Berth request's
- *       {@code timeout} (up to the response head). With OkHttp's own calls the call timeout stops
+ *       ({@code call.timeout()}) cancels the call as usual, which aborts the exchange (for a
+ *       {@code Call} that cannot report its cancellation, it becomes the Berth request's
+ *       {@code timeout}, up to the response head). With OkHttp's own calls the call timeout stops
  *       when this interceptor returns the response, so it does not cover reading the body: use
  *       {@link BerthCallFactory} for that. The connect timeout is the pool's
  *       ({@code BackendPoolConfig.connectTimeout}, TCP only; the TLS handshake has
@@ -222,7 +223,7 @@ public final class BerthInterceptor implements Interceptor {
         }
         int read = chain.readTimeoutMillis();
         b.responseTimeout(read > 0 ? Duration.ofMillis(read) : NO_TIMEOUT);
-        if (!state.hasOwnCallTimeout()) {
+        if (!state.callTimeoutCancels()) { // a Call that cannot tell us: Berth's own limit up to the head
             long callTimeout = call.timeout().timeoutNanos();
             if (callTimeout > 0) {
                 b.timeout(Duration.ofNanos(callTimeout));

@@ -21,6 +21,8 @@ final class CallState {
     /** The call timeout of a {@link BerthCall}; {@code null} when OkHttp's own call runs the interceptor. */
     private final CallTimeout callTimeout;
     private final AtomicBoolean watching = new AtomicBoolean();
+    /** Whether the call takes event listeners, so that its cancel (and its call timeout) reach us at once. */
+    private volatile boolean listening;
     private final AtomicBoolean started = new AtomicBoolean();
 
     CallState(CallTimeout callTimeout) {
@@ -56,6 +58,7 @@ final class CallState {
                     cancellation.cancel();
                 }
             });
+            listening = true;
         } catch (RuntimeException e) {
             // A Call implementation that takes no listeners: cancellation is then seen between reads and writes.
         }
@@ -64,9 +67,12 @@ final class CallState {
         }
     }
 
-    /** @return whether this belongs to a {@link BerthCall}, which runs its own call timeout */
-    boolean hasOwnCallTimeout() {
-        return callTimeout != null;
+    /**
+     * @return whether the call's timeout reaches the exchange by itself: a {@link BerthCall}'s own, or
+     *     OkHttp's, which cancels the call when it fires (and the cancel reaches us as an event)
+     */
+    boolean callTimeoutCancels() {
+        return callTimeout != null || listening;
     }
 
     /** Starts the call timeout of a {@link BerthCall}, once, when its interceptor chain starts. */
