@@ -162,7 +162,13 @@ public final class BerthInterceptor implements Interceptor {
             if (prior != null) {
                 response = response.newBuilder().priorResponse(prior).build();
             }
-            Request next = followUp(chain, response);
+            Request next;
+            try {
+                next = followUp(chain, response);
+            } catch (IOException | RuntimeException | Error e) {
+                response.close();
+                throw e;
+            }
             if (next == null) {
                 return response;
             }
