@@ -1,7 +1,6 @@
 package io.berth.pool.okhttp;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import kotlin.jvm.functions.Function0;
@@ -9,21 +8,16 @@ import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.EventListener;
-import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.ResponseBody;
-import okio.Buffer;
-import okio.BufferedSource;
-import okio.ForwardingSource;
-import okio.Okio;
 import okio.Timeout;
 
 /**
- * A call of a {@link BerthCallFactory}: an OkHttp call of the factory's client (whose last
- * interceptor is a {@link BerthInterceptor}) with a call timeout of its own that, as in OkHttp,
- * covers the whole call up to the end of the response body, and cancels it when it fires.
- * Callbacks get this call, not the inner one.
+ * A call of a {@link BerthCallFactory}: an OkHttp call of the factory's client (whose first
+ * interceptor starts this call's timeout and whose last is a {@link BerthInterceptor}) with a call
+ * timeout of its own that, as in OkHttp, covers the whole call from the start of its interceptor
+ * chain to the end of the response body, and cancels it when it fires. Callbacks get this call, not
+ * the inner one.
  *
  * <p>Thread-safe, like OkHttp's calls: {@link #cancel()} from any thread.
  */
@@ -31,14 +25,14 @@ final class BerthCall implements Call {
     private final BerthCallFactory factory;
     private final Call inner;
     private final CallState.CallTimeout timeout;
+    private final CallState state;
     private final AtomicBoolean executed = new AtomicBoolean();
 
     BerthCall(BerthCallFactory factory, Call inner, int callTimeoutMillis) {
         this.factory = factory;
         this.inner = inner;
-        this.timeout = new CallState.CallTimeout(this);
-        timeout.timeout(callTimeoutMillis, TimeUnit.MILLISECONDS);
-        CallState state = new CallState(timeout);
+        this.timeout = new CallState.CallTimeout(this, TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis));
+        this.state = new CallState(timeout);
         inner.tag(CallState.class, () -> state);
         state.watch(inner);
     }
@@ -61,16 +55,14 @@ final class BerthCall implements Call {
         if (!executed.compareAndSet(false, true)) {
             throw new IllegalStateException("Already Executed");
         }
-        Response response;
         try {
-            response = inner.execute();
+            return inner.execute();
         } catch (IOException e) {
             throw failed(e);
         } catch (RuntimeException | Error e) {
-            timeout.exit();
+            state.end();
             throw e;
         }
-        return tracked(response);
     }
 
     /**
@@ -92,24 +84,15 @@ final class BerthCall implements Call {
 
             @Override
             public void onResponse(Call call, Response response) throws IOException {
-                callback.onResponse(BerthCall.this, tracked(response));
+                callback.onResponse(BerthCall.this, response);
             }
         });
     }
 
     /** Ends the call timeout on a failure, and says {@code timeout} if it fired. */
     private IOException failed(IOException e) {
-        boolean timedOut = timeout.exit() || timeout.fired;
-        if (timedOut && !(e instanceof InterruptedIOException && "timeout".equals(e.getMessage()))) {
-            return CallState.timeout(e);
-        }
-        return e;
-    }
-
-    /** @return the response, whose body ends the call timeout when read to its end or closed */
-    private Response tracked(Response response) {
-        ResponseBody body = response.body();
-        return response.newBuilder().body(new TimedBody(body)).build();
+        state.end();
+        return timeout.fired && !CallState.isTimeout(e) ? CallState.timeout(e) : e;
     }
 
     /**
@@ -171,67 +154,5 @@ final class BerthCall implements Call {
     @Override
     public String toString() {
         return "BerthCall{" + request().method() + " " + request().url().redact() + "}";
-    }
-
-    /** A body that ends the call timeout when read to its end, failed, or closed. */
-    private final class TimedBody extends ResponseBody {
-        private final ResponseBody delegate;
-        private BufferedSource source;
-
-        TimedBody(ResponseBody delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public MediaType contentType() {
-            return delegate.contentType();
-        }
-
-        @Override
-        public long contentLength() {
-            return delegate.contentLength();
-        }
-
-        @Override
-        public BufferedSource source() {
-            if (source == null) {
-                source = Okio.buffer(new ForwardingSource(delegate.source()) {
-                    @Override
-                    public long read(Buffer sink, long byteCount) throws IOException {
-                        long n;
-                        try {
-                            n = super.read(sink, byteCount);
-                        } catch (IOException e) {
-                            timeout.exit();
-                            throw e;
-                        }
-                        if (n == -1) {
-                            timeout.exit();
-                        }
-                        return n;
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        timeout.exit();
-                        super.close();
-                    }
-                });
-            }
-            return source;
-        }
-
-        @Override
-        public void close() {
-            timeout.exit();
-            if (source != null) {
-                try {
-                    source.close();
-                } catch (IOException e) {
-                    // closing a body never fails
-                }
-            }
-            delegate.close();
-        }
     }
 }

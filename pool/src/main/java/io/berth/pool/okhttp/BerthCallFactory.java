@@ -29,12 +29,12 @@ import okhttp3.Response;
  * }
  * }</pre>
  *
- * <p>Over a plain {@link BerthInterceptor} its calls add:
+ * <p>Over a plain {@link BerthInterceptor} in the client, its calls add:
  * <ul>
  *   <li>the interceptor is always last (one the client already has is moved to the end);</li>
  *   <li>the call timeout ({@code callTimeout}, or {@code call.timeout()} changed before executing)
- *       covers the whole call, reading the response body included, as in OkHttp; when it fires the
- *       call is cancelled and fails with OkHttp's {@code InterruptedIOException("timeout")};</li>
+ *       runs from the start of the interceptor chain, as in OkHttp, to the end of the response body;
+ *       when it fires the call is cancelled and fails with {@code InterruptedIOException("timeout")};</li>
  *   <li>callbacks of {@code enqueue} get the factory's call.</li>
  * </ul>
  * {@code execute}, {@code enqueue} (on the client's {@code Dispatcher}, within its limits),

@@ -46,8 +46,7 @@ import okhttp3.ResponseBody;
  *
  * <p><b>It must be the last application interceptor</b>: interceptors added after it never run, and
  * OkHttp's own chain (retries and follow-ups, bridge, cache, connect, network interceptors) never
- * runs at all. {@link BerthCallFactory} places it for you and adds a call timeout that covers
- * reading the body.
+ * runs at all. {@link BerthCallFactory} places it for you.
  *
  * <p>What it does in place of OkHttp's chain:
  * <ul>
@@ -77,16 +76,17 @@ import okhttp3.ResponseBody;
  *       and 503.</li>
  *   <li><b>Timeouts</b>: the client's read timeout ({@code chain.readTimeoutMillis()}, 0 for none) is
  *       the Berth request's {@code responseTimeout}: the longest silence on any read, and on any
- *       socket write; the write timeout bounds each write of the request body (a stalled write aborts
- *       the exchange with a {@link SocketTimeoutException}); the call timeout
- *       ({@code call.timeout()}) cancels the call as usual, which aborts the exchange (for a
- *       {@code Call} that cannot report its cancellation, it becomes the Berth request's
- *       {@code timeout}, up to the response head). With OkHttp's own calls the call timeout stops
- *       when this interceptor returns the response, so it does not cover reading the body: use
- *       {@link BerthCallFactory} for that. The connect timeout is the pool's
- *       ({@code BackendPoolConfig.connectTimeout}, TCP only; the TLS handshake has
- *       {@code TlsConfig.handshakeTimeout}): build the pools with
- *       {@link BerthCallFactory#poolDefaults(okhttp3.OkHttpClient)} to carry the client's over.</li>
+ *       socket write. The write timeout bounds each write of the request body: a stalled write
+ *       aborts the exchange with a {@link SocketTimeoutException}. The call timeout
+ *       ({@code call.timeout()}) bounds the whole call, reading the response body included, as in
+ *       OkHttp: OkHttp's own timer stops when this interceptor returns the head, so a second one of
+ *       the same duration, started when this interceptor starts (so it ignores the time spent in the
+ *       interceptors before it), carries it to the end of the body; when it fires, the call is
+ *       cancelled and fails with {@code InterruptedIOException("timeout")}. The connect timeout is
+ *       the pool's ({@code BackendPoolConfig.connectTimeout}, TCP only; the TLS handshake has
+ *       {@code TlsConfig.handshakeTimeout}), and per-call changes to it are ignored: build the pools
+ *       with {@link BerthCallFactory#poolDefaults(okhttp3.OkHttpClient)} to carry the client's
+ *       over.</li>
  *   <li><b>Cancellation</b>: {@code Call.cancel()}, before or during the exchange, aborts the Berth
  *       exchange at once (it listens for the call's {@code canceled} event), so a thread blocked on
  *       the connection wakes, the connection is discarded as broken, never returned half-read, and
@@ -154,7 +154,20 @@ public final class BerthInterceptor implements Interceptor {
     public Response intercept(Chain chain) throws IOException {
         Call call = chain.call();
         CallState state = CallState.of(call);
-        checkSupported(chain);
+        state.start();
+        try {
+            checkSupported(chain);
+            Response response = followingUp(chain, call, state);
+            state.finalBody((ResponseBodyBridge) response.body());
+            return response;
+        } catch (IOException | RuntimeException | Error e) {
+            state.end();
+            throw e;
+        }
+    }
+
+    /** @return the final response, after redirects and authentication challenges */
+    private Response followingUp(Chain chain, Call call, CallState state) throws IOException {
         Request request = chain.request();
         Response prior = null;
         for (int followUps = 0; ; ) {
@@ -192,8 +205,8 @@ public final class BerthInterceptor implements Interceptor {
         HttpUrl url = request.url();
         RequestBody body = request.body();
         if (body != null && body.isDuplex()) {
-            throw new ProtocolException("duplex request bodies need HTTP/2, which Berth does not speak: " + request.method()
-                    + " " + url.redact());
+            throw new ProtocolException("duplex request bodies need HTTP/2, which Berth does not speak: "
+                    + request.method() + " " + url.redact());
         }
         BerthClient client = pools.client(origin(url));
         BerthRequest.Builder b = BerthRequest.newBuilder(request.method(), target(url));
@@ -229,12 +242,6 @@ public final class BerthInterceptor implements Interceptor {
         }
         int read = chain.readTimeoutMillis();
         b.responseTimeout(read > 0 ? Duration.ofMillis(read) : NO_TIMEOUT);
-        if (!state.callTimeoutCancels()) { // a Call that cannot tell us: Berth's own limit up to the head
-            long callTimeout = call.timeout().timeoutNanos();
-            if (callTimeout > 0) {
-                b.timeout(Duration.ofNanos(callTimeout));
-            }
-        }
 
         long sentAt = System.currentTimeMillis();
         BerthResponse response;

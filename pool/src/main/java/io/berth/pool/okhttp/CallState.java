@@ -3,6 +3,7 @@ package io.berth.pool.okhttp;
 import io.berth.pool.Cancellation;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
 import okhttp3.EventListener;
@@ -10,33 +11,41 @@ import okio.AsyncTimeout;
 
 /**
  * What the adapter keeps per OkHttp call, as a tag of the call: the {@link Cancellation} that
- * {@code Call.cancel()} triggers (through a {@code canceled} event listener added to the call), and,
- * for a {@link BerthCall}, its call timeout.
+ * {@code Call.cancel()} triggers (through a {@code canceled} event listener added to the call), and
+ * the call timeout, which runs until the final response body is read to its end or closed.
+ *
+ * <p>The call timeout: a {@link BerthCall}'s own {@code timeout()}, started when the call's
+ * interceptor chain starts, as in OkHttp. For OkHttp's own calls, whose timer stops when the
+ * interceptor returns the response head, a second timer with the same duration, started when the
+ * interceptor starts, carries it over the body (OkHttp's fires first before the head, both cancel
+ * the call). When it fires the call is cancelled and fails with OkHttp's
+ * {@code InterruptedIOException("timeout")}.
  *
  * <p>Thread-safe.
  */
 final class CallState {
     /** Aborts the Berth exchange in flight: the call was cancelled, or one of its timeouts fired. */
     final Cancellation cancellation = Cancellation.create();
-    /** The call timeout of a {@link BerthCall}; {@code null} when OkHttp's own call runs the interceptor. */
     private final CallTimeout callTimeout;
     private final AtomicBoolean watching = new AtomicBoolean();
-    /** Whether the call takes event listeners, so that its cancel (and its call timeout) reach us at once. */
-    private volatile boolean listening;
     private final AtomicBoolean started = new AtomicBoolean();
+    /** The body of the response the interceptor returned: its end ends the call timeout. */
+    private volatile ResponseBodyBridge finalBody;
 
+    /** @param callTimeout the call's timer, not yet started; a zero timeout means none */
     CallState(CallTimeout callTimeout) {
         this.callTimeout = callTimeout;
+        callTimeout.state = this;
     }
 
     /**
-     * @return the state of {@code call}, made and attached on first use, and listening for the call's
-     *     cancellation
+     * @return the state of {@code call}, made and attached on first use (with a timer for the call's
+     *     {@code timeout()}), and listening for the call's cancellation
      */
     static CallState of(Call call) {
         CallState s = call.tag(CallState.class);
         if (s == null) {
-            s = call.tag(CallState.class, () -> new CallState(null));
+            s = call.tag(CallState.class, () -> new CallState(new CallTimeout(call, call.timeout().timeoutNanos())));
         }
         s.watch(call);
         return s;
@@ -58,27 +67,36 @@ final class CallState {
                     cancellation.cancel();
                 }
             });
-            listening = true;
         } catch (RuntimeException e) {
-            // A Call implementation that takes no listeners: cancellation is then seen between reads and writes.
+            // A Call implementation that takes no listeners: its cancel is then seen between reads and
+            // writes; the call timeout still aborts at once.
         }
         if (call.isCanceled()) {
             cancellation.cancel();
         }
     }
 
-    /**
-     * @return whether the call's timeout reaches the exchange by itself: a {@link BerthCall}'s own, or
-     *     OkHttp's, which cancels the call when it fires (and the cancel reaches us as an event)
-     */
-    boolean callTimeoutCancels() {
-        return callTimeout != null || listening;
+    /** Starts the call timeout, once. */
+    void start() {
+        if (started.compareAndSet(false, true)) {
+            callTimeout.enter();
+        }
     }
 
-    /** Starts the call timeout of a {@link BerthCall}, once, when its interceptor chain starts. */
-    void start() {
-        if (callTimeout != null && started.compareAndSet(false, true)) {
-            callTimeout.enter();
+    /** Ends the call timeout: the call failed, or its final body is done. Idempotent. */
+    void end() {
+        callTimeout.exit();
+    }
+
+    /** Remembers the final response's body, whose end ends the call. */
+    void finalBody(ResponseBodyBridge body) {
+        finalBody = body;
+    }
+
+    /** Called when a response body is done (read to its end, closed, or failed). */
+    void released(ResponseBodyBridge body) {
+        if (body == finalBody) {
+            end();
         }
     }
 
@@ -95,7 +113,7 @@ final class CallState {
      *     cause), otherwise {@code e} itself
      */
     IOException failure(IOException e, Call call) {
-        if (callTimeout != null && callTimeout.fired) {
+        if (callTimeout.fired) {
             return timeout(e);
         }
         if (isCanceled(call)) {
@@ -106,7 +124,7 @@ final class CallState {
 
     /** @return what OkHttp throws for a call found cancelled (or timed out) between reads and writes */
     IOException canceledFailure() {
-        return callTimeout != null && callTimeout.fired ? timeout(null) : canceled(null);
+        return callTimeout.fired ? timeout(null) : canceled(null);
     }
 
     static IOException canceled(IOException cause) {
@@ -125,18 +143,29 @@ final class CallState {
         return e;
     }
 
-    /** A {@link BerthCall}'s call timeout: when it fires, it cancels the call. */
+    /** @return whether {@code e} is OkHttp's call timeout failure */
+    static boolean isTimeout(IOException e) {
+        return e instanceof InterruptedIOException && "timeout".equals(e.getMessage());
+    }
+
+    /** A call timeout: when it fires, it aborts the exchange and cancels the call. */
     static final class CallTimeout extends AsyncTimeout {
         private final Call call;
+        volatile CallState state;
         volatile boolean fired;
 
-        CallTimeout(Call call) {
+        CallTimeout(Call call, long timeoutNanos) {
             this.call = call;
+            timeout(timeoutNanos, TimeUnit.NANOSECONDS);
         }
 
         @Override
         protected void timedOut() {
             fired = true;
+            CallState s = state;
+            if (s != null) {
+                s.cancellation.cancel(); // at once, even for a call that reports no cancel
+            }
             call.cancel();
         }
     }

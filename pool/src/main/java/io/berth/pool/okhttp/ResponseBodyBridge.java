@@ -86,6 +86,8 @@ final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
             response.close();
         } catch (RuntimeException e) {
             // The gzip stream failed to close; the connection was released all the same.
+        } finally {
+            state.released(this);
         }
     }
 

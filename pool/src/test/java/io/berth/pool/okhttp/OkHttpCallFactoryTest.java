@@ -129,7 +129,7 @@ class OkHttpCallFactoryTest {
             assertThatThrownBy(() -> body.readNBytes(1000)).isInstanceOf(InterruptedIOException.class)
                     .hasMessage("timeout");
         }
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(450), Duration.ofMillis(2500));
+        assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(450), Duration.ofMillis(2500));
         assertThat(call.isCanceled()).as("a call timeout cancels the call").isTrue();
         assertThat(OkHttpFixture.ended(ended)).isTrue();
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
@@ -143,7 +143,7 @@ class OkHttpCallFactoryTest {
         long start = System.nanoTime();
         assertThatThrownBy(call::execute).isInstanceOf(InterruptedIOException.class).hasMessage("timeout")
                 .hasRootCauseInstanceOf(IOException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(250), Duration.ofMillis(1400));
+        assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(250), Duration.ofMillis(1400));
         assertThat(fx.stats().inUse()).isZero();
     }
 
@@ -179,7 +179,7 @@ class OkHttpCallFactoryTest {
         timer.schedule(call::cancel, 200, TimeUnit.MILLISECONDS);
         assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(IOException.class)
                 .cause().hasMessage("Canceled");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+        assertThat(OkHttpFixture.since(start)).isLessThan(Duration.ofMillis(1500));
         assertThat(seen).containsExactly(call);
         await().until(() -> fx.server.ends().size() == 1);
         assertThat(fx.server.ends()).containsEntry(0, End.CLIENT_RESET);
@@ -197,7 +197,7 @@ class OkHttpCallFactoryTest {
             timer.schedule(call::cancel, 200, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
             assertThatThrownBy(() -> body.readNBytes(1000)).isInstanceOf(IOException.class).hasMessage("Canceled");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
+            assertThat(OkHttpFixture.since(start)).isLessThan(Duration.ofMillis(2000));
         }
         assertThat(OkHttpFixture.ended(ended)).isTrue();
         assertThat(fx.stats().total()).isZero();
@@ -212,7 +212,8 @@ class OkHttpCallFactoryTest {
                 .hasMessageContaining("CertificatePinner");
         OkHttpClient proxied = OkHttpFixture.BASE.newBuilder().proxy(new java.net.Proxy(java.net.Proxy.Type.SOCKS,
                 new java.net.InetSocketAddress("127.0.0.1", 1080))).build();
-        assertThatThrownBy(() -> BerthCallFactory.create(proxied, fx.pools)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> BerthCallFactory.create(proxied, fx.pools))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("proxy");
     }
 

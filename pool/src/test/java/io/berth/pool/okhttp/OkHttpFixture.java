@@ -105,6 +105,11 @@ final class OkHttpFixture implements AutoCloseable {
                 .stream().noneMatch(t -> t.getName().startsWith("berth-")));
     }
 
+    /** @return the time since {@code startNanos} ({@link System#nanoTime()}) */
+    static Duration since(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+
     static boolean ended(CountDownLatch latch) throws InterruptedException {
         return latch.await(5, TimeUnit.SECONDS);
     }

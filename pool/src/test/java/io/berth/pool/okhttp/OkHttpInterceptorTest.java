@@ -148,7 +148,8 @@ class OkHttpInterceptorTest {
             }
         };
         String expected = new String(part, StandardCharsets.US_ASCII).repeat(10);
-        assertThat(post(client(), "/upload", streamed)).isEqualTo("chunked " + expected.length() + " " + expected.hashCode());
+        assertThat(post(client(), "/upload", streamed))
+                .isEqualTo("chunked " + expected.length() + " " + expected.hashCode());
     }
 
     @Test
@@ -412,7 +413,7 @@ class OkHttpInterceptorTest {
         OkHttpClient client = client(b -> b.readTimeout(Duration.ofMillis(300)));
         long start = System.nanoTime();
         assertThatThrownBy(() -> get(client, "/slow")).isInstanceOf(SocketTimeoutException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(250), Duration.ofMillis(1800));
+        assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(250), Duration.ofMillis(1800));
         assertThat(get(client, "/")).isEqualTo("ok");
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
     }
@@ -423,9 +424,42 @@ class OkHttpInterceptorTest {
         OkHttpClient client = client(b -> b.callTimeout(Duration.ofMillis(400)).readTimeout(Duration.ofSeconds(10)));
         long start = System.nanoTime();
         assertThatThrownBy(() -> get(client, "/slow")).isInstanceOf(InterruptedIOException.class).hasMessage("timeout");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(350), Duration.ofMillis(1800));
+        assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(350), Duration.ofMillis(1800));
         assertThat(fx.stats().inUse()).isZero();
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+    }
+
+    @Test
+    void theCallTimeoutAlsoCoversReadingTheBody() throws Exception {
+        CountDownLatch ended = new CountDownLatch(1);
+        fx.stallingBody(ended);
+        fx.pools(b -> b);
+        OkHttpClient client = client(b -> b.callTimeout(Duration.ofMillis(500)).readTimeout(Duration.ofSeconds(10)));
+        Call call = client.newCall(new Request.Builder().url(fx.url("/stall")).build());
+        long start = System.nanoTime();
+        try (Response r = call.execute()) {
+            InputStream body = r.body().byteStream();
+            assertThat(body.readNBytes(5)).hasSize(5);
+            assertThatThrownBy(() -> body.readNBytes(1000)).isInstanceOf(InterruptedIOException.class)
+                    .hasMessage("timeout");
+        }
+        assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(450), Duration.ofMillis(2500));
+        assertThat(call.isCanceled()).isTrue();
+        assertThat(OkHttpFixture.ended(ended)).isTrue();
+        assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+    }
+
+    @Test
+    void theCallTimeoutEndsWithTheBody() throws Exception {
+        fx.serve(r -> r.target().equals("/old") ? Reply.status(302, "Found").header("Location", "/new")
+                : Reply.ok("quick"));
+        OkHttpClient client = client(b -> b.callTimeout(Duration.ofMillis(300)));
+        Call call = client.newCall(new Request.Builder().url(fx.url("/old")).build());
+        try (Response r = call.execute()) {
+            assertThat(r.body().string()).isEqualTo("quick");
+        }
+        Thread.sleep(500);
+        assertThat(call.isCanceled()).as("the timer stopped with the final body").isFalse();
     }
 
     @Test
@@ -454,7 +488,7 @@ class OkHttpInterceptorTest {
         long start = System.nanoTime();
         assertThatThrownBy(() -> post(client, "/upload", endless)).isInstanceOf(SocketTimeoutException.class)
                 .hasMessageContaining("writeTimeout");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(OkHttpFixture.since(start)).isLessThan(Duration.ofSeconds(5));
         assertThat(fx.stats().inUse()).isZero();
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
     }
@@ -479,7 +513,7 @@ class OkHttpInterceptorTest {
         timer.schedule(call::cancel, 200, TimeUnit.MILLISECONDS);
         long start = System.nanoTime();
         assertThatThrownBy(call::execute).isInstanceOf(IOException.class).hasMessage("Canceled");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+        assertThat(OkHttpFixture.since(start)).isLessThan(Duration.ofMillis(1500));
         assertThat(fx.server.requests()).filteredOn(r -> r.target().equals("/slow")).hasSize(1);
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
         await().until(() -> fx.server.ends().size() == 1);
@@ -498,7 +532,7 @@ class OkHttpInterceptorTest {
             timer.schedule(call::cancel, 200, TimeUnit.MILLISECONDS);
             long start = System.nanoTime();
             assertThatThrownBy(() -> body.readNBytes(1000)).isInstanceOf(IOException.class).hasMessage("Canceled");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(2000));
+            assertThat(OkHttpFixture.since(start)).isLessThan(Duration.ofMillis(2000));
         }
         assertThat(OkHttpFixture.ended(ended)).as("the server saw the connection go").isTrue();
         assertThat(fx.stats().total()).isZero();
@@ -597,7 +631,8 @@ class OkHttpInterceptorTest {
                 .add("127.0.0.1", "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").build()));
         assertThatThrownBy(() -> get(pinned, "/")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("CertificatePinner");
-        OkHttpClient proxied = client(b -> b.proxy(new Proxy(Proxy.Type.HTTP, new InetSocketAddress("127.0.0.1", 3128))));
+        Proxy proxy = new Proxy(Proxy.Type.HTTP, new InetSocketAddress("127.0.0.1", 3128));
+        OkHttpClient proxied = client(b -> b.proxy(proxy));
         assertThatThrownBy(() -> get(proxied, "/")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("proxy");
         assertThat(fx.server.connections()).isZero();
