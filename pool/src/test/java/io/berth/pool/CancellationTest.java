@@ -70,7 +70,8 @@ class CancellationTest {
         Cancellation c = Cancellation.create();
         c.cancel();
         assertThatThrownBy(() -> client.send(BerthRequest.get("/"), c))
-                .isInstanceOf(InterruptedIOException.class).hasMessageContaining("GET / to").hasMessageEndingWith("canceled");
+                .isInstanceOf(InterruptedIOException.class).hasMessageContaining("GET / to")
+                .hasMessageEndingWith("canceled");
         assertThat(server.connections()).isZero();
         assertThat(c.isCanceled()).isTrue();
     }
