@@ -162,11 +162,11 @@ final class CallState {
         @Override
         protected void timedOut() {
             fired = true;
+            call.cancel(); // first, so that whoever the abort wakes sees the call cancelled
             CallState s = state;
             if (s != null) {
-                s.cancellation.cancel(); // at once, even for a call that reports no cancel
+                s.cancellation.cancel(); // in case the call reports no cancel
             }
-            call.cancel();
         }
     }
 }

@@ -6,8 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.berth.CloseReason;
 import io.berth.RequestNotRetriedException;
+import io.berth.ResponseTimeoutException;
 import io.berth.ReusePolicy;
+import io.berth.TlsConfig;
 import io.berth.TruncatedBodyException;
+import io.berth.pool.BerthPools;
 import io.berth.transport.testing.HttpTestServer;
 import io.berth.transport.testing.HttpTestServer.After;
 import io.berth.transport.testing.HttpTestServer.End;
@@ -34,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPOutputStream;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import okhttp3.Call;
 import okhttp3.CertificatePinner;
@@ -127,6 +131,24 @@ class OkHttpInterceptorTest {
         assertThat(seen.header("User-Agent")).startsWith("okhttp/5.");
         assertThat(seen.header("X-Trace")).isEqualTo("t1");
         assertThat(seen.header("Host")).isEqualTo("127.0.0.1:" + fx.server.port());
+    }
+
+    @Test
+    void anHttp10ResponseIsReportedAsSuch() throws Exception {
+        fx.serve(r -> Reply.ok("old").version("HTTP/1.0"));
+        try (Response r = client().newCall(new Request.Builder().url(fx.url("/")).build()).execute()) {
+            assertThat(r.protocol()).isEqualTo(Protocol.HTTP_1_0);
+            assertThat(r.body().string()).isEqualTo("old");
+        }
+    }
+
+    @Test
+    void anUntrustedServerCertificateIsAnSslHandshakeException() throws Exception {
+        fx.serve(r -> Reply.ok("never"));
+        fx.pools = BerthPools.builder()
+                .tls(TlsConfig.builder().trustCertificates(List.of(TestPki.OTHER_CA.certificate())).build()).build();
+        assertThatThrownBy(() -> get(client(), "/")).isInstanceOf(SSLHandshakeException.class);
+        assertThat(fx.server.requests()).isEmpty();
     }
 
     @Test
@@ -412,7 +434,8 @@ class OkHttpInterceptorTest {
         fx.serve(r -> r.connection() == 0 ? Reply.ok("late").delay(Duration.ofSeconds(2)) : Reply.ok("ok"));
         OkHttpClient client = client(b -> b.readTimeout(Duration.ofMillis(300)));
         long start = System.nanoTime();
-        assertThatThrownBy(() -> get(client, "/slow")).isInstanceOf(SocketTimeoutException.class);
+        assertThatThrownBy(() -> get(client, "/slow")).isInstanceOf(SocketTimeoutException.class)
+                .isInstanceOf(ResponseTimeoutException.class).hasMessageContaining("300 ms");
         assertThat(OkHttpFixture.since(start)).isBetween(Duration.ofMillis(250), Duration.ofMillis(1800));
         assertThat(get(client, "/")).isEqualTo("ok");
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
