@@ -56,7 +56,7 @@ final class BerthCall implements Call {
             throw new IllegalStateException("Already Executed");
         }
         try {
-            return inner.execute();
+            return responded(inner.execute());
         } catch (IOException e) {
             throw failed(e);
         } catch (RuntimeException | Error e) {
@@ -84,9 +84,20 @@ final class BerthCall implements Call {
 
             @Override
             public void onResponse(Call call, Response response) throws IOException {
-                callback.onResponse(BerthCall.this, response);
+                callback.onResponse(BerthCall.this, responded(response));
             }
         });
+    }
+
+    /**
+     * Ends the call timeout now if the response did not come from the Berth interceptor (an
+     * application interceptor answered by itself); otherwise its body's end will.
+     */
+    private Response responded(Response response) {
+        if (!state.hasFinalBody()) {
+            state.end();
+        }
+        return response;
     }
 
     /** Ends the call timeout on a failure, and says {@code timeout} if it fired. */

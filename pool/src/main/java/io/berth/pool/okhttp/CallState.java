@@ -93,6 +93,11 @@ final class CallState {
         finalBody = body;
     }
 
+    /** @return whether the interceptor returned a response whose body ends the call */
+    boolean hasFinalBody() {
+        return finalBody != null;
+    }
+
     /** Called when a response body is done (read to its end, closed, or failed). */
     void released(ResponseBodyBridge body) {
         if (body == finalBody) {

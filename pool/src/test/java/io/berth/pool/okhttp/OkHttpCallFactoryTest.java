@@ -25,6 +25,7 @@ import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.CertificatePinner;
 import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
@@ -157,6 +158,21 @@ class OkHttpCallFactoryTest {
         }
         Thread.sleep(500);
         assertThat(call.isCanceled()).as("the timeout stopped with the body").isFalse();
+    }
+
+    @Test
+    void aResponseAnApplicationInterceptorMadeItselfEndsTheCallTimeout() throws Exception {
+        fx.pools(b -> b);
+        OkHttpClient answering = OkHttpFixture.BASE.newBuilder().callTimeout(Duration.ofMillis(300))
+                .addInterceptor(chain -> new Response.Builder().request(chain.request()).protocol(Protocol.HTTP_1_1)
+                        .code(204).message("No Content").build())
+                .build();
+        Call call = factory(answering).newCall(new Request.Builder().url("https://backend.test/").build());
+        try (Response r = call.execute()) {
+            assertThat(r.code()).isEqualTo(204);
+        }
+        Thread.sleep(500);
+        assertThat(call.isCanceled()).isFalse();
     }
 
     @Test
