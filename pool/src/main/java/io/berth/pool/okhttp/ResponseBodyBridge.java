@@ -36,6 +36,12 @@ final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
     private final Call call;
     private BufferedSource source;
     private boolean released;
+    /** The body's end was read. */
+    private boolean ended;
+    /** The body was closed by its reader. */
+    private boolean closed;
+    /** What a read failed with: later reads fail too, never pass for an end. */
+    private IOException failure;
 
     ResponseBodyBridge(BerthResponse response, MediaType contentType, long contentLength, CallState state, Call call) {
         this.response = response;
@@ -67,6 +73,7 @@ final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
     /** Releases the connection (see the class comment). Idempotent; never throws. */
     @Override
     public void close() {
+        closed = true;
         if (source != null) {
             try {
                 source.close();
@@ -127,21 +134,30 @@ final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
 
         @Override
         public long read(Buffer sink, long byteCount) throws IOException {
-            if (released) {
-                return -1; // read to its end before (a closed source is refused by okio before this)
+            if (failure != null) {
+                throw new IOException("response body failed earlier: " + failure.getMessage(), failure);
+            }
+            if (ended) {
+                return -1;
+            }
+            if (closed) {
+                throw new IllegalStateException("closed");
             }
             if (state.isCanceled(call)) {
                 release();
-                throw state.canceledFailure();
+                failure = state.canceledFailure();
+                throw failure;
             }
             long n;
             try {
                 n = super.read(sink, byteCount);
             } catch (IOException e) {
                 release();
-                throw state.failure(e, call);
+                failure = state.failure(e, call);
+                throw failure;
             }
             if (n == -1) {
+                ended = true;
                 release(); // the end: with gzip the raw body may still hold its last chunk, which this drains
             }
             return n;

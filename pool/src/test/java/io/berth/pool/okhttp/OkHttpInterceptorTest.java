@@ -278,7 +278,10 @@ class OkHttpInterceptorTest {
         fx.serve(r -> r.connection() == 0 ? Reply.ok("0123456789").sendOnly(44) : Reply.ok("ok"));
         OkHttpClient client = client();
         try (Response r = client.newCall(new Request.Builder().url(fx.url("/")).build()).execute()) {
-            assertThatThrownBy(() -> r.body().string()).isInstanceOf(TruncatedBodyException.class);
+            BufferedSource source = r.body().source();
+            assertThatThrownBy(() -> source.readByteArray()).isInstanceOf(TruncatedBodyException.class);
+            assertThatThrownBy(() -> source.readByteArray()).as("never passed off as an end later")
+                    .isInstanceOf(IOException.class).hasCauseInstanceOf(TruncatedBodyException.class);
         }
         assertThat(get(client, "/")).isEqualTo("ok");
         assertThat(fx.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
