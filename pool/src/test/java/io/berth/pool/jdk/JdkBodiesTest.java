@@ -531,10 +531,206 @@ class JdkBodiesTest extends JdkTestBase {
         assertConnectionReused(client);
     }
 
+    // ------------------------------------------------------------------ the subscription protocol
+
+    /**
+     * A subscriber that checks the Reactive Streams rules the adapter must keep, and asks for one
+     * item at a time: from inside {@code onNext} (re-entrant) for odd items, from another thread for
+     * even ones.
+     */
+    static final class StrictSubscriber implements HttpResponse.BodySubscriber<byte[]> {
+        final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        final List<String> violations = Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.ExecutorService helper;
+        private final java.util.concurrent.atomic.AtomicLong outstanding = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicInteger subscribes = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger terminals = new java.util.concurrent.atomic.AtomicInteger();
+        private final ThreadLocal<Integer> depth = ThreadLocal.withInitial(() -> 0);
+        volatile int maxDepth;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private volatile Flow.Subscription subscription;
+        private int items;
+
+        StrictSubscriber(java.util.concurrent.ExecutorService helper) {
+            this.helper = helper;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            if (subscribes.incrementAndGet() != 1) {
+                violations.add("onSubscribe more than once");
+            }
+            subscription = s;
+            requestOne();
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> item) {
+            int d = depth.get() + 1;
+            depth.set(d);
+            maxDepth = Math.max(maxDepth, d);
+            try {
+                if (outstanding.decrementAndGet() < 0) {
+                    violations.add("onNext without demand");
+                }
+                if (terminals.get() > 0) {
+                    violations.add("onNext after a terminal signal");
+                }
+                synchronized (bytes) {
+                    for (ByteBuffer b : item) {
+                        byte[] a = new byte[b.remaining()];
+                        b.get(a);
+                        bytes.writeBytes(a);
+                    }
+                }
+                if (++items % 2 == 1) {
+                    requestOne();
+                } else {
+                    helper.execute(this::requestOne);
+                }
+            } finally {
+                depth.set(d - 1);
+            }
+        }
+
+        /** Counts the demand first: an onNext for it can only come after the request. */
+        private void requestOne() {
+            outstanding.incrementAndGet();
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (terminals.incrementAndGet() != 1) {
+                violations.add("a second terminal signal: onError(" + t + ")");
+            }
+            body.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            if (terminals.incrementAndGet() != 1) {
+                violations.add("a second terminal signal: onComplete");
+            }
+            synchronized (bytes) {
+                body.complete(bytes.toByteArray());
+            }
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+            return body;
+        }
+    }
+
+    @Test
+    void theSubscriptionKeepsDemandSignalsOnceAndTrampolinesReentrantRequests() throws Exception {
+        byte[] big = new byte[1024 * 1024 + 5];
+        new Random(3).nextBytes(big);
+        serve(r -> r.target().equals("/chunked") ? Reply.ok("").body(big).chunked() : Reply.ok("").body(big));
+        BerthHttpClient client = client();
+        java.util.concurrent.ExecutorService helper = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            for (String path : List.of("/fixed", "/chunked")) {
+                StrictSubscriber strict = new StrictSubscriber(helper);
+                assertThat(client.send(get(path), info -> strict).body()).isEqualTo(big);
+                assertThat(strict.violations).isEmpty();
+                assertThat(strict.maxDepth).as("onNext never nests: request() from onNext only adds demand")
+                        .isEqualTo(1);
+                StrictSubscriber async = new StrictSubscriber(helper);
+                assertThat(client.sendAsync(get(path), info -> async).get(10, TimeUnit.SECONDS).body()).isEqualTo(big);
+                assertThat(async.violations).isEmpty();
+            }
+        } finally {
+            helper.shutdownNow();
+            helper.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        assertConnectionReused(client);
+    }
+
+    @Test
+    void aNonPositiveRequestIsSignalledAsAnError() throws Exception {
+        serve(r -> Reply.ok("x".repeat(1000)));
+        BerthHttpClient client = client();
+        CollectingSubscriber never = new CollectingSubscriber() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(0);
+            }
+        };
+        assertThatThrownBy(() -> client.send(get("/"), BodyHandlers.fromSubscriber(never)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3.9");
+        await().atMost(Duration.ofSeconds(5)).until(() -> stats(client, server).inUse() == 0);
+    }
+
+    @Test
+    void streamingHandlersWorkThroughSendAsyncToo() throws Exception {
+        BerthHttpClient client = text();
+        HttpResponse<InputStream> r = client.sendAsync(get("/chunked"), BodyHandlers.ofInputStream())
+                .get(10, TimeUnit.SECONDS);
+        try (InputStream in = r.body()) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(TEXT);
+        }
+        HttpResponse<Stream<String>> lines = client.sendAsync(get("/text"), BodyHandlers.ofLines())
+                .get(10, TimeUnit.SECONDS);
+        try (Stream<String> l = lines.body()) {
+            assertThat(l).hasSize(3);
+        }
+        assertConnectionReused(client);
+    }
+
+    @Test
+    void cancellingAnAsyncSendWhileItsBodyIsReadClosesTheConnection() throws Exception {
+        CountDownLatch stalled = new CountDownLatch(1);
+        RawServer raw = closeLater(RawServer.start(socket -> {
+            SSLSocket tls = RawServer.tls(socket, TestPki.server().context());
+            RawServer.readHead(tls.getInputStream());
+            tls.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial".getBytes());
+            tls.getOutputStream().flush();
+            stalled.countDown();
+            try {
+                tls.getInputStream().read(); // until the client gives up
+            } catch (IOException closed) {
+                // the client's reset
+            }
+        }));
+        BerthHttpClient client = client();
+        HttpRequest request = HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + raw.port() + "/"))
+                .build();
+        CompletableFuture<HttpResponse<String>> f = client.sendAsync(request, BodyHandlers.ofString());
+        assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
+        Thread.sleep(100); // let the exchange reach the body read
+        assertThat(f.cancel(true)).isTrue();
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            PoolStats st = client.pools().client(request.uri()).pool().stats();
+            assertThat(st.inUse()).isZero();
+            assertThat(st.total()).isZero();
+        });
+    }
+
+    @Test
+    void gzipIsDecodedUnlessTheRequestAsksForEncodedBytes() throws Exception {
+        ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(zipped)) {
+            gz.write(TEXT.getBytes(StandardCharsets.UTF_8));
+        }
+        serve(r -> "gzip".equals(r.header("Accept-Encoding"))
+                ? Reply.ok("").body(zipped.toByteArray()).header("Content-Encoding", "gzip") : Reply.ok(TEXT));
+        BerthHttpClient client = client();
+        HttpResponse<String> decoded = client.send(get("/"), BodyHandlers.ofString());
+        assertThat(decoded.body()).isEqualTo(TEXT);
+        assertThat(decoded.headers().firstValue("Content-Encoding")).isEmpty();
+        HttpResponse<byte[]> encoded = client.send(HttpRequest.newBuilder(uri("/")).header("Accept-Encoding", "gzip")
+                .build(), BodyHandlers.ofByteArray());
+        assertThat(encoded.body()).isEqualTo(zipped.toByteArray());
+        assertThat(encoded.headers().firstValue("Content-Encoding")).hasValue("gzip");
+        assertConnectionReused(client);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** A plain {@code Flow.Subscriber<List<ByteBuffer>>} that requests one item at a time. */
-    static final class CollectingSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
+    static class CollectingSubscriber implements Flow.Subscriber<List<ByteBuffer>> {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         private Flow.Subscription subscription;
 
