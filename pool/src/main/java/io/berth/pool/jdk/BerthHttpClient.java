@@ -64,9 +64,11 @@ import javax.net.ssl.SSLParameters;
  *
  * <p><b>What it adds.</b> Berth's reuse rules: a <i>replayable</i> request (an idempotent method whose
  * body can be sent again: none, {@code ofString}, {@code ofByteArray}, {@code ofFile}, or a publisher
- * wrapped with {@link #replayable}) may reuse any idle connection and is retried once on a new
- * connection if a reused one dies before any response byte; any other request is never sent twice
- * (a {@link io.berth.RequestNotRetriedException} says so). Gzip: unless the request sets
+ * wrapped with {@link #replayable}) may reuse the idle connections its pool's policy allows it (under
+ * the default {@code SAFE}, all of them) and is retried once on a new connection if a reused one dies
+ * before any response byte; any other request ({@code ofInputStream}, {@code ofByteArrays},
+ * {@code fromPublisher}, {@code concat}, or a non-idempotent method) is never sent twice (a
+ * {@link io.berth.RequestNotRetriedException} says so). Gzip: unless the request sets
  * {@code Accept-Encoding} itself, the pool's {@code decompressGzip} setting (on by default) asks for
  * gzip and decodes it transparently, removing {@code Content-Encoding} and {@code Content-Length}
  * from the response headers; a request that sets {@code Accept-Encoding} gets the bytes as sent,
@@ -79,6 +81,21 @@ import javax.net.ssl.SSLParameters;
  * {@link Authenticator}, and TLS set through an {@link SSLContext} or {@link SSLParameters} (use
  * {@link Builder#tls(TlsConfig)}). Responses report no {@link HttpResponse#sslSession() SSLSession}: the
  * TLS session of a pooled connection is not exposed per exchange.
+ *
+ * <p><b>Bodies.</b> A request body is streamed from its publisher as the connection takes it (a few
+ * buffers ahead, at most); a publisher that fails, or breaks its {@code contentLength()}, fails the
+ * send with its own exception as the cause, and one that stays silent longer than the request's
+ * timeout (or the pool's {@code responseTimeout}) fails it too: a send never hangs on its publisher.
+ * A response body is read from the connection only as the handler's subscriber asks for it; the
+ * connection returns to the pool when the body has been read to its end, or when the subscriber
+ * cancels (closing an {@code ofInputStream} does): a short rest is then drained so the connection
+ * stays reusable, a long one closes it. A body cut short is an {@link io.berth.TruncatedBodyException},
+ * never a complete body. Failures while reading a body reach the subscriber, and {@code send}, as
+ * Berth's own {@link IOException}s. Unlike the JDK's client, a subscriber that cancels without ever
+ * completing its body makes {@code send} fail after a second rather than wait forever.
+ *
+ * <p><b>Other differences.</b> No {@code User-Agent} is added; HTTP/1.0 answers are reported as
+ * {@link Version#HTTP_1_1}.
  *
  * <p><b>Lifecycle.</b> {@link #close()} closes the pools this client created (not pools passed to
  * {@link Builder#pools(BerthPools)}), and stops the default executor, leaving no thread behind. JDK 17's
