@@ -151,6 +151,16 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     }
 
     /**
+     * The same as {@link #create()}: hides {@link HttpClient#newHttpClient()}, so that code calling
+     * {@code BerthHttpClient.newHttpClient()} gets a Berth client rather than the JDK's.
+     *
+     * @return a new client that owns its pools
+     */
+    public static BerthHttpClient newHttpClient() {
+        return create();
+    }
+
+    /**
      * Returns a client over shared pools, with the other defaults. Closing it leaves the pools open.
      *
      * @param pools the pools, e.g. one {@link BerthPools} for the whole application

@@ -497,6 +497,11 @@ class JdkHttpClientTest extends JdkTestBase {
             assertThat(client.sslParameters().getApplicationProtocols()).containsExactly("http/1.1");
             assertThat(client.sendAsync(get("/"), BodyHandlers.ofString()).get(10, TimeUnit.SECONDS).body())
                     .isEqualTo("ok");
+            try (BerthHttpClient plain = BerthHttpClient.newHttpClient()) {
+                assertThat(plain.followRedirects()).isEqualTo(Redirect.NEVER);
+                assertThat(plain.executor()).isEmpty();
+                assertThat(plain.cookieHandler()).isEmpty();
+            }
             try (BerthHttpClient shared = BerthHttpClient.create(BerthPools.withDefaults())) {
                 assertThat(shared.connectTimeout()).as("a client over shared pools reports their default")
                         .hasValue(io.berth.BackendPoolConfig.DEFAULT_CONNECT_TIMEOUT);
