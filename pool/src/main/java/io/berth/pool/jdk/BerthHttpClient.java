@@ -101,7 +101,8 @@ import javax.net.ssl.SSLParameters;
  * {@link Builder#pools(BerthPools)}), and stops the default executor, leaving no thread behind. JDK 17's
  * {@code HttpClient} has no {@code close()}; use this one with try-with-resources.
  *
- * <p>Thread-safe: share one instance, or many over one {@link BerthPools}.
+ * <p>Thread-safe: share one instance, or many over one {@link BerthPools}. Arguments must not be null
+ * (a {@link NullPointerException} says which), and nothing returned is null.
  *
  * @since 1.0
  */
@@ -306,8 +307,9 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
      * @return the final response (after redirects); its {@code previousResponse()} chain holds the
      *     redirect responses, with {@code null} bodies
      * @throws java.net.http.HttpTimeoutException if the request's {@link HttpRequest#timeout() timeout}
-     *     passed before the response head arrived, or the server stayed silent for the pool's
-     *     {@code responseTimeout}
+     *     passed before the response head arrived, the server stayed silent for the pool's
+     *     {@code responseTimeout} before it, or the request body's publisher stayed silent (the cause is
+     *     Berth's exception)
      * @throws java.net.http.HttpConnectTimeoutException if connecting (TCP or TLS handshake) timed out
      * @throws java.net.ConnectException if the server refused the connection
      * @throws javax.net.ssl.SSLHandshakeException if the server's certificate was not accepted
@@ -560,7 +562,9 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
      * Either give shared {@link #pools(BerthPools) pools}, or let the client create its own from
      * {@link #defaults}, {@link #tls}, {@link #backend} and {@link #connectTimeout}, not both.
      *
-     * <p>Not thread-safe.
+     * <p>Arguments must not be null ({@link NullPointerException}). Not thread-safe.
+     *
+     * @since 1.0
      */
     public static final class Builder implements HttpClient.Builder {
         private BerthPools pools;

@@ -285,6 +285,21 @@ class JdkBodiesTest extends JdkTestBase {
     }
 
     @Test
+    void aBodyThatRunsUntilTheServerClosesIsReadToItsEnd() throws Exception {
+        serve(r -> Reply.ok(TEXT).untilClose());
+        BerthHttpClient client = client();
+        assertThat(getBody(client, "/", BodyHandlers.ofString())).isEqualTo(TEXT);
+        try (InputStream in = getBody(client, "/", BodyHandlers.ofInputStream())) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(TEXT);
+        }
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            PoolStats st = stats(client, server);
+            assertThat(st.inUse()).isZero();
+            assertThat(st.closed(CloseReason.NOT_REUSABLE)).isEqualTo(2);
+        });
+    }
+
+    @Test
     void ofFileWritesTheBody() throws Exception {
         BerthHttpClient client = text();
         Path file = tmp.resolve("out.txt");
