@@ -13,13 +13,20 @@ import java.util.Objects;
  * connections. Immutable and thread-safe.
  */
 public final class Backend {
+    /** The weight of a server unless one is given: 1. */
+    public static final int DEFAULT_WEIGHT = 1;
+    /** The largest weight: 256 (HAProxy's range). */
+    public static final int MAX_WEIGHT = 256;
+
     private final boolean secure;
     private final List<Server> servers;
+    private final java.util.Map<Server, Integer> weights;
     private final TlsConfig tls;
 
-    private Backend(boolean secure, List<Server> servers, TlsConfig tls) {
+    private Backend(boolean secure, List<Server> servers, java.util.Map<Server, Integer> weights, TlsConfig tls) {
         this.secure = secure;
         this.servers = servers;
+        this.weights = weights;
         this.tls = tls;
     }
 
@@ -84,7 +91,10 @@ public final class Backend {
 
     /** @return a builder holding this backend's values */
     public Builder toBuilder() {
-        Builder b = new Builder().secure(secure).servers(servers);
+        Builder b = new Builder().secure(secure);
+        for (Server server : servers) {
+            b.server(server, weight(server));
+        }
         if (tls != null) {
             b.tls(tls);
         }
@@ -106,6 +116,19 @@ public final class Backend {
         return servers;
     }
 
+    /**
+     * @param server one of the servers
+     * @return its weight: its share of new connections relative to the others (0 takes none)
+     * @throws IllegalArgumentException if it is not a server of this backend
+     */
+    public int weight(Server server) {
+        Integer w = weights.get(server);
+        if (w == null) {
+            throw new IllegalArgumentException(server + " is not a server of " + this);
+        }
+        return w;
+    }
+
     /** @return the first server (the only one of a single-server backend) */
     public Server server() {
         return servers.get(0);
@@ -124,12 +147,13 @@ public final class Backend {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Backend b && b.secure == secure && b.servers.equals(servers) && Objects.equals(b.tls, tls);
+        return o instanceof Backend b && b.secure == secure && b.servers.equals(servers) && b.weights.equals(weights)
+                && Objects.equals(b.tls, tls);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(secure, servers, tls);
+        return Objects.hash(secure, servers, weights, tls);
     }
 
     /** @return the base URL, e.g. {@code https://api.example.com:443}, with all servers for several */
@@ -145,10 +169,22 @@ public final class Backend {
         return sb.append(']').toString();
     }
 
+    /**
+     * @param server the server the weight is for (named in the message)
+     * @param weight a weight
+     * @throws IllegalArgumentException unless 0 <= weight <= {@value #MAX_WEIGHT}
+     */
+    public static void checkWeight(Server server, int weight) {
+        if (weight < 0 || weight > MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight of " + server + " must be 0.." + MAX_WEIGHT + " but was " + weight);
+        }
+    }
+
     /** Builds a {@link Backend}. Not thread-safe. */
     public static final class Builder {
         private boolean secure = true;
         private final List<Server> servers = new ArrayList<>();
+        private final java.util.Map<Server, Integer> weights = new java.util.HashMap<>();
         private TlsConfig tls;
 
         private Builder() {
@@ -184,11 +220,38 @@ public final class Backend {
          * @throws IllegalArgumentException if the server was added already
          */
         public Builder server(Server server) {
+            return server(server, DEFAULT_WEIGHT);
+        }
+
+        /**
+         * Adds a server with a weight.
+         *
+         * @param host a DNS name or IP literal
+         * @param port a TCP port
+         * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}; default 1
+         * @return this builder
+         * @throws IllegalArgumentException if the server was added already or the weight is out of range
+         */
+        public Builder server(String host, int port, int weight) {
+            return server(Server.of(host, port), weight);
+        }
+
+        /**
+         * Adds a server with a weight.
+         *
+         * @param server the server
+         * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}
+         * @return this builder
+         * @throws IllegalArgumentException if the server was added already or the weight is out of range
+         */
+        public Builder server(Server server, int weight) {
             Objects.requireNonNull(server, "server");
             if (servers.contains(server)) {
                 throw new IllegalArgumentException("servers must be distinct but " + server + " was given twice");
             }
+            checkWeight(server, weight);
             servers.add(server);
+            weights.put(server, weight);
             return this;
         }
 
@@ -201,6 +264,7 @@ public final class Backend {
          */
         public Builder servers(List<Server> servers) {
             this.servers.clear();
+            this.weights.clear();
             for (Server s : servers) {
                 server(s);
             }
@@ -230,7 +294,8 @@ public final class Backend {
             if (!secure && tls != null) {
                 throw new IllegalArgumentException("tls must not be set for a plain http backend");
             }
-            return new Backend(secure, List.copyOf(servers), secure ? (tls == null ? TlsConfig.defaults() : tls) : null);
+            return new Backend(secure, List.copyOf(servers), java.util.Map.copyOf(weights),
+                    secure ? (tls == null ? TlsConfig.defaults() : tls) : null);
         }
     }
 }

@@ -112,6 +112,51 @@ public interface BackendPool extends AutoCloseable {
      */
     void reconfigure(BackendPoolConfig config);
 
+    /**
+     * Adds a server to the running pool; it takes traffic at once, with slow start.
+     *
+     * @param server the server
+     * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}
+     * @throws IllegalArgumentException if it is a server of the pool already, or the weight is out of range
+     * @throws IllegalStateException if the pool is closed
+     */
+    void addServer(Server server, int weight);
+
+    /**
+     * Removes a server: it takes no new request, its idle connections close at once, and its
+     * connections in use close when their exchanges end. Nothing in flight is lost.
+     *
+     * @param server a server of the pool
+     * @throws IllegalArgumentException if it is not a server of the pool, or the last one
+     */
+    void removeServer(Server server);
+
+    /**
+     * Drains a server: it takes no new request, its idle connections close, requests in flight
+     * finish. {@link #resumeServer} undoes it.
+     *
+     * @param server a server of the pool
+     * @throws IllegalArgumentException if it is not a server of the pool
+     */
+    void drainServer(Server server);
+
+    /**
+     * Lets a drained server take traffic again, with slow start.
+     *
+     * @param server a server of the pool
+     * @throws IllegalArgumentException if it is not a server of the pool
+     */
+    void resumeServer(Server server);
+
+    /**
+     * Changes a server's weight.
+     *
+     * @param server a server of the pool
+     * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}
+     * @throws IllegalArgumentException if it is not a server of the pool, or the weight is out of range
+     */
+    void weight(Server server, int weight);
+
     /** @return whether {@link #close()} was called */
     boolean isClosed();
 

@@ -40,6 +40,14 @@ public final class BackendPoolConfig {
     public static final int DEFAULT_RETRIES = 3;
     /** Default {@code maxResponseHeadSize}: 64 KiB. */
     public static final int DEFAULT_MAX_RESPONSE_HEAD_SIZE = 64 * 1024;
+    /** Default {@code failuresToMarkDown}: 3 failed connects in a row. */
+    public static final int DEFAULT_FAILURES_TO_MARK_DOWN = 3;
+    /** Default {@code downBackoff}: 1 s, doubling each time a server is marked down again. */
+    public static final Duration DEFAULT_DOWN_BACKOFF = Duration.ofSeconds(1);
+    /** Default {@code maxDownBackoff}: 60 s. */
+    public static final Duration DEFAULT_MAX_DOWN_BACKOFF = Duration.ofSeconds(60);
+    /** Default {@code slowStart}: 5 s. */
+    public static final Duration DEFAULT_SLOW_START = Duration.ofSeconds(5);
 
     private static final BackendPoolConfig DEFAULTS = new Builder().build();
 
@@ -60,6 +68,13 @@ public final class BackendPoolConfig {
     private final boolean decompressGzip;
     private final int maxResponseHeadSize;
     private final Duration leakDetectionThreshold;
+    private final Balance balance;
+    private final boolean preferLastServer;
+    private final int failuresToMarkDown;
+    private final Duration downBackoff;
+    private final Duration maxDownBackoff;
+    private final Duration slowStart;
+    private final HealthCheck healthCheck;
     private final PoolListener listener;
     private final PurgeScheduler purgeScheduler;
     private final Ticker ticker;
@@ -82,6 +97,13 @@ public final class BackendPoolConfig {
         decompressGzip = b.decompressGzip;
         maxResponseHeadSize = b.maxResponseHeadSize;
         leakDetectionThreshold = b.leakDetectionThreshold;
+        balance = b.balance;
+        preferLastServer = b.preferLastServer;
+        failuresToMarkDown = b.failuresToMarkDown;
+        downBackoff = b.downBackoff;
+        maxDownBackoff = b.maxDownBackoff;
+        slowStart = b.slowStart;
+        healthCheck = b.healthCheck;
         listener = b.listener;
         purgeScheduler = b.purgeScheduler;
         ticker = b.ticker;
@@ -187,6 +209,41 @@ public final class BackendPoolConfig {
         return leakDetectionThreshold;
     }
 
+    /** @return how a pool of several servers picks the server for a new connection */
+    public Balance balance() {
+        return balance;
+    }
+
+    /** @return whether a caller (thread or session) first tries the server and connection it used last */
+    public boolean preferLastServer() {
+        return preferLastServer;
+    }
+
+    /** @return failed connects in a row that mark a server down */
+    public int failuresToMarkDown() {
+        return failuresToMarkDown;
+    }
+
+    /** @return how long a server stays down the first time; doubled each time after, up to the maximum */
+    public Duration downBackoff() {
+        return downBackoff;
+    }
+
+    /** @return the longest a server stays down before it is tried again */
+    public Duration maxDownBackoff() {
+        return maxDownBackoff;
+    }
+
+    /** @return how long a server coming back takes to reach its full share; zero for at once */
+    public Duration slowStart() {
+        return slowStart;
+    }
+
+    /** @return the active health check, or {@code null} for none (the default) */
+    public HealthCheck healthCheck() {
+        return healthCheck;
+    }
+
     /** @return the listener told of connection events */
     public PoolListener listener() {
         return listener;
@@ -233,7 +290,10 @@ public final class BackendPoolConfig {
                 + ", reusePolicy=" + reusePolicy + ", retries=" + retries
                 + ", idempotencyKeyReplayable=" + idempotencyKeyReplayable + ", decompressGzip=" + decompressGzip
                 + ", maxResponseHeadSize=" + maxResponseHeadSize
-                + ", leakDetectionThreshold=" + leakDetectionThreshold + "}";
+                + ", leakDetectionThreshold=" + leakDetectionThreshold + ", balance=" + balance
+                + ", preferLastServer=" + preferLastServer + ", failuresToMarkDown=" + failuresToMarkDown
+                + ", downBackoff=" + downBackoff + ", maxDownBackoff=" + maxDownBackoff + ", slowStart=" + slowStart
+                + ", healthCheck=" + healthCheck + "}";
     }
 
     /** Builds a {@link BackendPoolConfig}. Not thread-safe. */
@@ -255,6 +315,13 @@ public final class BackendPoolConfig {
         private boolean decompressGzip = true;
         private int maxResponseHeadSize = DEFAULT_MAX_RESPONSE_HEAD_SIZE;
         private Duration leakDetectionThreshold = Duration.ZERO;
+        private Balance balance = Balance.ROUND_ROBIN;
+        private boolean preferLastServer;
+        private int failuresToMarkDown = DEFAULT_FAILURES_TO_MARK_DOWN;
+        private Duration downBackoff = DEFAULT_DOWN_BACKOFF;
+        private Duration maxDownBackoff = DEFAULT_MAX_DOWN_BACKOFF;
+        private Duration slowStart = DEFAULT_SLOW_START;
+        private HealthCheck healthCheck;
         private PoolListener listener = PoolListener.NONE;
         private PurgeScheduler purgeScheduler = PurgeScheduler.shared();
         private Ticker ticker = Ticker.system();
@@ -280,6 +347,13 @@ public final class BackendPoolConfig {
             decompressGzip = c.decompressGzip;
             maxResponseHeadSize = c.maxResponseHeadSize;
             leakDetectionThreshold = c.leakDetectionThreshold;
+            balance = c.balance;
+            preferLastServer = c.preferLastServer;
+            failuresToMarkDown = c.failuresToMarkDown;
+            downBackoff = c.downBackoff;
+            maxDownBackoff = c.maxDownBackoff;
+            slowStart = c.slowStart;
+            healthCheck = c.healthCheck;
             listener = c.listener;
             purgeScheduler = c.purgeScheduler;
             ticker = c.ticker;
@@ -468,6 +542,78 @@ public final class BackendPoolConfig {
         }
 
         /**
+         * @param balance how new connections are spread over several servers; default
+         *     {@link Balance#ROUND_ROBIN}
+         * @return this builder
+         */
+        public Builder balance(Balance balance) {
+            this.balance = Objects.requireNonNull(balance, "balance");
+            return this;
+        }
+
+        /**
+         * @param prefer whether a caller (a thread, or a session) first tries the connection, and then
+         *     the server, it used last (HAProxy {@code option prefer-last-server}); connections are never
+         *     held for it: any other caller may take them; default false
+         * @return this builder
+         */
+        public Builder preferLastServer(boolean prefer) {
+            this.preferLastServer = prefer;
+            return this;
+        }
+
+        /**
+         * @param failures failed connects in a row that mark a server down (passive health); default 3
+         * @return this builder
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder failuresToMarkDown(int failures) {
+            this.failuresToMarkDown = Checks.atLeast("failuresToMarkDown", failures, 1);
+            return this;
+        }
+
+        /**
+         * @param backoff how long a server marked down stays down the first time; doubled each time it
+         *     is marked down again without a success in between; default 1 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder downBackoff(Duration backoff) {
+            this.downBackoff = Checks.positive("downBackoff", backoff);
+            return this;
+        }
+
+        /**
+         * @param backoff the longest a server stays down; default 60 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxDownBackoff(Duration backoff) {
+            this.maxDownBackoff = Checks.positive("maxDownBackoff", backoff);
+            return this;
+        }
+
+        /**
+         * @param duration how long a server coming back (from down, drained, or newly added) takes to
+         *     reach its full share of new connections; zero for at once; default 5 s
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder slowStart(Duration duration) {
+            this.slowStart = Checks.positiveOrZero("slowStart", duration, "at once");
+            return this;
+        }
+
+        /**
+         * @param check the active health check, or {@code null} for none (the default)
+         * @return this builder
+         */
+        public Builder healthCheck(HealthCheck check) {
+            this.healthCheck = check;
+            return this;
+        }
+
+        /**
          * @param listener told of connection events; a listener that throws is logged once and ignored
          * @return this builder
          */
@@ -510,6 +656,10 @@ public final class BackendPoolConfig {
             }
             if (maxIdle != -1 && minIdle > maxIdle) {
                 throw new IllegalArgumentException("minIdle (" + minIdle + ") must be <= maxIdle (" + maxIdle + ")");
+            }
+            if (downBackoff.compareTo(maxDownBackoff) > 0) {
+                throw new IllegalArgumentException("downBackoff (" + downBackoff + ") must be <= maxDownBackoff ("
+                        + maxDownBackoff + ")");
             }
             return new BackendPoolConfig(this);
         }

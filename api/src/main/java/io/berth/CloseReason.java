@@ -30,6 +30,8 @@ public enum CloseReason {
      * does not let use it needed a new connection at the limit.
      */
     EVICTED,
+    /** Its server was marked down, drained or removed from the pool. */
+    SERVER_UNAVAILABLE,
     /** The pool was closed. */
     POOL_CLOSED
 }

@@ -27,6 +27,7 @@ import java.util.Map;
  * @param acquireTimeouts acquisitions that gave up after {@code acquireTimeout}
  * @param connectFailures attempts to open a connection that failed
  * @param connections one row per connection
+ * @param servers one row per server, in the backend's order
  */
 public record PoolStats(
         String pool,
@@ -46,7 +47,8 @@ public record PoolStats(
         long acquireWaits,
         long acquireTimeouts,
         long connectFailures,
-        List<ConnectionStats> connections) {
+        List<ConnectionStats> connections,
+        List<ServerStats> servers) {
 
     /** How many closed connections' rows a snapshot keeps, most recent first. */
     public static final int CLOSED_ROWS_KEPT = 256;
@@ -55,6 +57,7 @@ public record PoolStats(
     public PoolStats {
         closed = Map.copyOf(closed);
         connections = List.copyOf(connections);
+        servers = List.copyOf(servers);
     }
 
     /**

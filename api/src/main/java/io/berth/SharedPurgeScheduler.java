@@ -59,11 +59,16 @@ final class SharedPurgeScheduler implements PurgeScheduler {
         return executor != null;
     }
 
-    /** Counts a task done when it has run or has been cancelled, whichever comes first. */
+    /**
+     * Counts a task done when it has run, or when it was cancelled before it started. A task
+     * cancelled while it runs (a pool rescheduling itself from inside its pass) is counted when it
+     * ends, so the thread never stops under a running task.
+     */
     private final class Tracked implements Runnable, Future<Object> {
         private final Runnable task;
         volatile ScheduledFuture<?> future;
         private boolean finished;
+        private boolean started;
 
         Tracked(Runnable task) {
             this.task = task;
@@ -82,6 +87,12 @@ final class SharedPurgeScheduler implements PurgeScheduler {
 
         @Override
         public void run() {
+            synchronized (this) {
+                if (finished) {
+                    return;
+                }
+                started = true;
+            }
             try {
                 task.run();
             } finally {
@@ -92,7 +103,11 @@ final class SharedPurgeScheduler implements PurgeScheduler {
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             boolean cancelled = future.cancel(mayInterruptIfRunning);
-            if (cancelled) {
+            boolean countNow;
+            synchronized (this) {
+                countNow = cancelled && !started;
+            }
+            if (countNow) {
                 finish();
             }
             return cancelled;

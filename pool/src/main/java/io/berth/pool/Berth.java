@@ -32,10 +32,9 @@ public final class Berth {
      * Builds a pool for a backend: TLS (or plain TCP for {@code http}) over non-blocking sockets, one
      * TLS session cache per TLS profile.
      *
-     * @param backend where the pool connects; one server
+     * @param backend where the pool connects: one server or several
      * @param config the pool's settings
      * @return a new open pool; close it when done
-     * @throws IllegalArgumentException if the backend has more than one server
      */
     public static BackendPool newPool(Backend backend, BackendPoolConfig config) {
         return newPool(backend, config, new NioConnector(backend));
@@ -46,16 +45,15 @@ public final class Berth {
      * in-memory connections in tests). Each connection is wrapped for HTTP/1.1, so a
      * {@link BerthClient} can use the pool.
      *
-     * @param backend where the pool connects; one server
+     * @param backend where the pool connects: one server or several
      * @param config the pool's settings
      * @param connector opens the connections
      * @return a new open pool; close it when done
-     * @throws IllegalArgumentException if the backend has more than one server
      */
     public static BackendPool newPool(Backend backend, BackendPoolConfig config, Connector connector) {
         int maxHead = config.maxResponseHeadSize();
         Connector http = (server, timeout) -> Http1Connection.of(connector.connect(server, timeout), maxHead,
                 Http1Connection.DEFAULT_EXPECT_CONTINUE_TIMEOUT);
-        return new LockFreeBackendPool(backend, config, http);
+        return new BalancedBackendPool(backend, config, http);
     }
 }

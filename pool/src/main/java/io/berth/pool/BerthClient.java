@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -57,13 +58,18 @@ import java.util.zip.GZIPInputStream;
  * <p>Thread-safe: share one client per backend.
  */
 public final class BerthClient implements AutoCloseable {
-    private final LockFreeBackendPool pool;
-    private final String hostHeader;
+    private final HttpEngine pool;
+    private final boolean secure;
+    private final TlsConfig tls;
     private final boolean ownsPool;
+    /** The Host header of each server: it depends on the server only when no TLS name is set. */
+    private final ConcurrentHashMap<Server, String> hostHeaders = new ConcurrentHashMap<>();
 
-    BerthClient(LockFreeBackendPool pool, boolean ownsPool) {
+    BerthClient(HttpEngine pool, boolean ownsPool) {
         this.pool = pool;
-        this.hostHeader = hostHeader(pool.backend());
+        Backend backend = pool.backend();
+        this.secure = backend.isSecure();
+        this.tls = secure ? backend.tls() : null;
         this.ownsPool = ownsPool;
     }
 
@@ -82,7 +88,7 @@ public final class BerthClient implements AutoCloseable {
      * @return a client over a new pool
      */
     public static BerthClient create(Backend backend, BackendPoolConfig config) {
-        return new BerthClient((LockFreeBackendPool) Berth.newPool(backend, config), true);
+        return new BerthClient((HttpEngine) Berth.newPool(backend, config), true);
     }
 
     /**
@@ -94,10 +100,10 @@ public final class BerthClient implements AutoCloseable {
      * @throws IllegalArgumentException if the pool was not built by {@link Berth}
      */
     public static BerthClient over(BackendPool pool) {
-        if (!(pool instanceof LockFreeBackendPool)) {
+        if (!(pool instanceof HttpEngine)) {
             throw new IllegalArgumentException("pool must be built by Berth.newPool but was " + pool);
         }
-        return new BerthClient((LockFreeBackendPool) pool, false);
+        return new BerthClient((HttpEngine) pool, false);
     }
 
     /** @return the pool: stats, reconfiguration, sessions */
@@ -150,21 +156,22 @@ public final class BerthClient implements AutoCloseable {
         BackendPoolConfig config = pool.config();
         boolean replayable = request.isReplayable(config.idempotencyKeyReplayable());
         boolean gzip = config.decompressGzip() && !request.acceptEncodingSet();
-        HeaderFields headers = request.headersFor(hostHeader, gzip);
         long responseTimeout = request.responseTimeout() != null ? request.responseTimeout().toNanos()
                 : config.responseTimeout().toNanos();
         long deadline = request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos();
         boolean head = request.isHead();
         boolean retried = false;
+        Server failedServer = null;
         for (;;) {
             if (cancellation != null && cancellation.isCanceled()) {
                 throw canceled(request, null);
             }
             long acquireTimeout = bounded(config.acquireTimeout().toNanos(), deadline);
             Lease lease = retried
-                    ? pool.acquireNew(replayable, request.session(), acquireTimeout)
+                    ? pool.acquireNew(replayable, request.session(), acquireTimeout, failedServer)
                     : pool.acquire(replayable, request.session(), acquireTimeout, TimeUnit.NANOSECONDS);
             Http1Connection conn = (Http1Connection) lease.connection();
+            HeaderFields headers = request.headersFor(hostHeader(lease.server()), gzip);
             if (cancellation != null && !attach(cancellation, conn, lease)) {
                 throw canceled(request, null);
             }
@@ -185,7 +192,8 @@ public final class BerthClient implements AutoCloseable {
                 }
                 if (reused && nothingBack && !(e instanceof InterruptedIOException)) {
                     if (replayable && !retried) {
-                        retried = true; // the server closed it as the request went out: once more, fresh
+                        retried = true; // the server closed it as the request went out: once more, fresh,
+                        failedServer = lease.server(); // on another server when there is one
                         continue;
                     }
                     if (!replayable) {
@@ -331,11 +339,22 @@ public final class BerthClient implements AutoCloseable {
         };
     }
 
-    static String hostHeader(Backend backend) {
-        Server server = backend.server();
+    private String hostHeader(Server server) {
+        String h = hostHeaders.get(server);
+        if (h == null) {
+            h = hostHeader(secure, tls, server);
+            hostHeaders.putIfAbsent(server, h);
+        }
+        return h;
+    }
+
+    /**
+     * @return the Host header for a server: the TLS name to verify (or the SNI name) when one is set,
+     *     else the server's host; with the port unless it is the scheme's default
+     */
+    static String hostHeader(boolean secure, TlsConfig tls, Server server) {
         String host = server.host();
-        if (backend.isSecure()) {
-            TlsConfig tls = backend.tls();
+        if (secure) {
             if (tls.verifyHostname() != null) {
                 host = tls.verifyHostname();
             } else if (tls.sniName() != null) {
@@ -345,7 +364,7 @@ public final class BerthClient implements AutoCloseable {
         if (host.indexOf(':') >= 0) {
             host = "[" + host + "]";
         }
-        int defaultPort = backend.isSecure() ? 443 : 80;
+        int defaultPort = secure ? 443 : 80;
         return server.port() == defaultPort ? host : host + ":" + server.port();
     }
 

@@ -117,7 +117,17 @@ public final class BerthResponse implements AutoCloseable {
      */
     public byte[] bodyBytes() throws IOException {
         try (InputStream in = body) {
-            return in.readAllBytes();
+            long length = contentLength();
+            if (length < 0 || length > Integer.MAX_VALUE - 8) {
+                return in.readAllBytes();
+            }
+            // Known length: read straight into an array of that size (readAllBytes would buffer 8 KiB).
+            byte[] bytes = in.readNBytes((int) length);
+            if (in.read() != -1) {
+                throw new io.berth.HttpProtocolException("response body longer than its Content-Length "
+                        + length);
+            }
+            return bytes;
         }
     }
 

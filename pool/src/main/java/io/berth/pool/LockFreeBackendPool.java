@@ -69,7 +69,7 @@ import javax.net.ssl.SSLException;
  * A connection is closed (gracefully, or aborted if broken) by the thread that owns it, outside any
  * critical section; its slot is freed first, then the count, then a waiter is signalled.
  */
-final class LockFreeBackendPool implements BackendPool {
+final class LockFreeBackendPool implements HttpEngine {
     private static final System.Logger LOG = System.getLogger(LockFreeBackendPool.class.getName());
     /** The margin kept before a server's {@code Keep-Alive: timeout=}: at most 1 s, at most half of it. */
     static final long KEEP_ALIVE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -89,6 +89,8 @@ final class LockFreeBackendPool implements BackendPool {
 
     private volatile Settings settings;
     private volatile boolean closed;
+    /** False while the balanced pool has this server down or drained: released connections close. */
+    private volatile boolean available = true;
 
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger inUse = new AtomicInteger();
@@ -97,7 +99,9 @@ final class LockFreeBackendPool implements BackendPool {
     private final AtomicInteger waiting = new AtomicInteger();
     private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
     private final Set<SessionImpl> sessions = ConcurrentHashMap.newKeySet();
-    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong ids;
+    /** The balanced pool this one is a server of, or null when used on its own (tests). */
+    final BalancedBackendPool owner;
 
     private final LongAdder acquired = new LongAdder();
     private final LongAdder reusedCount = new LongAdder();
@@ -124,6 +128,17 @@ final class LockFreeBackendPool implements BackendPool {
     private int need; // maintenance thread only: HAProxy's decaying estimate of needed connections
 
     LockFreeBackendPool(Backend backend, BackendPoolConfig config, Connector connector) {
+        this(backend, config, connector, new AtomicLong(), null);
+    }
+
+    /**
+     * @param ids connection ids, shared by the pools of one backend's servers so ids stay unique
+     * @param owner the balanced pool this one serves one server of, or null
+     */
+    LockFreeBackendPool(Backend backend, BackendPoolConfig config, Connector connector, AtomicLong ids,
+            BalancedBackendPool owner) {
+        this.ids = ids;
+        this.owner = owner;
         this.backend = Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(config, "config");
         this.connector = Objects.requireNonNull(connector, "connector");
@@ -170,6 +185,11 @@ final class LockFreeBackendPool implements BackendPool {
      * Acquires a newly opened connection, never an idle one: for the one retry of a replayable
      * request whose reused connection failed before any response byte.
      */
+    @Override
+    public Lease acquireNew(boolean replayable, Session session, long timeoutNanos, Server avoid) throws IOException {
+        return acquireNew(replayable, session, timeoutNanos);
+    }
+
     Lease acquireNew(boolean replayable, Session session, long timeoutNanos) throws IOException {
         SessionImpl s = own(session);
         if (closed) {
@@ -588,6 +608,10 @@ final class LockFreeBackendPool implements BackendPool {
             closeConnection(c, CloseReason.BROKEN, false);
             return;
         }
+        if (!available) {
+            closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
+            return;
+        }
         SessionImpl s = c.session;
         if (s != null && s.keep(c)) {
             return;
@@ -620,9 +644,9 @@ final class LockFreeBackendPool implements BackendPool {
             }
             c.state = PooledConnection.IDLE;
             idle.add(c.slot, stamp);
-            if (closed) {
+            if (closed || !available) {
                 if (idle.remove(c)) {
-                    closeConnection(c, CloseReason.POOL_CLOSED, false);
+                    closeConnection(c, closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
                 }
                 return;
             }
@@ -774,6 +798,9 @@ final class LockFreeBackendPool implements BackendPool {
     }
 
     private void runMaintenance() {
+        synchronized (maintenanceLock) {
+            scheduled = null; // this pass is running: rescheduling must not cancel it
+        }
         long next;
         try {
             next = maintain(ticker.read());
@@ -865,7 +892,8 @@ final class LockFreeBackendPool implements BackendPool {
      * reclaimed (aborted) by the next maintenance pass instead of leaking. Call only while the lease
      * is held and its response body is unfinished.
      */
-    void watch(Lease lease, Object response) {
+    @Override
+    public void watch(Lease lease, Object response) {
         ((PooledConnection) lease).responseRef = new java.lang.ref.WeakReference<>(response);
     }
 
@@ -987,7 +1015,14 @@ final class LockFreeBackendPool implements BackendPool {
         }
         return new PoolStats(name, backend.toString(), total.get(), idle.size(), sessionIdle, inUse.get(),
                 waiting.get(), peakInUse.get(), opened.get(), acquired.sum(), reusedCount.sum(), tlsResumed.get(),
-                closedMap, aborted.get(), acquireWaits.get(), acquireTimeouts.get(), connectFailures.get(), rows);
+                closedMap, aborted.get(), acquireWaits.get(), acquireTimeouts.get(), connectFailures.get(), rows,
+                List.of(serverStats(io.berth.ServerState.UP, 1, 0, 0)));
+    }
+
+    /** @return this pool's row in a backend's server table */
+    io.berth.ServerStats serverStats(io.berth.ServerState state, int weight, int consecutiveFailures, long downCount) {
+        return new io.berth.ServerStats(server.toString(), state, weight, total.get(), idle.size(), inUse.get(),
+                opened.get(), connectFailures.get(), consecutiveFailures, downCount);
     }
 
     private ConnectionStats row(PooledConnection c) {
@@ -1012,6 +1047,135 @@ final class LockFreeBackendPool implements BackendPool {
     @Override
     public BackendPoolConfig config() {
         return settings.config;
+    }
+
+    @Override
+    public void addServer(Server server, int weight) {
+        throw new UnsupportedOperationException("pool '" + name + "' serves one server; build it with Berth.newPool");
+    }
+
+    @Override
+    public void removeServer(Server server) {
+        throw new UnsupportedOperationException("pool '" + name + "' serves one server; build it with Berth.newPool");
+    }
+
+    @Override
+    public void drainServer(Server server) {
+        throw new UnsupportedOperationException("pool '" + name + "' serves one server; build it with Berth.newPool");
+    }
+
+    @Override
+    public void resumeServer(Server server) {
+        throw new UnsupportedOperationException("pool '" + name + "' serves one server; build it with Berth.newPool");
+    }
+
+    @Override
+    public void weight(Server server, int weight) {
+        throw new UnsupportedOperationException("pool '" + name + "' serves one server; build it with Berth.newPool");
+    }
+
+    // ------------------------------------------------------------------ for the balanced pool
+
+    /** @return the server this pool connects to */
+    Server server() {
+        return server;
+    }
+
+    /**
+     * Takes a usable idle connection this request may use (the session's own first), without waiting
+     * and without opening one.
+     *
+     * @return a lease, or null
+     */
+    Lease tryIdle(boolean replayable, SessionImpl s) throws PoolClosedException {
+        if (closed) {
+            throw closedException();
+        }
+        Settings st = settings;
+        long now = ticker.read();
+        PooledConnection c = takeUsable(replayable, s, st, now);
+        return c == null ? null : lease(c, s, now, st);
+    }
+
+    /**
+     * Takes one particular idle connection, if it is still idle, usable and allowed for the request
+     * (for prefer-last-server).
+     *
+     * @return a lease, or null
+     */
+    Lease tryTake(PooledConnection c, boolean replayable, SessionImpl s) {
+        Settings st = settings;
+        if (closed || c.pool != this || c.privateToSession || waiting.get() > 0
+                || !st.policy.sharesIdleConnections() || !accepts(st.policy, replayable, c) || !idle.remove(c)) {
+            return null;
+        }
+        long now = ticker.read();
+        return usable(c, now, st) ? lease(c, s, now, st) : null;
+    }
+
+    /**
+     * Opens a new connection if there is room (or an idle one the request may not use can make room),
+     * without waiting. A failure to connect is thrown, not retried.
+     *
+     * @return a lease on a new connection, or null if the server is at its limit
+     */
+    Lease tryOpen(boolean replayable, SessionImpl s) throws IOException {
+        if (closed) {
+            throw closedException();
+        }
+        Settings st = settings;
+        boolean reserved = tryReserve(st);
+        if (!reserved && waiting.get() == 0 && st.policy.sharesIdleConnections()) {
+            PooledConnection victim = idle.pollColdest();
+            if (victim != null) {
+                closeConnection(victim, CloseReason.EVICTED, true);
+                reserved = true;
+            }
+        }
+        if (!reserved) {
+            return null;
+        }
+        PooledConnection c = openReserved(st);
+        return lease(c, s, ticker.read(), st);
+    }
+
+    /** @return whether a new connection could be opened now without waiting */
+    boolean hasRoom() {
+        return total.get() < settings.maxConnections;
+    }
+
+    /** @return connections in use now */
+    int inUse() {
+        return inUse.get();
+    }
+
+    /**
+     * Marks the server available or not: while not, released connections close instead of going idle,
+     * and its idle ones are closed now.
+     */
+    void available(boolean on) {
+        available = on;
+        if (!on) {
+            closeIdle(CloseReason.SERVER_UNAVAILABLE);
+        }
+    }
+
+    /** Closes every idle connection (the server went down or is drained), counted with {@code reason}. */
+    void closeIdle(CloseReason reason) {
+        PooledConnection c;
+        while ((c = idle.pollColdest()) != null) {
+            closeConnection(c, reason, false);
+        }
+        for (SessionImpl s : sessions) {
+            for (PooledConnection sc : s.removeIf(x -> true)) {
+                closeConnection(sc, reason, false);
+            }
+        }
+    }
+
+    /** @return the session of this server's pool for a balanced session, opened on demand */
+    SessionImpl newSession() throws PoolClosedException {
+        return (SessionImpl) openSession();
     }
 
     @Override

@@ -98,7 +98,8 @@ public final class NioConnector implements Connector {
      * resolved by the JDK's resolver, whose time is not bounded by {@code connectTimeoutNanos}; a
      * host with several addresses is tried address by address within the one connect timeout.
      *
-     * @param server one of the backend's servers
+     * @param server the server: one of the backend's, or one added to its pool later (it connects with
+     *     the backend's scheme and TLS profile)
      * @param connectTimeoutNanos the limit on the TCP connect, positive
      * @return an open connection, ready for an exchange
      * @throws ConnectTimeoutException if the TCP connect took too long
@@ -111,17 +112,13 @@ public final class NioConnector implements Connector {
      * @throws UnknownHostException if the host does not resolve
      * @throws InterruptedIOException if the thread was interrupted; its interrupt flag stays set
      * @throws IOException for any other failure
-     * @throws IllegalArgumentException if the server is not one of the backend's or the timeout is not
-     *     positive
+     * @throws IllegalArgumentException if the timeout is not positive
      */
     @Override
     public Connection connect(Server server, long connectTimeoutNanos) throws IOException {
         Objects.requireNonNull(server, "server");
         if (connectTimeoutNanos <= 0) {
             throw new IllegalArgumentException("connectTimeoutNanos must be positive but was " + connectTimeoutNanos);
-        }
-        if (!backend.servers().contains(server)) {
-            throw new IllegalArgumentException("server " + server + " is not a server of backend " + backend);
         }
         long start = System.nanoTime();
         InetAddress[] addresses = resolve(server);

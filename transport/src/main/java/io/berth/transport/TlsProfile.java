@@ -41,7 +41,9 @@ final class TlsProfile {
     private final String[] protocols;
     private final String[] alpn;
     private final VerifyingTrustManager trustManager;
-    private final Map<Server, ServerTls> servers;
+    /** One context per SNI name (so one session cache each); see the class comment. */
+    private final Map<String, SSLContext> contexts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Server, ServerTls> servers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What a connection to one server needs: the context, the name verified and the SNI sent. */
     private record ServerTls(SSLContext context, String verifyName, List<SNIServerName> serverNames, String sni) {
@@ -52,21 +54,29 @@ final class TlsProfile {
         this.protocols = config.protocols().toArray(new String[0]);
         this.alpn = config.alpn().toArray(new String[0]);
         this.trustManager = new VerifyingTrustManager(jdkTrustManager(config));
-        Map<String, SSLContext> contexts = new HashMap<>();
-        Map<Server, ServerTls> byServer = new HashMap<>();
         for (Server server : backend.servers()) {
-            String sni = config.sniNameFor(server);
-            List<SNIServerName> names;
-            try {
-                names = sni == null ? List.of() : List.of(new SNIHostName(sni));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("SNI name '" + sni + "' for server " + server
-                        + " is not a valid host name: " + e.getMessage(), e);
-            }
-            SSLContext context = contexts.computeIfAbsent(sni == null ? "" : sni, k -> newContext());
-            byServer.put(server, new ServerTls(context, config.verifyHostnameFor(server), names, sni));
+            forServer(server); // fail fast on a bad SNI name
         }
-        this.servers = Map.copyOf(byServer);
+    }
+
+    /** The settings of a server, made on first use: also for servers added to a running pool. */
+    private ServerTls forServer(Server server) {
+        ServerTls s = servers.get(server);
+        if (s != null) {
+            return s;
+        }
+        String sni = config.sniNameFor(server);
+        List<SNIServerName> names;
+        try {
+            names = sni == null ? List.of() : List.of(new SNIHostName(sni));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("SNI name '" + sni + "' for server " + server
+                    + " is not a valid host name: " + e.getMessage(), e);
+        }
+        SSLContext context = contexts.computeIfAbsent(sni == null ? "" : sni, k -> newContext());
+        s = new ServerTls(context, config.verifyHostnameFor(server), names, sni);
+        ServerTls raced = servers.putIfAbsent(server, s);
+        return raced != null ? raced : s;
     }
 
     TlsConfig config() {
@@ -78,12 +88,12 @@ final class TlsProfile {
     }
 
     /**
-     * @param server one of the backend's servers
+     * @param server a server of the backend (or added to its pool)
      * @return a client engine for it: peer host the name verified, HTTPS endpoint identification, the
      *     configured protocols, ALPN and SNI
      */
     SSLEngine newEngine(Server server) {
-        ServerTls s = servers.get(server);
+        ServerTls s = forServer(server);
         SSLEngine engine = s.context.createSSLEngine(s.verifyName, server.port());
         engine.setUseClientMode(true);
         SSLParameters p = engine.getSSLParameters();
@@ -97,7 +107,7 @@ final class TlsProfile {
 
     /** @return for messages: what was verified and sent to this server, and whom we trust */
     String describeFor(Server server) {
-        ServerTls s = servers.get(server);
+        ServerTls s = forServer(server);
         return "verifying '" + s.verifyName + "', SNI " + (s.sni == null ? "none" : "'" + s.sni + "'")
                 + ", trusting " + config.trustSource() + ", protocols " + config.protocols();
     }

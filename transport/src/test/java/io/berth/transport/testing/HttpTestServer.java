@@ -232,10 +232,20 @@ public final class HttpTestServer implements AutoCloseable {
 
     private HttpTestServer(SSLContext tls, Handler handler, java.util.function.IntFunction<Duration> idleTimeout)
             throws IOException {
+        this(0, tls, handler, idleTimeout);
+    }
+
+    private HttpTestServer(int port, SSLContext tls, Handler handler,
+            java.util.function.IntFunction<Duration> idleTimeout) throws IOException {
         this.tls = tls;
         this.handler = handler;
         this.idleTimeout = idleTimeout;
-        this.raw = RawServer.start(this::serve);
+        this.raw = port == 0 ? RawServer.start(this::serve) : RawServer.start(port, this::serve);
+    }
+
+    /** Like {@link #start(SSLContext, Handler)} on a given port (e.g. to bring a stopped server back). */
+    public static HttpTestServer startOn(int port, SSLContext tls, Handler handler) throws IOException {
+        return new HttpTestServer(port, tls, handler, null);
     }
 
     /**

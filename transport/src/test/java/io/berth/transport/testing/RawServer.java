@@ -44,13 +44,26 @@ public final class RawServer implements AutoCloseable {
     private volatile boolean closing;
 
     private RawServer(Handler handler, int backlog) throws IOException {
-        this.listener = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
+        this(handler, backlog, 0);
+    }
+
+    private RawServer(Handler handler, int backlog, int port) throws IOException {
+        this.listener = new ServerSocket();
+        this.listener.setReuseAddress(true);
+        this.listener.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
         this.handler = handler;
     }
 
     /** @return a started server running {@code handler} for each connection */
     public static RawServer start(Handler handler) throws IOException {
         RawServer s = new RawServer(handler, 50);
+        s.spawn("raw-server-accept-" + s.port(), s::acceptLoop);
+        return s;
+    }
+
+    /** @return a started server on a given port of 127.0.0.1 (e.g. to bring a stopped server back) */
+    public static RawServer start(int port, Handler handler) throws IOException {
+        RawServer s = new RawServer(handler, 50, port);
         s.spawn("raw-server-accept-" + s.port(), s::acceptLoop);
         return s;
     }
