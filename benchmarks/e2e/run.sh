@@ -28,6 +28,8 @@
 #   E2E_STATUS_PORT    --status-port   nginx stub_status port (plain HTTP)   18080
 #   E2E_JAVA_OPTS      --java-opts     JVM flags of both harnesses           "-Xms1g -Xmx1g"
 #   E2E_OUT            --out           the Markdown file written             benchmarks/target/e2e/e2e-<time>.md
+#   E2E_SERVE          --serve         only start nginx and wait (1/0), to   0
+#                                      run a harness by hand, e.g. under a profiler
 # With the defaults it takes about 8 minutes; the Markdown file says what ran, on what.
 set -euo pipefail
 
@@ -49,6 +51,7 @@ port=${E2E_PORT:-18443}
 status_port=${E2E_STATUS_PORT:-18080}
 java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
 out=${E2E_OUT:-}
+serve=${E2E_SERVE:-0}
 command_line="$0 $*"
 
 while [ $# -gt 0 ]; do
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
     --status-port) status_port=$2 ;;
     --java-opts) java_opts=$2 ;;
     --out) out=$2 ;;
+    --serve) serve=$2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -77,7 +81,7 @@ done
 # What the closed loop will take; the cold path adds about 1.5 to 2.5 minutes with its defaults.
 n_clients=$(echo "$clients" | tr ',' ' ' | wc -w)
 n_c=$(echo "$concurrency" | tr ',' ' ' | wc -w)
-if [ "$loop" = 1 ]; then
+if [ "$loop" = 1 ] && [ "$serve" != 1 ]; then
   awk -v c="$n_c" -v n="$n_clients" -v w="$warmup" -v r="$rounds" -v rw="$round_warmup" -v d="$duration" \
     'BEGIN { printf "closed loop: about %.0f s (%d C x %d clients x (%s + %d x (%s + %s)) s)\n",
              c * n * (w + r * (rw + d)), c, n, w, r, rw, d }' >&2
@@ -220,6 +224,16 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+common=(--ca "$work/ca.pem" --port "$port" --status-port "$status_port" --body-length "$body_length"
+        --clients "$clients" --markdown "$out")
+if [ "$serve" = 1 ]; then
+  echo "nginx is serving; run a harness by hand with these options, e.g.:" >&2
+  echo "  java -cp $jar io.berth.e2e.E2eBenchmark ${common[*]}" >&2
+  echo "stop with Ctrl-C (or TERM to pid $$)" >&2
+  wait "$nginx_pid"
+  exit 0
+fi
+
 java_version=$(java -version 2>&1 | head -3)
 cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 {
@@ -237,8 +251,6 @@ cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1
   echo
 } > "$out"
 
-common=(--ca "$work/ca.pem" --port "$port" --status-port "$status_port" --body-length "$body_length"
-        --clients "$clients" --markdown "$out")
 if [ "$loop" = 1 ]; then
   # shellcheck disable=SC2086 # java_opts is a list of flags
   java $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark "${common[@]}" \

@@ -112,6 +112,10 @@ public final class E2eBenchmark {
         System.out.print(table.text());
         if (markdown != null) {
             md.append('\n').append(table.markdown());
+            md.append("\n*ended in window*: threads of the JVM (of any client: all clients stay open through"
+                    + " all rounds) that ended during this client's measured windows, and how often; whatever"
+                    + " they allocated within the window is missing from B/req. *short-lived*: started and ended"
+                    + " within the window.\n");
             md.append("\nRequests per second in each measured window (the order of the clients rotates every"
                     + " round):\n\n").append(perRound.markdown()).append('\n');
             Files.writeString(Path.of(markdown), md, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
@@ -272,7 +276,7 @@ public final class E2eBenchmark {
         if (!ended.isEmpty()) {
             List<String> names = new ArrayList<>();
             ended.forEach((t, n) -> names.add(t + " ×" + n));
-            notes.add("threads that ended in windows (allocation lost): " + String.join(", ", names));
+            notes.add("ended in window: " + String.join(", ", names));
         }
         if (!ws.isEmpty() && ws.size() < rounds) {
             notes.add("only " + ws.size() + " of " + rounds + " rounds");

@@ -141,11 +141,12 @@ final class Load implements AutoCloseable {
         }
         for (Long id : alloc0.keySet()) {
             if (!alloc1.containsKey(id)) {
-                ended.add(names0.getOrDefault(id, "#" + id)); // its allocation in the window is lost
+                // Its allocation in the window is lost. Pool threads differ by a trailing number only.
+                ended.add(names0.getOrDefault(id, "#" + id).replaceAll("\\d+$", "*"));
             }
         }
         for (long i = (started1 - started0) - newAlive; i > 0; i--) {
-            ended.add("(started and ended within the window)");
+            ended.add("short-lived"); // started and ended within the window: no name known
         }
         return collect(t1 - t0, bytes, cpu1 - cpu0, n1.connectionsSince(n0), n1.requestsSince(n0), ended, true);
     }
