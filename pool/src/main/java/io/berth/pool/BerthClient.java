@@ -11,6 +11,7 @@ import io.berth.Server;
 import io.berth.Session;
 import io.berth.TlsConfig;
 import io.berth.transport.http1.BodySink;
+import io.berth.transport.http1.ExchangeListener;
 import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http1.Http1Connection;
 import io.berth.transport.http1.RequestBody;
@@ -127,6 +128,24 @@ public final class BerthClient implements AutoCloseable {
      * @throws IOException for other network failures
      */
     public BerthResponse send(BerthRequest request) throws IOException {
+        return send(request, null);
+    }
+
+    /**
+     * Sends a request that another thread may cancel through {@code cancellation}, before or during
+     * the exchange, including while the response body is read: see {@link Cancellation}. A cancelled
+     * exchange is never retried.
+     *
+     * @param request the request
+     * @param cancellation cancels the exchange; {@code null} for none
+     * @return the response; close it (or read its body to the end)
+     * @throws InterruptedIOException if it was cancelled before the response head arrived (the cause,
+     *     if any, is the failure the abort caused); once the head has arrived, body reads fail
+     *     instead
+     * @throws IllegalStateException if {@code cancellation} is in use by another exchange
+     * @throws IOException as {@link #send(BerthRequest)}
+     */
+    public BerthResponse send(BerthRequest request, Cancellation cancellation) throws IOException {
         Objects.requireNonNull(request, "request");
         BackendPoolConfig config = pool.config();
         boolean replayable = request.isReplayable(config.idempotencyKeyReplayable());
@@ -138,23 +157,32 @@ public final class BerthClient implements AutoCloseable {
         boolean head = request.isHead();
         boolean retried = false;
         for (;;) {
+            if (cancellation != null && cancellation.isCanceled()) {
+                throw canceled(request, null);
+            }
             long acquireTimeout = bounded(config.acquireTimeout().toNanos(), deadline);
             Lease lease = retried
                     ? pool.acquireNew(replayable, request.session(), acquireTimeout)
                     : pool.acquire(replayable, request.session(), acquireTimeout, TimeUnit.NANOSECONDS);
             Http1Connection conn = (Http1Connection) lease.connection();
+            if (cancellation != null && !attach(cancellation, conn, lease)) {
+                throw canceled(request, null);
+            }
             ResponseHead responseHead;
             try {
                 conn.writeRequest(request.method(), request.target(), headers, requestBody(request.body()),
                         bounded(responseTimeout, deadline));
                 responseHead = conn.readResponseHead(bounded(responseTimeout, deadline), head);
             } catch (IllegalArgumentException e) {
-                pool.release(lease, Outcome.REUSABLE); // rejected before anything was written
+                release(lease, Outcome.REUSABLE, cancellation, conn); // rejected before anything was written
                 throw e;
             } catch (IOException e) {
                 boolean nothingBack = !conn.responseStarted();
                 boolean reused = lease.reused();
-                pool.release(lease, Outcome.BROKEN);
+                release(lease, Outcome.BROKEN, cancellation, conn);
+                if (cancellation != null && cancellation.isCanceled()) {
+                    throw canceled(request, e);
+                }
                 if (reused && nothingBack && !(e instanceof InterruptedIOException)) {
                     if (replayable && !retried) {
                         retried = true; // the server closed it as the request went out: once more, fresh
@@ -168,8 +196,12 @@ public final class BerthClient implements AutoCloseable {
                 }
                 throw timeoutPassed(e, deadline, request);
             } catch (RuntimeException | Error e) {
-                pool.release(lease, Outcome.BROKEN);
+                release(lease, Outcome.BROKEN, cancellation, conn);
                 throw e;
+            }
+            if (cancellation != null && cancellation.isCanceled()) {
+                release(lease, Outcome.BROKEN, cancellation, conn);
+                throw canceled(request, null);
             }
             long id = lease.id();
             boolean reused = lease.reused();
@@ -177,13 +209,50 @@ public final class BerthClient implements AutoCloseable {
             if ((status == 401 || status == 407) && negotiates(responseHead.headers(), status)) {
                 lease.makePrivate();
             }
-            ResponseBody raw = conn.body(responseHead, head, responseTimeout, ((PooledConnection) lease).releaser());
+            ExchangeListener releaser = ((PooledConnection) lease).releaser();
+            if (cancellation != null) {
+                ExchangeListener poolReleaser = releaser;
+                releaser = outcome -> poolReleaser.exchangeCompleted(
+                        cancellation.detach(conn) ? Outcome.BROKEN : outcome);
+            }
+            ResponseBody raw = conn.body(responseHead, head, responseTimeout, releaser);
             BerthResponse response = response(responseHead, raw, gzip, id, reused);
             if (!raw.isComplete()) {
                 pool.watch(lease, response); // still ours: the body is not finished
             }
             return response;
         }
+    }
+
+    /** Attaches the exchange to its cancellation; if already cancelled, releases the unused connection. */
+    private boolean attach(Cancellation cancellation, Http1Connection conn, Lease lease) {
+        boolean attached;
+        try {
+            attached = cancellation.attach(conn);
+        } catch (RuntimeException e) {
+            pool.release(lease, Outcome.REUSABLE);
+            throw e;
+        }
+        if (!attached) {
+            pool.release(lease, Outcome.REUSABLE); // nothing was written on it
+        }
+        return attached;
+    }
+
+    /** Detaches the exchange from its cancellation first, so that a late cancel cannot reach the next user. */
+    private void release(Lease lease, Outcome outcome, Cancellation cancellation, Http1Connection conn) {
+        if (cancellation != null && cancellation.detach(conn)) {
+            outcome = Outcome.BROKEN;
+        }
+        pool.release(lease, outcome);
+    }
+
+    private InterruptedIOException canceled(BerthRequest request, IOException cause) {
+        InterruptedIOException e = new InterruptedIOException(request + " to " + pool.backend() + " was canceled");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     private static BerthResponse response(ResponseHead head, ResponseBody raw, boolean gzip, long id, boolean reused)

@@ -1,0 +1,485 @@
+package io.berth.probe;
+
+import io.berth.Backend;
+import io.berth.CloseReason;
+import io.berth.ConnectionStats;
+import io.berth.PoolStats;
+import io.berth.Server;
+import io.berth.TlsConfig;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What one probe run found, and its two renderings: the human report and the {@code --json} object.
+ * Both carry the same facts; the last line of the human report is the summary line.
+ */
+final class ProbeReport {
+    /**
+     * What was probed and how.
+     *
+     * @param backend the backend with its TLS settings
+     * @param embedded whether it is the probe's embedded backend
+     * @param target the request target
+     * @param reuse the reuse policy's name
+     * @param method GET or POST
+     * @param requests requests asked for
+     * @param gap the pause between a caller's requests
+     * @param concurrency callers at once
+     * @param trust where trust comes from, or {@code null} for plain http
+     */
+    record Setup(Backend backend, boolean embedded, String target, String reuse, String method, int requests,
+            Duration gap, int concurrency, String trust) {
+
+        Server server() {
+            return backend.server();
+        }
+
+        String url() {
+            return backend.scheme() + "://" + hostPort(server()) + target;
+        }
+
+        /** @return the host name the certificate must match, or {@code null} for plain http */
+        String verifyName() {
+            return backend.isSecure() ? backend.tls().verifyHostnameFor(server()) : null;
+        }
+
+        /** @return the SNI name sent, or {@code null} if none is */
+        String sniSent() {
+            return backend.isSecure() ? backend.tls().sniNameFor(server()) : null;
+        }
+
+        /** @return what the reuse policy lets this probe's requests do, in one line */
+        String ruleLine() {
+            boolean post = method.equals("POST");
+            return switch (reuse) {
+                case "never" -> "no connection is shared: each request opens one and closes it after";
+                case "always" -> "any idle connection may carry any request";
+                case "aggressive" -> post
+                        ? "a POST (not replayable) may reuse only a proven idle connection (2+ exchanges), else opens one"
+                        : "a GET (replayable) may reuse any idle connection";
+                default -> post
+                        ? "a POST (not replayable) never reuses an idle connection: each opens a new one"
+                        : "a GET (replayable) may reuse any idle connection";
+            };
+        }
+
+        String tlsLine() {
+            if (!backend.isSecure()) {
+                return "none (plain http)";
+            }
+            TlsConfig tls = backend.tls();
+            String sni = !tls.sni() ? "SNI off" : sniSent() == null ? "SNI on (none sent to an IP address)"
+                    : "SNI on (" + sniSent() + ")";
+            return sni + ", certificate verified for " + verifyName() + ", trust: " + trust;
+        }
+
+        private static String hostPort(Server s) {
+            String host = s.host().indexOf(':') >= 0 ? "[" + s.host() + "]" : s.host();
+            return host + ":" + s.port();
+        }
+    }
+
+    /**
+     * One request.
+     *
+     * @param number its number, from 1
+     * @param connectionId the pool's id of the connection that carried it, or -1 if it failed
+     * @param reused whether that connection had carried an exchange before
+     * @param status the response status, or 0 if it failed
+     * @param nanos how long it took, response body included
+     * @param failure why it failed, or {@code null}
+     */
+    record Result(int number, long connectionId, boolean reused, int status, long nanos, Throwable failure) {
+    }
+
+    private final Setup setup;
+    private final List<Result> results;
+    private final TlsFailure tlsFailure;
+    private final String stopReason;
+    private final PoolStats atEnd;
+    private final PoolStats afterClose;
+    private final EmbeddedBackend.Snapshot server;
+    private final long startMillis;
+    private final long elapsedNanos;
+
+    /**
+     * @param setup what was probed
+     * @param results the requests sent
+     * @param tlsFailure the TLS failure that stopped the run, or {@code null}
+     * @param stopReason why the run stopped before sending every request, or {@code null}
+     * @param atEnd the pool's stats when the last request was done
+     * @param afterClose the pool's stats after it closed
+     * @param server what the embedded backend saw, or {@code null} for a URL
+     * @param startMillis wall-clock time the pool was created at
+     * @param elapsedNanos how long the requests took
+     */
+    ProbeReport(Setup setup, List<Result> results, TlsFailure tlsFailure, String stopReason, PoolStats atEnd,
+            PoolStats afterClose,
+            EmbeddedBackend.Snapshot server, long startMillis, long elapsedNanos) {
+        this.setup = setup;
+        this.results = List.copyOf(results);
+        this.tlsFailure = tlsFailure;
+        this.stopReason = stopReason;
+        this.atEnd = atEnd;
+        this.afterClose = afterClose;
+        this.server = server;
+        this.startMillis = startMillis;
+        this.elapsedNanos = elapsedNanos;
+    }
+
+    TlsFailure tlsFailure() {
+        return tlsFailure;
+    }
+
+    int sent() {
+        return results.size();
+    }
+
+    int failed() {
+        int n = 0;
+        for (Result r : results) {
+            n += r.failure() != null ? 1 : 0;
+        }
+        return n;
+    }
+
+    long connections() {
+        return afterClose.opened();
+    }
+
+    long reusePercent() {
+        return afterClose.acquired() == 0 ? 0 : Math.round(100.0 * afterClose.reused() / afterClose.acquired());
+    }
+
+    int exitCode() {
+        return failed() > 0 ? 1 : 0;
+    }
+
+    String summaryLine() {
+        return "summary: requests=" + sent() + " failed=" + failed() + " connections=" + connections() + " reuse="
+                + reusePercent() + "%";
+    }
+
+    // ------------------------------------------------------------------ derived facts
+
+    private Map<Integer, Integer> statuses() {
+        Map<Integer, Integer> m = new TreeMap<>();
+        for (Result r : results) {
+            if (r.failure() == null) {
+                m.merge(r.status(), 1, Integer::sum);
+            }
+        }
+        return m;
+    }
+
+    /** @return failures grouped by type and message, most frequent first, then in order of first appearance */
+    private List<Map.Entry<String[], Integer>> failureGroups() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        Map<String, String[]> keys = new HashMap<>();
+        for (Result r : results) {
+            if (r.failure() != null) {
+                String type = r.failure().getClass().getName();
+                String message = TlsFailure.oneLine(r.failure().getMessage());
+                String key = type + "\n" + message;
+                counts.merge(key, 1, Integer::sum);
+                keys.putIfAbsent(key, new String[] {type, message});
+            }
+        }
+        List<Map.Entry<String[], Integer>> groups = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            groups.add(Map.entry(keys.get(e.getKey()), e.getValue()));
+        }
+        groups.sort(Comparator.comparing(e -> -e.getValue()));
+        return groups;
+    }
+
+    private Map<CloseReason, Long> closedReasons() {
+        Map<CloseReason, Long> m = new LinkedHashMap<>();
+        for (CloseReason r : CloseReason.values()) {
+            long n = afterClose.closed(r);
+            if (n > 0) {
+                m.put(r, n);
+            }
+        }
+        return m;
+    }
+
+    /** One row of the connection table: the state from the end of the run, the close reason from after close. */
+    private record Row(long id, String server, int uses, String state, String closeReason, boolean tlsResumed,
+            Long createdMillis, Long lastUsedMillis) {
+    }
+
+    private List<Row> rows() {
+        Map<Long, ConnectionStats> before = new HashMap<>();
+        for (ConnectionStats c : atEnd.connections()) {
+            before.put(c.id(), c);
+        }
+        List<ConnectionStats> after = new ArrayList<>(afterClose.connections());
+        after.sort(Comparator.comparingLong(ConnectionStats::id));
+        List<Row> rows = new ArrayList<>();
+        for (ConnectionStats c : after) {
+            ConnectionStats b = before.get(c.id());
+            String state = (b != null ? b.state() : c.state()).name();
+            rows.add(new Row(c.id(), c.server(), c.uses(), state,
+                    c.closeReason() == null ? null : c.closeReason().name(), c.tlsSessionResumed(),
+                    offset(c.created()), offset(c.lastUsed())));
+        }
+        return rows;
+    }
+
+    private Long offset(Instant t) {
+        return t == null ? null : Math.max(0, t.toEpochMilli() - startMillis);
+    }
+
+    /** @return a mismatch between the pool's view and the server's, or {@code null} if they agree */
+    private String crossCheckProblem() {
+        int accepted = server.connections().size();
+        int answered = server.requests();
+        int responses = sent() - failed();
+        List<String> problems = new ArrayList<>();
+        if (accepted != afterClose.opened()) {
+            problems.add("server accepted " + accepted + " connections but the pool opened " + afterClose.opened());
+        }
+        if (answered != responses) {
+            problems.add("server answered " + answered + " requests but the pool's callers got " + responses
+                    + " responses");
+        }
+        return problems.isEmpty() ? null : String.join("; ", problems);
+    }
+
+    // ------------------------------------------------------------------ human report
+
+    void print(PrintStream out) {
+        Setup s = setup;
+        out.println("Berth reuse probe");
+        kv(out, "target", s.url() + (s.embedded() ? "  (embedded backend)" : ""));
+        kv(out, "reuse policy", s.reuse() + ": " + s.ruleLine());
+        kv(out, "method", s.method() + " " + s.target());
+        kv(out, "requests", s.requests() + ", each by a new caller (new thread, new BerthClient over the shared pool)");
+        kv(out, "gap", ProbeArgs.formatDuration(s.gap()) + (s.concurrency() == 1 ? " between requests, one at a time"
+                : " between the requests of each of " + s.concurrency() + " concurrent lanes"));
+        kv(out, "TLS", s.tlsLine());
+        out.println();
+
+        List<Row> rows = rows();
+        out.println("connection -> uses (pool's table: state at the end of the run, close reason once the pool closed)");
+        List<String[]> table = new ArrayList<>();
+        table.add(new String[] {"conn", "server", "uses", "state", "close reason", "TLS resumed", "created",
+            "last used"});
+        for (Row r : rows) {
+            table.add(new String[] {Long.toString(r.id()), r.server(), Integer.toString(r.uses()), r.state(),
+                r.closeReason() == null ? "-" : r.closeReason(), r.tlsResumed() ? "yes" : "no",
+                seconds(r.createdMillis()), seconds(r.lastUsedMillis())});
+        }
+        printTable(out, table, new boolean[] {true, false, true, false, false, false, true, true});
+        long notShown = afterClose.opened() - rows.size();
+        if (notShown > 0) {
+            out.println("  (" + notShown + " earlier closed connections are no longer kept in the pool's table)");
+        }
+        if (rows.isEmpty()) {
+            out.println("  (no connection was opened)");
+        }
+        out.println();
+
+        PoolStats p = afterClose;
+        out.println("pool");
+        kv(out, "requests", sent() + " sent, " + failed() + " failed"
+                + (sent() < s.requests() ? ", " + (s.requests() - sent()) + " not sent (" + stopReason + ")" : "")
+                + statusesText());
+        kv(out, "acquired", Long.toString(p.acquired()));
+        kv(out, "opened", Long.toString(p.opened()));
+        kv(out, "reused", p.reused() + " of " + p.acquired() + " acquisitions (" + reusePercent() + "%)");
+        StringBuilder closed = new StringBuilder(Long.toString(p.closedTotal()));
+        Map<CloseReason, Long> reasons = closedReasons();
+        if (!reasons.isEmpty()) {
+            closed.append(':');
+            reasons.forEach((r, n) -> closed.append(' ').append(r.name()).append(' ').append(n));
+        }
+        kv(out, "closed", closed.toString());
+        kv(out, "aborted (RST)", Long.toString(p.aborted()));
+        kv(out, "TLS resumptions", Long.toString(p.tlsResumed()));
+        kv(out, "peak in use", Integer.toString(p.peakInUse()));
+        kv(out, "waits/timeouts", p.acquireWaits() + " acquire waits, " + p.acquireTimeouts() + " acquire timeouts, "
+                + p.connectFailures() + " connect failures");
+        List<Map.Entry<String[], Integer>> groups = failureGroups();
+        if (!groups.isEmpty()) {
+            out.println();
+            out.println("failures");
+            int shown = 0;
+            for (Map.Entry<String[], Integer> g : groups) {
+                if (shown++ == 10) {
+                    out.println("  ... " + (groups.size() - 10) + " more kinds");
+                    break;
+                }
+                out.println("  " + g.getValue() + " x " + g.getKey()[0] + ": " + g.getKey()[1]);
+            }
+            if (tlsFailure != null) {
+                out.println("  TLS: " + tlsFailure.describe());
+            }
+        }
+        if (server != null) {
+            out.println();
+            out.println("embedded backend (the server's own count)");
+            int withSni = server.withSni();
+            kv(out, "connections", server.connections().size() + " accepted, "
+                    + (withSni == 0 ? "no SNI seen" : "SNI seen on " + withSni));
+            kv(out, "requests", server.requests() + " answered");
+            StringBuilder ended = new StringBuilder();
+            server.endings().forEach((e, n) -> ended.append(ended.length() == 0 ? "" : ", ").append(e.label)
+                    .append(' ').append(n));
+            kv(out, "how they ended", ended.length() == 0 ? "-" : ended.toString());
+            String problem = crossCheckProblem();
+            kv(out, "cross-check", problem == null
+                    ? "ok: server accepted " + server.connections().size() + " = pool opened " + afterClose.opened()
+                            + ", server answered " + server.requests() + " = responses " + (sent() - failed())
+                    : "MISMATCH: " + problem);
+        }
+        out.println();
+        out.println(String.format(Locale.ROOT, "run took %.1fs", elapsedNanos / 1e9));
+        out.println(summaryLine());
+    }
+
+    private String statusesText() {
+        Map<Integer, Integer> st = statuses();
+        if (st.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("; statuses");
+        st.forEach((code, n) -> sb.append(' ').append(code).append(" x").append(n));
+        return sb.toString();
+    }
+
+    private static void kv(PrintStream out, String key, String value) {
+        out.println(String.format(Locale.ROOT, "  %-16s %s", key, value));
+    }
+
+    private static String seconds(Long millis) {
+        return millis == null ? "-" : String.format(Locale.ROOT, "+%d.%03ds", millis / 1000, millis % 1000);
+    }
+
+    private static void printTable(PrintStream out, List<String[]> table, boolean[] rightAligned) {
+        int[] widths = new int[table.get(0).length];
+        for (String[] row : table) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        for (String[] row : table) {
+            StringBuilder sb = new StringBuilder(" ");
+            for (int i = 0; i < row.length; i++) {
+                sb.append(' ');
+                String cell = row[i];
+                String pad = " ".repeat(widths[i] - cell.length());
+                if (rightAligned[i]) {
+                    sb.append(pad).append(cell);
+                } else {
+                    sb.append(cell);
+                    if (i < row.length - 1) {
+                        sb.append(pad);
+                    }
+                }
+                sb.append(i < row.length - 1 ? " " : "");
+            }
+            out.println(sb);
+        }
+    }
+
+    // ------------------------------------------------------------------ JSON
+
+    String json() {
+        Setup s = setup;
+        Json j = new Json().beginObject();
+        j.member("target", s.url()).member("embedded", s.embedded()).member("reusePolicy", s.reuse())
+                .member("method", s.method()).member("path", s.target()).member("requests", s.requests())
+                .member("gap", ProbeArgs.formatDuration(s.gap())).member("gapMillis", s.gap().toMillis())
+                .member("concurrency", s.concurrency());
+        j.name("tls");
+        if (s.backend().isSecure()) {
+            j.beginObject().member("sni", s.backend().tls().sni()).member("sniSent", s.sniSent())
+                    .member("verifyHostname", s.verifyName()).member("trust", s.trust()).endObject();
+        } else {
+            j.nullValue();
+        }
+
+        j.name("connections").beginArray();
+        List<Row> rows = rows();
+        for (Row r : rows) {
+            j.beginObject().member("id", r.id()).member("server", r.server()).member("uses", r.uses())
+                    .member("state", r.state()).member("closeReason", r.closeReason())
+                    .member("tlsResumed", r.tlsResumed());
+            j.name("createdMillis");
+            nullableLong(j, r.createdMillis());
+            j.name("lastUsedMillis");
+            nullableLong(j, r.lastUsedMillis());
+            j.endObject();
+        }
+        j.endArray();
+        j.member("connectionsNotShown", Math.max(0, afterClose.opened() - rows.size()));
+
+        PoolStats p = afterClose;
+        j.name("pool").beginObject().member("sent", sent()).member("failed", failed())
+                .member("notSent", s.requests() - sent()).member("stopReason", stopReason)
+                .member("acquired", p.acquired())
+                .member("opened", p.opened()).member("reused", p.reused()).member("reusePercent", reusePercent());
+        j.name("closed").beginObject();
+        closedReasons().forEach((r, n) -> j.member(r.name(), n));
+        j.endObject();
+        j.member("closedTotal", p.closedTotal()).member("aborted", p.aborted()).member("tlsResumed", p.tlsResumed())
+                .member("peakInUse", p.peakInUse()).member("acquireWaits", p.acquireWaits())
+                .member("acquireTimeouts", p.acquireTimeouts()).member("connectFailures", p.connectFailures());
+        j.endObject();
+
+        j.name("statuses").beginObject();
+        statuses().forEach((code, n) -> j.member(Integer.toString(code), n));
+        j.endObject();
+        j.name("failures").beginArray();
+        for (Map.Entry<String[], Integer> g : failureGroups()) {
+            j.beginObject().member("type", g.getKey()[0]).member("message", g.getKey()[1])
+                    .member("count", g.getValue()).endObject();
+        }
+        j.endArray();
+        j.name("tlsFailure");
+        if (tlsFailure == null) {
+            j.nullValue();
+        } else {
+            j.beginObject().member("kind", tlsFailure.kind()).member("explanation", tlsFailure.explanation())
+                    .member("detail", tlsFailure.detail()).endObject();
+        }
+
+        j.name("server");
+        if (server == null) {
+            j.nullValue();
+        } else {
+            j.beginObject().member("connections", server.connections().size())
+                    .member("requests", server.requests()).member("withSni", server.withSni());
+            j.name("endings").beginObject();
+            server.endings().forEach((e, n) -> j.member(e.name(), n));
+            j.endObject();
+            String problem = crossCheckProblem();
+            j.member("crossCheck", problem == null ? "ok" : "MISMATCH: " + problem);
+            j.endObject();
+        }
+        j.member("elapsedMillis", elapsedNanos / 1_000_000);
+        j.name("summary").beginObject().member("requests", sent()).member("failed", failed())
+                .member("connections", connections()).member("reusePercent", reusePercent()).endObject();
+        j.member("exitCode", exitCode());
+        return j.endObject().toString();
+    }
+
+    private static void nullableLong(Json j, Long v) {
+        if (v == null) {
+            j.nullValue();
+        } else {
+            j.value(v.longValue());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.berth.pool;
+
+import io.berth.spi.Connection;
+
+/**
+ * Lets another thread cancel a {@link BerthClient#send(BerthRequest, Cancellation) send} and the
+ * reading of its response body: {@link #cancel()} aborts the connection of the exchange in flight
+ * (a TCP reset, which wakes a thread blocked on it), so the exchange fails at once and the
+ * connection is discarded as broken, never returned to the pool half-read. What the adapters use to
+ * make {@code Call.cancel()} and call timeouts prompt.
+ *
+ * <p>One cancellation serves one exchange at a time (several in a row are fine, e.g. redirects):
+ * {@code send} attaches the exchange's connection, and the exchange detaches it before the
+ * connection goes back to the pool, so a late {@code cancel()} never touches a connection that
+ * another request has since acquired. Once cancelled it stays cancelled: later sends with it fail
+ * at once.
+ *
+ * <p>What a cancel cannot cut short: waiting for a connection at {@code maxConnections}, and
+ * opening one (connect and TLS handshake). The send fails as soon as it has the connection, without
+ * writing anything on it; those waits stay bounded by {@code acquireTimeout}, {@code connectTimeout}
+ * and the TLS handshake timeout.
+ *
+ * <p>Thread-safe.
+ */
+public final class Cancellation {
+    /** Guarded by {@code this}; {@code null} while no exchange is in flight. */
+    private Connection connection;
+    /** Written under {@code this}; read without it by {@link #isCanceled()}. */
+    private volatile boolean canceled;
+    /** Guarded by {@code this}: whether {@link #cancel()} aborted the attached connection. */
+    private boolean aborted;
+
+    private Cancellation() {
+    }
+
+    /** @return a new cancellation, not cancelled */
+    public static Cancellation create() {
+        return new Cancellation();
+    }
+
+    /**
+     * Cancels: the exchange in flight, if any, fails promptly with an {@link java.io.IOException},
+     * and every later send with this cancellation fails before writing anything. Idempotent; never
+     * throws; quick (closing a socket), so it may be called from any thread, e.g. a timer.
+     */
+    public void cancel() {
+        synchronized (this) {
+            if (canceled) {
+                return;
+            }
+            canceled = true;
+            if (connection != null) {
+                aborted = true;
+                connection.abort();
+            }
+        }
+    }
+
+    /** @return whether {@link #cancel()} was called */
+    public boolean isCanceled() {
+        return canceled;
+    }
+
+    /**
+     * Attaches the connection of an exchange about to start.
+     *
+     * @return {@code false} if already cancelled: the exchange must not start
+     * @throws IllegalStateException if another exchange is attached
+     */
+    synchronized boolean attach(Connection c) {
+        if (canceled) {
+            return false;
+        }
+        if (connection != null) {
+            throw new IllegalStateException("a Cancellation serves one exchange at a time, but " + connection.describe()
+                    + " is still in flight");
+        }
+        connection = c;
+        aborted = false;
+        return true;
+    }
+
+    /**
+     * Detaches the connection of an exchange that ended, before it goes back to the pool: after this, a
+     * {@link #cancel()} no longer touches it.
+     *
+     * @return whether {@link #cancel()} aborted it while attached
+     */
+    synchronized boolean detach(Connection c) {
+        if (connection != c) {
+            return false;
+        }
+        connection = null;
+        boolean wasAborted = aborted;
+        aborted = false;
+        return wasAborted;
+    }
+
+    @Override
+    public String toString() {
+        return "Cancellation{" + (canceled ? "canceled" : "active") + "}";
+    }
+}

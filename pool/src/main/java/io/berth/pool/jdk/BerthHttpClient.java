@@ -1,0 +1,837 @@
+package io.berth.pool.jdk;
+
+import io.berth.Backend;
+import io.berth.BackendPoolConfig;
+import io.berth.TlsConfig;
+import io.berth.pool.BerthPools;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Authenticator;
+import java.net.CookieHandler;
+import java.net.ProxySelector;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandler;
+import java.net.http.HttpResponse.PushPromiseHandler;
+import java.net.http.WebSocket;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * A drop-in {@link HttpClient} whose requests run over Berth pools: one {@link io.berth.BackendPool}
+ * per origin (scheme, host, port), created on first use through {@link BerthPools}, so that every
+ * caller, on any thread and through any instance sharing the pools, reuses the same warm TLS
+ * connections under the pool's {@link io.berth.ReusePolicy}.
+ *
+ * <pre>{@code
+ * try (BerthHttpClient client = BerthHttpClient.create()) {
+ *     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://api.example.com/items")).build(),
+ *             HttpResponse.BodyHandlers.ofString());
+ * }
+ * }</pre>
+ *
+ * <p><b>What it does like the JDK's client.</b> Every standard {@link HttpRequest.BodyPublishers
+ * BodyPublisher} and {@link HttpResponse.BodyHandlers BodyHandler}; request headers,
+ * {@link HttpRequest#timeout() timeout} ({@link java.net.http.HttpTimeoutException} on expiry, with
+ * Berth's exception as cause), {@link HttpRequest#expectContinue() expectContinue}; redirects per
+ * {@link #followRedirects()} (default {@link Redirect#NEVER}; 301, 302 and 303 become GET without body,
+ * a HEAD staying HEAD; 307 and 308 keep method and body, whose publisher is subscribed to again as the
+ * JDK does; a relative {@code Location} is resolved; at most {@link #MAX_REDIRECTS} are followed, after
+ * which the last redirect response is returned, as the JDK does; a hop may go to another origin and
+ * so another pool, without the {@code Authorization} header); cookies
+ * through a {@link CookieHandler}; {@code sendAsync} on an executor; failures as the JDK types
+ * ({@link java.net.ConnectException}, {@link java.net.http.HttpConnectTimeoutException},
+ * {@link javax.net.ssl.SSLHandshakeException}, {@link InterruptedException}).
+ *
+ * <p><b>What it adds.</b> Berth's reuse rules: a <i>replayable</i> request (an idempotent method whose
+ * body can be sent again: none, {@code ofString}, {@code ofByteArray}, {@code ofFile}, or a publisher
+ * wrapped with {@link #replayable}) may reuse the idle connections its pool's policy allows it (under
+ * the default {@code SAFE}, all of them) and is retried once on a new connection if a reused one dies
+ * before any response byte; any other request ({@code ofInputStream}, {@code ofByteArrays},
+ * {@code fromPublisher}, {@code concat}, or a non-idempotent method) is never sent twice (a
+ * {@link io.berth.RequestNotRetriedException} says so). Gzip: unless the request sets
+ * {@code Accept-Encoding} itself, the pool's {@code decompressGzip} setting (on by default) asks for
+ * gzip and decodes it transparently, removing {@code Content-Encoding} and {@code Content-Length}
+ * from the response headers; a request that sets {@code Accept-Encoding} gets the bytes as sent,
+ * as with the JDK.
+ *
+ * <p><b>What it does not do</b>, with an {@link UnsupportedOperationException} that says so rather
+ * than a wrong answer: HTTP/2 (a request that asks for {@code version(HTTP_2)}; a <i>client</i> built
+ * with {@code version(HTTP_2)} falls back to HTTP/1.1 as the JDK does with a server without h2),
+ * WebSocket, push promises, proxies other than {@link HttpClient.Builder#NO_PROXY}, an
+ * {@link Authenticator}, and TLS set through an {@link SSLContext} or {@link SSLParameters} (use
+ * {@link Builder#tls(TlsConfig)}). Responses report no {@link HttpResponse#sslSession() SSLSession}: the
+ * TLS session of a pooled connection is not exposed per exchange.
+ *
+ * <p><b>Bodies.</b> A request body is streamed from its publisher as the connection takes it (a few
+ * buffers ahead, at most); a publisher that fails, or breaks its {@code contentLength()}, fails the
+ * send with its own exception as the cause, and one that stays silent longer than the request's
+ * timeout (or the pool's {@code responseTimeout}) fails it too: a send never hangs on its publisher.
+ * A response body is read from the connection only as the handler's subscriber asks for it; the
+ * connection returns to the pool when the body has been read to its end, or when the subscriber
+ * cancels (closing an {@code ofInputStream} does): a short rest is then drained so the connection
+ * stays reusable, a long one closes it. A body cut short is an {@link io.berth.TruncatedBodyException},
+ * never a complete body. Failures while reading a body reach the subscriber, and {@code send}, as
+ * Berth's own {@link IOException}s. Unlike the JDK's client, a subscriber that cancels without ever
+ * completing its body makes {@code send} fail after a second rather than wait forever.
+ *
+ * <p><b>Other differences.</b> No {@code User-Agent} is added; HTTP/1.0 answers are reported as
+ * {@link Version#HTTP_1_1}.
+ *
+ * <p><b>Lifecycle.</b> {@link #close()} closes the pools this client created (not pools passed to
+ * {@link Builder#pools(BerthPools)}), and stops the default executor, leaving no thread behind. JDK 17's
+ * {@code HttpClient} has no {@code close()}; use this one with try-with-resources.
+ *
+ * <p>Thread-safe: share one instance, or many over one {@link BerthPools}. Arguments must not be null
+ * (a {@link NullPointerException} says which), and nothing returned is null.
+ *
+ * @since 1.0
+ */
+public final class BerthHttpClient extends HttpClient implements AutoCloseable {
+    /**
+     * The most redirects followed for one request: 5, the JDK's default limit. (JDK 17's client stops
+     * one hop earlier, after 5 responses; this client follows 5 redirects, making up to 6 requests.)
+     */
+    public static final int MAX_REDIRECTS = 5;
+
+    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+    private static final long CLOSE_WAIT_MILLIS = 5_000;
+    /** The client whose default executor runs the current thread, if any. */
+    private static final ThreadLocal<BerthHttpClient> OWNER = new ThreadLocal<>();
+
+    private final BerthPools pools;
+    private final boolean ownsPools;
+    private final Redirect redirect;
+    private final CookieHandler cookieHandler;
+    private final Executor userExecutor;
+    private final ThreadPoolExecutor ownExecutor;
+    private final Duration connectTimeout;
+    private final TlsConfig tls;
+    private final ProxySelector proxy;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private BerthHttpClient(Builder b, BerthPools pools, boolean ownsPools) {
+        this.pools = pools;
+        this.ownsPools = ownsPools;
+        this.redirect = b.redirect;
+        this.cookieHandler = b.cookieHandler;
+        this.userExecutor = b.executor;
+        this.ownExecutor = b.executor == null ? newDefaultExecutor(this) : null;
+        this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : pools.defaults().connectTimeout();
+        this.tls = b.tls;
+        this.proxy = b.proxy;
+    }
+
+    /**
+     * Returns a client with the defaults: pools with {@link BackendPoolConfig#defaults()}, the JDK trust
+     * store, no redirects, no cookies, the default executor. Close it when done.
+     *
+     * @return a new client that owns its pools
+     */
+    public static BerthHttpClient create() {
+        return newBuilder().build();
+    }
+
+    /**
+     * The same as {@link #create()}: hides {@link HttpClient#newHttpClient()}, so that code calling
+     * {@code BerthHttpClient.newHttpClient()} gets a Berth client rather than the JDK's.
+     *
+     * @return a new client that owns its pools
+     */
+    public static BerthHttpClient newHttpClient() {
+        return create();
+    }
+
+    /**
+     * Returns a client over shared pools, with the other defaults. Closing it leaves the pools open.
+     *
+     * @param pools the pools, e.g. one {@link BerthPools} for the whole application
+     * @return a new client
+     * @throws NullPointerException if {@code pools} is null
+     */
+    public static BerthHttpClient create(BerthPools pools) {
+        return newBuilder().pools(pools).build();
+    }
+
+    /** @return a builder, starting from the defaults listed on its methods */
+    public static Builder newBuilder() {
+        return new Builder();
+    }
+
+    /**
+     * Marks a publisher as replayable: every subscription to it yields the same bytes, so a request
+     * with an idempotent method and this body may reuse any idle connection the pool's policy allows
+     * replayable requests, and is retried once on a new connection if a reused one dies before any
+     * response byte. Use it for {@code ofByteArrays} over a collection, a
+     * {@code concat} of replayable parts, {@code ofInputStream} whose supplier opens a new stream of
+     * the same bytes each time, or a publisher of your own that can be subscribed to again. The JDK's
+     * {@code noBody}, {@code ofString}, {@code ofByteArray} and {@code ofFile} are replayable without it.
+     *
+     * @param publisher a publisher that can be subscribed to again with the same result
+     * @return a publisher that delegates to it and is known to be replayable
+     * @throws NullPointerException if {@code publisher} is null
+     */
+    public static HttpRequest.BodyPublisher replayable(HttpRequest.BodyPublisher publisher) {
+        Objects.requireNonNull(publisher, "publisher");
+        return publisher instanceof PublisherBody.ReplayablePublisher ? publisher
+                : new PublisherBody.ReplayablePublisher(publisher);
+    }
+
+    /** @return the pools this client sends through (for stats and reconfiguration) */
+    public BerthPools pools() {
+        return pools;
+    }
+
+    /** @return the cookie handler, if one was set */
+    @Override
+    public Optional<CookieHandler> cookieHandler() {
+        return Optional.ofNullable(cookieHandler);
+    }
+
+    CookieHandler cookieHandlerOrNull() {
+        return cookieHandler;
+    }
+
+    /**
+     * @return the connect timeout of new pools: the one given to {@link Builder#connectTimeout}, or the
+     *     {@code connectTimeout} of the pools' default settings (Berth always has one; default 10 s)
+     */
+    @Override
+    public Optional<Duration> connectTimeout() {
+        return Optional.of(connectTimeout);
+    }
+
+    /** @return the redirect policy; default {@link Redirect#NEVER} */
+    @Override
+    public Redirect followRedirects() {
+        return redirect;
+    }
+
+    /** @return {@link HttpClient.Builder#NO_PROXY} if it was set, else empty: Berth connects directly */
+    @Override
+    public Optional<ProxySelector> proxy() {
+        return Optional.ofNullable(proxy);
+    }
+
+    /**
+     * Returns the JDK's default {@link SSLContext}, as a description of the trust Berth uses by default
+     * (the JDK trust store). It is <b>not</b> the context of Berth's connections: each pool builds its
+     * own from its {@link TlsConfig}, one per TLS profile, so that SNI and session caches never mix.
+     *
+     * @return {@link SSLContext#getDefault()}
+     * @throws IllegalStateException if the JDK has no default context
+     */
+    @Override
+    public SSLContext sslContext() {
+        try {
+            return SSLContext.getDefault();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no default SSLContext", e);
+        }
+    }
+
+    /**
+     * Describes the TLS settings of new {@code https} pools: protocols and ALPN of the
+     * {@link Builder#tls(TlsConfig) tls} setting (or {@link TlsConfig#defaults()}, also for a client over
+     * shared {@link BerthPools}), and endpoint identification {@code HTTPS} (Berth always verifies host
+     * names). Changing the returned object changes nothing.
+     *
+     * @return a new {@link SSLParameters}
+     */
+    @Override
+    public SSLParameters sslParameters() {
+        TlsConfig t = tls != null ? tls : TlsConfig.defaults();
+        SSLParameters p = new SSLParameters();
+        p.setProtocols(t.protocols().toArray(new String[0]));
+        p.setApplicationProtocols(t.alpn().toArray(new String[0]));
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        return p;
+    }
+
+    /** @return empty: authentication is not supported (set an {@code Authorization} header instead) */
+    @Override
+    public Optional<Authenticator> authenticator() {
+        return Optional.empty();
+    }
+
+    /** @return {@link Version#HTTP_1_1}: Berth speaks HTTP/1.1 only */
+    @Override
+    public Version version() {
+        return Version.HTTP_1_1;
+    }
+
+    /**
+     * @return the executor given to {@link Builder#executor}, or empty when the client uses its own
+     *     (daemon threads named {@code berth-http-N}, stopped by {@link #close()})
+     */
+    @Override
+    public Optional<Executor> executor() {
+        return Optional.ofNullable(userExecutor);
+    }
+
+    Executor executorForBodies() {
+        return userExecutor != null ? userExecutor : ownExecutor;
+    }
+
+    /**
+     * Sends a request on the calling thread and returns the response once its body is ready: read
+     * whole for {@code ofString}, {@code ofByteArray}, {@code ofFile} and the like; for streaming handlers
+     * ({@code ofInputStream}, {@code ofLines}, {@code ofPublisher}) as soon as the head has arrived, the
+     * body then being read from the connection as the caller consumes it (the client's executor reads
+     * ahead). The connection goes back to the pool when the body has been read to its end, or when a
+     * streaming body is closed or cancelled (a short rest is drained so the connection stays usable; a
+     * long one closes it).
+     *
+     * @param request the request: an absolute {@code https} or {@code http} URI
+     * @param responseBodyHandler makes the body subscriber for the final response
+     * @param <T> the body type
+     * @return the final response (after redirects); its {@code previousResponse()} chain holds the
+     *     redirect responses, with {@code null} bodies
+     * @throws java.net.http.HttpTimeoutException if the request's {@link HttpRequest#timeout() timeout}
+     *     passed before the response head arrived, the server stayed silent for the pool's
+     *     {@code responseTimeout} before it, or the request body's publisher stayed silent (the cause is
+     *     Berth's exception)
+     * @throws java.net.http.HttpConnectTimeoutException if connecting (TCP or TLS handshake) timed out
+     * @throws java.net.ConnectException if the server refused the connection
+     * @throws javax.net.ssl.SSLHandshakeException if the server's certificate was not accepted
+     * @throws io.berth.RequestNotRetriedException if a non-replayable request failed on a reused
+     *     connection before any response byte (it was not sent again)
+     * @throws io.berth.AcquireTimeoutException if the pool had no connection to give in time
+     * @throws io.berth.TruncatedBodyException if the body ended early (never passed off as complete)
+     * @throws IOException for other failures: the connection, the request body's publisher (the
+     *     publisher's exception is the cause), too many redirects, the body subscriber
+     * @throws InterruptedException if the thread was interrupted; the exchange was abandoned
+     * @throws UnsupportedOperationException if the request asks for {@code version(HTTP_2)}
+     * @throws IllegalArgumentException if the URI is not absolute {@code https} or {@code http}
+     * @throws IllegalStateException if this client was closed
+     */
+    @Override
+    public <T> HttpResponse<T> send(HttpRequest request, BodyHandler<T> responseBodyHandler)
+            throws IOException, InterruptedException {
+        check(request, responseBodyHandler);
+        try {
+            return new Exchange<>(this, request, responseBodyHandler).run();
+        } catch (InterruptedIOException e) {
+            if (e instanceof SocketTimeoutException) {
+                throw e;
+            }
+            Thread.interrupted(); // reported by the exception, as InterruptedException is
+            InterruptedException ie = new InterruptedException(request.method() + " " + request.uri()
+                    + " interrupted: " + e.getMessage());
+            ie.initCause(e);
+            throw ie;
+        }
+    }
+
+    /**
+     * Sends a request on the client's executor. Equivalent to
+     * {@link #sendAsync(HttpRequest, BodyHandler, PushPromiseHandler) sendAsync(request, handler, null)}.
+     *
+     * @param request the request
+     * @param responseBodyHandler makes the body subscriber
+     * @param <T> the body type
+     * @return a future of the response; see the three-argument form
+     * @throws UnsupportedOperationException if the request asks for {@code version(HTTP_2)}
+     * @throws IllegalStateException if this client was closed
+     */
+    @Override
+    public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, BodyHandler<T> responseBodyHandler) {
+        return sendAsync(request, responseBodyHandler, null);
+    }
+
+    /**
+     * Sends a request on the client's executor: the whole exchange (as {@link #send} does it) runs
+     * there, and the future completes with the response, or exceptionally with the
+     * {@link IOException} {@code send} would throw.
+     *
+     * <p>Cancelling the future ({@code cancel(true)} or {@code cancel(false)}; only on the future this
+     * method returns, not on stages derived from it) abandons the exchange: before it starts, it never
+     * runs; while it runs (waiting for a connection, writing, waiting for the head, or reading a body
+     * that the handler reads whole), the executor thread running it is interrupted, which ends the
+     * wait and closes the connection. Once the future is complete, cancelling does nothing: close a
+     * streaming body to release its connection.
+     *
+     * @param request the request
+     * @param responseBodyHandler makes the body subscriber
+     * @param pushPromiseHandler must be {@code null}: push promises are HTTP/2 only
+     * @param <T> the body type
+     * @return a future of the response
+     * @throws UnsupportedOperationException if {@code pushPromiseHandler} is not null, or the request
+     *     asks for {@code version(HTTP_2)}
+     * @throws IllegalStateException if this client was closed
+     */
+    @Override
+    public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, BodyHandler<T> responseBodyHandler,
+            PushPromiseHandler<T> pushPromiseHandler) {
+        if (pushPromiseHandler != null) {
+            throw new UnsupportedOperationException("push promises are an HTTP/2 feature and BerthHttpClient speaks"
+                    + " HTTP/1.1 only: pass a null PushPromiseHandler, or use the JDK's HttpClient for HTTP/2 push");
+        }
+        check(request, responseBodyHandler);
+        Exchange<T> exchange = new Exchange<>(this, request, responseBodyHandler);
+        AsyncExchange<T> async = new AsyncExchange<>(exchange);
+        try {
+            executorForBodies().execute(async);
+        } catch (RejectedExecutionException e) {
+            if (closed.get()) {
+                throw new IllegalStateException("BerthHttpClient is closed", e);
+            }
+            async.future.completeExceptionally(new IOException("the executor rejected " + request.method() + " "
+                    + request.uri() + ": " + e.getMessage(), e));
+        }
+        return async.future;
+    }
+
+    /**
+     * Not supported: Berth pools HTTP/1.1 connections.
+     *
+     * @return never
+     * @throws UnsupportedOperationException always; use {@code HttpClient.newHttpClient().newWebSocketBuilder()}
+     */
+    @Override
+    public WebSocket.Builder newWebSocketBuilder() {
+        throw new UnsupportedOperationException("WebSocket is not supported by BerthHttpClient, which pools"
+                + " HTTP/1.1 exchanges: use HttpClient.newHttpClient().newWebSocketBuilder() for WebSocket");
+    }
+
+    private void check(HttpRequest request, BodyHandler<?> handler) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(handler, "responseBodyHandler");
+        if (request.version().orElse(Version.HTTP_1_1) == Version.HTTP_2) {
+            throw new UnsupportedOperationException("HTTP/2 is not supported by BerthHttpClient, which speaks"
+                    + " HTTP/1.1 only, but " + request.method() + " " + request.uri() + " asks for version(HTTP_2):"
+                    + " remove it (or set HTTP_1_1), or send it with the JDK's HttpClient");
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("BerthHttpClient is closed");
+        }
+    }
+
+    /**
+     * Closes the client: stops the default executor (interrupting asynchronous exchanges still running
+     * on it, whose futures then complete exceptionally), closes the pools this client created
+     * (connections in use close when released), then waits up to 5 s for the executor's threads to end
+     * (unless called from one of them). Pools given
+     * to {@link Builder#pools(BerthPools)} and an executor given to {@link Builder#executor} stay as they
+     * are. Later calls to {@code send} and {@code sendAsync} throw {@link IllegalStateException}.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (ownExecutor != null) {
+                ownExecutor.shutdownNow();
+            }
+        } finally {
+            if (ownsPools) {
+                pools.close();
+            }
+        }
+        if (ownExecutor != null && OWNER.get() != this) {
+            try {
+                ownExecutor.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** @return whether {@link #close()} was called */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public String toString() {
+        return "BerthHttpClient{" + (ownsPools ? "own pools" : "shared pools") + ", redirects " + redirect
+                + (closed.get() ? ", closed" : "") + "}";
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private static ThreadPoolExecutor newDefaultExecutor(BerthHttpClient owner) {
+        // Like the JDK's default: a cached pool. Threads are made on demand and end after 60 s idle.
+        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(() -> {
+                OWNER.set(owner);
+                r.run();
+            }, "berth-http-" + THREAD_IDS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** @return {@code scheme://host:port}, lower case, default ports filled in */
+    static String origin(URI uri) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+        return scheme + "://" + host + ":" + port;
+    }
+
+    /**
+     * Runs an exchange for {@code sendAsync}; its future interrupts the running thread on cancel.
+     * The interrupt is confined to the exchange: it is sent only while the exchange runs, under the
+     * same lock that ends the running phase, and the flag it set is cleared before the thread goes
+     * back to its executor.
+     */
+    private static final class AsyncExchange<T> implements Runnable {
+        final Exchange<T> exchange;
+        final CompletableFuture<HttpResponse<T>> future = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                boolean cancelled = super.cancel(mayInterruptIfRunning);
+                if (cancelled) {
+                    interruptRunner();
+                }
+                return cancelled;
+            }
+        };
+        private Thread runner;
+        private boolean started;
+        private boolean interrupted;
+
+        AsyncExchange(Exchange<T> exchange) {
+            this.exchange = exchange;
+        }
+
+        @Override
+        public void run() {
+            synchronized (this) {
+                if (future.isDone()) {
+                    return; // cancelled before it started
+                }
+                started = true;
+                runner = Thread.currentThread();
+            }
+            try {
+                HttpResponse<T> response = exchange.run();
+                if (!future.complete(response)) {
+                    exchange.discard(); // cancelled (or completed by the caller) meanwhile: no one reads it
+                }
+            } catch (InterruptedException e) {
+                IOException io = new InterruptedIOException(exchange + " interrupted");
+                io.initCause(e);
+                future.completeExceptionally(io);
+            } catch (Throwable t) {
+                future.completeExceptionally(t);
+            } finally {
+                boolean clear;
+                synchronized (this) {
+                    runner = null;
+                    clear = interrupted;
+                }
+                if (clear) {
+                    Thread.interrupted(); // ours, not the executor's: do not leak it to its next task
+                }
+            }
+        }
+
+        private synchronized void interruptRunner() {
+            if (started && runner != null) {
+                interrupted = true;
+                runner.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link BerthHttpClient}; mirrors {@link HttpClient.Builder}, plus the Berth settings.
+     * Either give shared {@link #pools(BerthPools) pools}, or let the client create its own from
+     * {@link #defaults}, {@link #tls}, {@link #backend} and {@link #connectTimeout}, not both.
+     *
+     * <p>Arguments must not be null ({@link NullPointerException}). Not thread-safe.
+     *
+     * @since 1.0
+     */
+    public static final class Builder implements HttpClient.Builder {
+        private BerthPools pools;
+        private BackendPoolConfig defaults;
+        private TlsConfig tls;
+        private final List<Object[]> backends = new ArrayList<>();
+        private Duration connectTimeout;
+        private Redirect redirect = Redirect.NEVER;
+        private Executor executor;
+        private CookieHandler cookieHandler;
+        private ProxySelector proxy;
+
+        private Builder() {
+        }
+
+        /**
+         * Sends through shared pools, which the client will not close. Default: the client creates
+         * (and closes) its own.
+         *
+         * @param pools the pools
+         * @return this builder
+         * @throws NullPointerException if {@code pools} is null
+         */
+        public Builder pools(BerthPools pools) {
+            this.pools = Objects.requireNonNull(pools, "pools");
+            return this;
+        }
+
+        /**
+         * @param config the settings of every pool without its own; default {@link BackendPoolConfig#defaults()}
+         * @return this builder
+         * @throws NullPointerException if {@code config} is null
+         */
+        public Builder defaults(BackendPoolConfig config) {
+            this.defaults = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * @param tls the TLS settings of every {@code https} origin without a backend of its own; default
+         *     {@link TlsConfig#defaults()} (JDK trust store, SNI, host name verification)
+         * @return this builder
+         * @throws NullPointerException if {@code tls} is null
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Gives an origin its own pool settings.
+         *
+         * @param origin e.g. {@code https://api.example.com}
+         * @param config its settings
+         * @return this builder
+         * @throws IllegalArgumentException if the origin is not an absolute http(s) URL
+         * @throws NullPointerException if an argument is null
+         */
+        public Builder backend(String origin, BackendPoolConfig config) {
+            Objects.requireNonNull(origin, "origin");
+            Objects.requireNonNull(config, "config");
+            BerthPools.builder().backend(origin, config); // validates the origin now
+            backends.add(new Object[] {origin, config});
+            return this;
+        }
+
+        /**
+         * Gives an origin its own backend (e.g. its own TLS settings) and pool settings.
+         *
+         * @param backend a single-server backend; its URL is the origin
+         * @param config its settings
+         * @return this builder
+         * @throws NullPointerException if an argument is null
+         */
+        public Builder backend(Backend backend, BackendPoolConfig config) {
+            Objects.requireNonNull(backend, "backend");
+            Objects.requireNonNull(config, "config");
+            backends.add(new Object[] {backend, config});
+            return this;
+        }
+
+        /**
+         * Sets the {@code connectTimeout} of every pool the client creates: the defaults and every
+         * {@link #backend} setting. Default: the settings' own (10 s unless changed).
+         *
+         * @param duration the limit on opening a TCP connection
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        @Override
+        public Builder connectTimeout(Duration duration) {
+            Objects.requireNonNull(duration, "duration");
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException("connectTimeout must be positive but was " + duration);
+            }
+            this.connectTimeout = duration;
+            return this;
+        }
+
+        /**
+         * @param cookieHandler sends its cookies with each request and is given each response's
+         *     headers, redirects included; default none
+         * @return this builder
+         */
+        @Override
+        public Builder cookieHandler(CookieHandler cookieHandler) {
+            this.cookieHandler = Objects.requireNonNull(cookieHandler, "cookieHandler");
+            return this;
+        }
+
+        /**
+         * Accepted only as the JDK's default context, which describes Berth's default trust (the JDK
+         * trust store).
+         *
+         * @param sslContext {@link SSLContext#getDefault()}
+         * @return this builder
+         * @throws UnsupportedOperationException for any other context: Berth builds its own per TLS
+         *     profile; give the trust as {@link #tls(TlsConfig)} ({@code trustPemFile},
+         *     {@code trustCertificates}, {@code clientKeyManager})
+         */
+        @Override
+        public Builder sslContext(SSLContext sslContext) {
+            Objects.requireNonNull(sslContext, "sslContext");
+            try {
+                if (sslContext == SSLContext.getDefault()) {
+                    return this;
+                }
+            } catch (NoSuchAlgorithmException e) {
+                // fall through: not the default
+            }
+            throw new UnsupportedOperationException("BerthHttpClient does not take an SSLContext: each Berth pool"
+                    + " builds its own from a TlsConfig, so that SNI and session caches never mix; pass"
+                    + " tls(TlsConfig.builder().trustPemFile(..) or .trustCertificates(..) or .clientKeyManager(..)"
+                    + ".build()) instead");
+        }
+
+        /**
+         * Not supported.
+         *
+         * @param sslParameters ignored
+         * @return never
+         * @throws UnsupportedOperationException always: set protocols, ALPN and SNI through
+         *     {@link #tls(TlsConfig)}
+         */
+        @Override
+        public Builder sslParameters(SSLParameters sslParameters) {
+            throw new UnsupportedOperationException("BerthHttpClient does not take SSLParameters: set protocols,"
+                    + " ALPN and SNI with tls(TlsConfig.builder().protocols(..).alpn(..).sni(..).build()) instead");
+        }
+
+        /**
+         * @param executor runs {@code sendAsync} exchanges and reads streaming bodies ahead
+         *     ({@code ofInputStream}, {@code ofLines}, {@code ofPublisher}), so a thread reading such a body
+         *     must not be the executor's only one; default: the client's own daemon threads named
+         *     {@code berth-http-N}, made on demand, which {@link BerthHttpClient#close()} stops (an
+         *     executor given here is left running)
+         * @return this builder
+         */
+        @Override
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * @param policy which redirects to follow; default {@link Redirect#NEVER}
+         * @return this builder
+         */
+        @Override
+        public Builder followRedirects(Redirect policy) {
+            this.redirect = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Accepts either version; the client speaks HTTP/1.1 in both cases, as the JDK's client does
+         * with a server that does not offer h2. (A <i>request</i> asking for HTTP/2 is refused.)
+         *
+         * @param version the preferred version
+         * @return this builder
+         */
+        @Override
+        public Builder version(Version version) {
+            Objects.requireNonNull(version, "version");
+            return this;
+        }
+
+        /**
+         * Accepted and ignored: priority is an HTTP/2 notion.
+         *
+         * @param priority 1 to 256
+         * @return this builder
+         * @throws IllegalArgumentException if out of range, as the JDK's
+         */
+        @Override
+        public Builder priority(int priority) {
+            if (priority < 1 || priority > 256) {
+                throw new IllegalArgumentException("priority must be 1 to 256 but was " + priority);
+            }
+            return this;
+        }
+
+        /**
+         * @param proxySelector {@link HttpClient.Builder#NO_PROXY}
+         * @return this builder
+         * @throws UnsupportedOperationException for any other selector: Berth connects to backends
+         *     directly
+         */
+        @Override
+        public Builder proxy(ProxySelector proxySelector) {
+            Objects.requireNonNull(proxySelector, "proxySelector");
+            if (proxySelector != HttpClient.Builder.NO_PROXY) {
+                throw new UnsupportedOperationException("BerthHttpClient connects to backends directly and does"
+                        + " not support proxies (" + proxySelector + "): use HttpClient.Builder.NO_PROXY, or the"
+                        + " JDK's HttpClient for proxied calls");
+            }
+            this.proxy = proxySelector;
+            return this;
+        }
+
+        /**
+         * Not supported.
+         *
+         * @param authenticator ignored
+         * @return never
+         * @throws UnsupportedOperationException always: set an {@code Authorization} header on the
+         *     requests instead
+         */
+        @Override
+        public Builder authenticator(Authenticator authenticator) {
+            throw new UnsupportedOperationException("BerthHttpClient does not support an Authenticator: set the"
+                    + " Authorization header on each request instead (e.g. \"Basic \" + base64(user:password))");
+        }
+
+        /**
+         * @return the client
+         * @throws IllegalStateException if shared {@link #pools} were combined with {@link #defaults},
+         *     {@link #tls}, {@link #backend} or {@link #connectTimeout}, which only shape pools the
+         *     client creates
+         */
+        @Override
+        public BerthHttpClient build() {
+            if (pools != null) {
+                if (defaults != null || tls != null || !backends.isEmpty() || connectTimeout != null) {
+                    throw new IllegalStateException("pools(..) cannot be combined with defaults(..), tls(..),"
+                            + " backend(..) or connectTimeout(..): those shape the pools the client creates; configure"
+                            + " the shared BerthPools instead");
+                }
+                return new BerthHttpClient(this, pools, false);
+            }
+            BerthPools.Builder b = BerthPools.builder();
+            b.defaults(withConnectTimeout(defaults != null ? defaults : BackendPoolConfig.defaults()));
+            if (tls != null) {
+                b.tls(tls);
+            }
+            for (Object[] entry : backends) {
+                BackendPoolConfig c = withConnectTimeout((BackendPoolConfig) entry[1]);
+                if (entry[0] instanceof Backend) {
+                    b.backend((Backend) entry[0], c);
+                } else {
+                    b.backend((String) entry[0], c);
+                }
+            }
+            return new BerthHttpClient(this, b.build(), true);
+        }
+
+        private BackendPoolConfig withConnectTimeout(BackendPoolConfig c) {
+            return connectTimeout == null ? c : c.toBuilder().connectTimeout(connectTimeout).build();
+        }
+    }
+}
