@@ -64,11 +64,7 @@ public final class ColdPath {
         int seedRequests = a.integer("seed-requests", 40);
         long seedGap = a.integer("seed-gap-ms", 300);
         String markdown = a.string("markdown", null);
-        List<String> skipped = new ArrayList<>();
-        List<Peer> peers = Peer.named(a.list("clients", String.join(",", Peer.ALL)), skipped);
-        for (String s : skipped) {
-            System.err.println("skipped " + s);
-        }
+        List<Peer> peers = Peer.named(a.list("clients", String.join(",", Peer.ALL)));
 
         StringBuilder md = new StringBuilder();
         double load0 = loadAverage();
@@ -98,9 +94,6 @@ public final class ColdPath {
         System.out.println();
         System.out.print(seed.text());
         md.append(seed.markdown());
-        for (String s : skipped) {
-            md.append("\nSkipped ").append(s).append('\n');
-        }
         md.append(String.format(Locale.ROOT, "%nLoad average %.2f before, %.2f after.%n%n", load1, loadAverage()));
         if (markdown != null) {
             Files.writeString(Path.of(markdown), md, StandardCharsets.UTF_8, StandardOpenOption.CREATE,

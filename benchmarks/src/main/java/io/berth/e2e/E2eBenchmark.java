@@ -75,11 +75,7 @@ public final class E2eBenchmark {
         if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
             System.setProperty("jdk.httpclient.keepalive.timeout", Long.toString(Peer.IDLE.toSeconds()));
         }
-        List<String> skipped = new ArrayList<>();
-        List<Peer> peers = Peer.named(a.list("clients", String.join(",", Peer.ALL)), skipped);
-        for (String s : skipped) {
-            System.err.println("skipped " + s);
-        }
+        List<Peer> peers = Peer.named(a.list("clients", String.join(",", Peer.ALL)));
         System.err.printf(Locale.ROOT, "closed loop: %d clients, C = %s, %d rounds of %.1f s (+%.1f s warm-up)"
                 + " after %.1f s warm-up: about %.0f s%n", peers.size(), concurrency, settings.rounds,
                 settings.duration / 1e9, settings.roundWarmup / 1e9, settings.warmup / 1e9,
@@ -102,11 +98,6 @@ public final class E2eBenchmark {
                 settings.warmup / 1e9));
         for (int c : concurrency) {
             md.append(run(target, peers, c, settings, table, perRound));
-            for (String s : skipped) {
-                String name = s.substring(0, s.indexOf(':'));
-                table.add(name, c, null, null, null, null, null, null, null, null,
-                        "skipped: " + s.substring(name.length() + 2));
-            }
         }
         System.out.println();
         System.out.print(table.text());

@@ -38,14 +38,13 @@ abstract class Peer {
      * @param name one of {@link #ALL}
      * @return the peer
      * @throws IllegalArgumentException if the name is unknown
-     * @throws Unavailable if the peer's classes are not on the class path
      */
-    static Peer named(String name) throws Unavailable {
+    static Peer named(String name) {
         switch (name) {
             case "berth":
                 return new BerthPeer();
             case "berth-jdk":
-                return BerthJdkPeer.create();
+                return new BerthJdkPeer();
             case "okhttp":
                 return new OkHttpPeer();
             case "apache":
@@ -112,24 +111,11 @@ abstract class Peer {
         void close() throws IOException;
     }
 
-    /** Thrown when a peer's library is not on the class path (the adapter not merged yet). */
-    static final class Unavailable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        Unavailable(String message) {
-            super(message);
-        }
-    }
-
-    /** @return the peers named that are available; each unavailable one adds a line to {@code skipped} */
-    static List<Peer> named(List<String> names, List<String> skipped) {
+    /** @return the peers of these names, in that order */
+    static List<Peer> named(List<String> names) {
         List<Peer> peers = new ArrayList<>();
         for (String n : names) {
-            try {
-                peers.add(named(n));
-            } catch (Unavailable e) {
-                skipped.add(n + ": " + e.getMessage());
-            }
+            peers.add(named(n));
         }
         return peers;
     }
