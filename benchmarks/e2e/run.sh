@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# The end-to-end benchmarks of issue 5, in one run: the closed loop (io.berth.e2e.E2eBenchmark) and
+# the cold path (io.berth.e2e.ColdPath), against nginx in a separate process over TLS 1.3 on loopback.
+#
+# It generates a CA and a server certificate (ECDSA P-256) in a temporary directory, writes an
+# nginx.conf there, starts nginx in the foreground of a child process (its pid tracked), runs the
+# two Java harnesses from the shaded benchmarks jar (their progress and own tables on stderr),
+# writes the results as Markdown and prints that file at the end, and stops nginx and removes the
+# directory on exit.
+#
+# Usage (from anywhere; builds the jar with `mvn -B -q -DskipTests package` if it is missing):
+#   benchmarks/e2e/run.sh
+#   E2E_CONCURRENCY="8 64" E2E_ROUNDS=3 E2E_DURATION=1 benchmarks/e2e/run.sh --out /tmp/e2e.md
+#
+# Settings (environment, or the flag after it):
+#   E2E_CONCURRENCY    --concurrency   concurrent callers, a list            "1 8 64"
+#   E2E_DURATION       --duration      measured window per client, round, C  2 (seconds)
+#   E2E_ROUNDS         --rounds        rounds per C (figures are medians)    5
+#   E2E_WARMUP         --warmup        warm-up per client and C, once        3 (seconds)
+#   E2E_ROUND_WARMUP   --round-warmup  warm-up before each measured window   0.5 (seconds)
+#   E2E_CLIENTS        --clients       which clients                         berth,berth-jdk,okhttp,apache,jdk,jetty,floor
+#   E2E_LOOP           --loop          run the closed-loop benchmark (1/0)   1
+#   E2E_COLD           --cold          run the cold-path benchmark (1/0)     1
+#   E2E_COLD_SAMPLES   --cold-samples  connection set-up samples per client  200
+#   E2E_SEED_REQUESTS  --seed-requests requests of the seed scenario         40
+#   E2E_SEED_GAP_MS    --seed-gap-ms   gap between them                      300
+#   E2E_PORT           --port          nginx TLS port                        18443
+#   E2E_STATUS_PORT    --status-port   nginx stub_status port (plain HTTP)   18080
+#   E2E_JAVA_OPTS      --java-opts     JVM flags of both harnesses           "-Xms1g -Xmx1g"
+#   E2E_OUT            --out           the Markdown file written             benchmarks/target/e2e/e2e-<time>.md
+#   E2E_SERVE          --serve         only start nginx and wait (1/0), to   0
+#                                      run a harness by hand, e.g. under a profiler
+# With the defaults it takes about 8 minutes; the Markdown file says what ran, on what.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+concurrency=${E2E_CONCURRENCY:-"1 8 64"}
+duration=${E2E_DURATION:-2}
+rounds=${E2E_ROUNDS:-5}
+warmup=${E2E_WARMUP:-3}
+round_warmup=${E2E_ROUND_WARMUP:-0.5}
+clients=${E2E_CLIENTS:-berth,berth-jdk,okhttp,apache,jdk,jetty,floor}
+loop=${E2E_LOOP:-1}
+cold=${E2E_COLD:-1}
+cold_samples=${E2E_COLD_SAMPLES:-200}
+seed_requests=${E2E_SEED_REQUESTS:-40}
+seed_gap_ms=${E2E_SEED_GAP_MS:-300}
+port=${E2E_PORT:-18443}
+status_port=${E2E_STATUS_PORT:-18080}
+java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
+out=${E2E_OUT:-}
+serve=${E2E_SERVE:-0}
+command_line="$0 $*"
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --concurrency) concurrency=$2 ;;
+    --duration) duration=$2 ;;
+    --rounds) rounds=$2 ;;
+    --warmup) warmup=$2 ;;
+    --round-warmup) round_warmup=$2 ;;
+    --clients) clients=$2 ;;
+    --loop) loop=$2 ;;
+    --cold) cold=$2 ;;
+    --cold-samples) cold_samples=$2 ;;
+    --seed-requests) seed_requests=$2 ;;
+    --seed-gap-ms) seed_gap_ms=$2 ;;
+    --port) port=$2 ;;
+    --status-port) status_port=$2 ;;
+    --java-opts) java_opts=$2 ;;
+    --out) out=$2 ;;
+    --serve) serve=$2 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+# What the closed loop will take; the cold path adds about 1.5 to 2.5 minutes with its defaults.
+n_clients=$(echo "$clients" | tr ',' ' ' | wc -w)
+n_c=$(echo "$concurrency" | tr ',' ' ' | wc -w)
+if [ "$loop" = 1 ] && [ "$serve" != 1 ]; then
+  awk -v c="$n_c" -v n="$n_clients" -v w="$warmup" -v r="$rounds" -v rw="$round_warmup" -v d="$duration" \
+    'BEGIN { printf "closed loop: about %.0f s (%d C x %d clients x (%s + %d x (%s + %s)) s)\n",
+             c * n * (w + r * (rw + d)), c, n, w, r, rw, d }' >&2
+fi
+
+jar=$root/benchmarks/target/benchmarks.jar
+if [ ! -f "$jar" ]; then
+  echo "building $jar" >&2
+  (cd "$root" && mvn -B -q -DskipTests package)
+fi
+if [ -z "$out" ]; then
+  mkdir -p "$root/benchmarks/target/e2e"
+  out=$root/benchmarks/target/e2e/e2e-$(date -u +%Y%m%dT%H%M%SZ).md
+fi
+
+# nginx from the distribution, only if it is not there yet.
+if ! command -v nginx >/dev/null 2>&1; then
+  echo "installing nginx-light" >&2
+  apt-get install -y nginx-light >&2
+fi
+
+for p in "$port" "$status_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "port $p is in use; pick another with E2E_PORT / E2E_STATUS_PORT" >&2
+    exit 1
+  fi
+done
+
+work=$(mktemp -d -t berth-e2e.XXXXXX)
+nginx_pid=
+cleanup() {
+  if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
+    kill -TERM "$nginx_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$nginx_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A CA and a server certificate for 127.0.0.1 and localhost, ECDSA P-256, valid for two days.
+(
+  cd "$work"
+  openssl ecparam -name prime256v1 -genkey -noout -out ca.key
+  openssl req -x509 -new -key ca.key -sha256 -days 2 -subj "/CN=Berth e2e benchmark CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out ca.pem
+  openssl ecparam -name prime256v1 -genkey -noout -out server.key
+  openssl req -new -key server.key -subj "/CN=localhost" -out server.csr
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" > server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+    -extfile server.ext -out server.pem 2>/dev/null
+) >&2
+
+# A fixed body of exactly 100 bytes.
+body=$(printf 'berth-e2e-%090d' 0)
+body_length=${#body}
+mkdir -p "$work/temp" "$work/www"
+# The cold path's held response: a 1 MiB file (Target.HOLD_BODY_LENGTH), readable by nginx's worker,
+# which runs as another user when nginx is started as root.
+head -c 1048576 /dev/zero > "$work/www/hold.bin"
+chmod 711 "$work"
+chmod 755 "$work/www"
+chmod 644 "$work/www/hold.bin"
+cat > "$work/nginx.conf" <<EOF
+# One worker, so nginx uses at most one of the machine's cores; no access log; keep-alive
+# connections are never closed by nginx during a run.
+worker_processes 1;
+worker_rlimit_nofile 8192;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/error.log warn;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    client_body_temp_path $work/temp/client_body;
+    proxy_temp_path $work/temp/proxy;
+    fastcgi_temp_path $work/temp/fastcgi;
+    uwsgi_temp_path $work/temp/uwsgi;
+    scgi_temp_path $work/temp/scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 600s;
+    server {
+        listen 127.0.0.1:$port ssl;
+        ssl_certificate $work/server.pem;
+        ssl_certificate_key $work/server.key;
+        ssl_protocols TLSv1.3;
+        # One cipher suite for every client: left to the clients' preferences, OkHttp would get
+        # AES-128-GCM and the JDK-based clients AES-256-GCM.
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;
+        # Session resumption (TLS 1.3 tickets), for the cold-path benchmark.
+        ssl_session_tickets on;
+        ssl_session_cache shared:berth_e2e:1m;
+        ssl_session_timeout 1h;
+        location = / {
+            default_type text/plain;
+            return 200 "$body";
+        }
+        # The same response, plus what TLS the connection has: protocol, cipher, and r if resumed.
+        location = /cold {
+            default_type text/plain;
+            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$ssl_session_reused" always;
+            return 200 "$body";
+        }
+        # A body too large to be buffered whole by a client: a response left unread keeps its
+        # connection busy, so the cold path's next request must open another one.
+        location = /hold {
+            default_type application/octet-stream;
+            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$ssl_session_reused" always;
+            alias $work/www/hold.bin;
+        }
+    }
+    server {
+        listen 127.0.0.1:$status_port;
+        location = /status {
+            stub_status;
+        }
+    }
+}
+EOF
+
+nginx -p "$work/" -c "$work/nginx.conf" -e "$work/error.log" &
+nginx_pid=$!
+for _ in $(seq 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$status_port") 2>/dev/null; then
+    break
+  fi
+  if ! kill -0 "$nginx_pid" 2>/dev/null; then
+    echo "nginx did not start:" >&2
+    cat "$work/error.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+
+common=(--ca "$work/ca.pem" --port "$port" --status-port "$status_port" --body-length "$body_length"
+        --clients "$clients" --markdown "$out")
+if [ "$serve" = 1 ]; then
+  echo "nginx is serving; run a harness by hand with these options, e.g.:" >&2
+  echo "  java -cp $jar io.berth.e2e.E2eBenchmark ${common[*]}" >&2
+  echo "stop with Ctrl-C (or TERM to pid $$)" >&2
+  wait "$nginx_pid"
+  exit 0
+fi
+
+java_version=$(java -version 2>&1 | head -3)
+cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+{
+  echo "# Berth end-to-end benchmarks"
+  echo
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- Command: \`$command_line\` (concurrency \"$concurrency\", duration $duration s, rounds $rounds,"\
+    "warm-up $warmup s, round warm-up $round_warmup s, clients $clients, loop $loop, cold $cold, cold samples $cold_samples,"\
+    "seed requests $seed_requests, seed gap $seed_gap_ms ms, JVM flags \`$java_opts\`)"
+  echo "- Machine: $(nproc) CPUs, ${cpu_model:-unknown model}; $(uname -sr)"
+  echo "- Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- JDK: $(echo "$java_version" | tr '\n' ' ')"
+  echo "- Server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), 1 worker, TLS 1.3 (TLS_AES_128_GCM_SHA256),"\
+    "ECDSA P-256 certificate, $body_length-byte body; $(openssl version)"
+  echo
+} > "$out"
+
+if [ "$loop" = 1 ]; then
+  # shellcheck disable=SC2086 # java_opts is a list of flags
+  java $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark "${common[@]}" \
+    --concurrency "$concurrency" --duration "$duration" --rounds "$rounds" --warmup "$warmup" \
+    --round-warmup "$round_warmup" >&2
+fi
+
+if [ "$cold" = 1 ]; then
+  # shellcheck disable=SC2086
+  java $java_opts -cp "$jar" io.berth.e2e.ColdPath "${common[@]}" \
+    --samples "$cold_samples" --seed-requests "$seed_requests" --seed-gap-ms "$seed_gap_ms" >&2
+fi
+
+echo "- Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out"
+if [ -s "$work/error.log" ]; then
+  echo "nginx error log:" >&2
+  tail -20 "$work/error.log" >&2
+fi
+# The results, all tables, once more at the end (the harnesses' progress went to stderr above).
+echo
+cat "$out"
+echo
+echo "written to $out; took $SECONDS s"

@@ -1,0 +1,116 @@
+package io.berth.e2e;
+
+import io.berth.Backend;
+import io.berth.BackendPool;
+import io.berth.BackendPoolConfig;
+import io.berth.TlsConfig;
+import io.berth.pool.Berth;
+import io.berth.pool.BerthClient;
+import io.berth.pool.BerthRequest;
+import io.berth.pool.BerthResponse;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Berth through its own API: a {@link BerthClient} over one pool for the backend.
+ *
+ * <ul>
+ *   <li>Closed loop: {@code maxConnections} = C, {@code idleTimeout} = {@link Peer#IDLE}, every other
+ *       setting at its default (gzip requested and decoded, SAFE reuse, purges every 5 s).</li>
+ *   <li>A new {@link BerthRequest} per call. The client is bound to its backend, so the request
+ *       names only the path: that is Berth's API, not a shortcut.</li>
+ *   <li>The body is read with {@link BerthResponse#bodyBytes()}, which also releases the connection.</li>
+ *   <li>TLS: {@link TlsConfig} trusting the CA's PEM file, TLS 1.3 only; host name verified, as always.</li>
+ * </ul>
+ */
+final class BerthPeer extends Peer {
+    BerthPeer() {
+        super("berth");
+    }
+
+    static Backend backend(Target t) {
+        TlsConfig tls = TlsConfig.builder().trustPemFile(t.caPem()).protocols(List.of(Tls.PROTOCOL)).build();
+        return Backend.of(t.origin()).toBuilder().tls(tls).build();
+    }
+
+    @Override
+    Client pooled(Target t, int connections) {
+        BackendPoolConfig config = BackendPoolConfig.builder().maxConnections(connections).idleTimeout(IDLE).build();
+        return new BerthCaller(BerthClient.create(backend(t), config), t);
+    }
+
+    @Override
+    Client fresh(Target t) {
+        // A new pool: a new connector, so a new SSLContext and an empty session cache.
+        return new BerthCaller(BerthClient.create(backend(t), BackendPoolConfig.defaults()), t);
+    }
+
+    @Override
+    Shared shared(Target t) {
+        BackendPool pool = Berth.newPool(backend(t), BackendPoolConfig.defaults());
+        return new Shared() {
+            @Override
+            public Client newInstance() {
+                return new BerthCaller(BerthClient.over(pool), t);
+            }
+
+            @Override
+            public String sharing() {
+                return "one BackendPool; a new BerthClient.over(pool) per caller";
+            }
+
+            @Override
+            public void close() {
+                pool.close();
+            }
+        };
+    }
+
+    private static final class BerthCaller implements Client {
+        private final BerthClient client;
+        private final Target target;
+
+        BerthCaller(BerthClient client, Target target) {
+            this.client = client;
+            this.target = target;
+        }
+
+        @Override
+        public void get() throws Exception {
+            try (BerthResponse r = client.send(BerthRequest.get(Target.HOT_PATH))) {
+                target.check(r.status(), r.bodyBytes().length);
+            }
+        }
+
+        @Override
+        public String getTls() throws Exception {
+            try (BerthResponse r = client.send(BerthRequest.get(Target.COLD_PATH))) {
+                target.check(r.status(), r.bodyBytes().length);
+                return r.header(Target.TLS_HEADER);
+            }
+        }
+
+        @Override
+        public Held hold() throws Exception {
+            BerthResponse r = client.send(BerthRequest.get(Target.HOLD_PATH));
+            return new Held() {
+                @Override
+                public String tls() {
+                    return r.header(Target.TLS_HEADER);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try (r) {
+                        Target.checkHeld(r.status(), r.bodyBytes().length);
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.berth.e2e;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * nginx's {@code stub_status} counters, read over plain HTTP/1.0. {@code accepts} counts the
+ * connections nginx accepted, so its change across a window is how many connections the clients
+ * opened in it, seen from the server. Each read is itself one accepted connection and one request,
+ * which {@link #connectionsSince} and {@link #requestsSince} take off.
+ *
+ * @param accepts connections accepted since nginx started
+ * @param requests requests served since nginx started
+ */
+record NginxStatus(long accepts, long requests) {
+
+    static NginxStatus read(Target target) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(target.host(), target.statusPort()), 5_000);
+            s.setSoTimeout(5_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /status HTTP/1.0\r\nHost: " + target.host() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String text = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            // Active connections: 1
+            // server accepts handled requests
+            //  10 10 12
+            // Reading: 0 Writing: 1 Waiting: 0
+            int i = text.indexOf("server accepts handled requests");
+            if (!text.startsWith("HTTP/1.1 200") || i < 0) {
+                throw new IOException("unexpected stub_status answer: " + text);
+            }
+            String[] n = text.substring(i).split("\n")[1].trim().split("\\s+");
+            return new NginxStatus(Long.parseLong(n[0]), Long.parseLong(n[2]));
+        }
+    }
+
+    /** @return the connections accepted between {@code before} and this read, other than this read's own */
+    long connectionsSince(NginxStatus before) {
+        return accepts - before.accepts - 1;
+    }
+
+    /** @return the requests served between {@code before} and this read, other than this read's own */
+    long requestsSince(NginxStatus before) {
+        return requests - before.requests - 1;
+    }
+}
