@@ -291,8 +291,8 @@ final class IdleSet {
      */
     void forEachRegistered(java.util.function.Consumer<PooledConnection> action) {
         for (Segment s : segments) {
-            for (int bit = 0; bit < SEGMENT_SIZE; bit++) {
-                PooledConnection c = (PooledConnection) ENTRIES.getAcquire(s.entries, bit);
+            for (long bits = s.used; bits != 0; bits &= bits - 1) {
+                PooledConnection c = (PooledConnection) ENTRIES.getAcquire(s.entries, Long.numberOfTrailingZeros(bits));
                 if (c != null) {
                     action.accept(c);
                 }
