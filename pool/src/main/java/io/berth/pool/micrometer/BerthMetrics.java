@@ -3,6 +3,8 @@ package io.berth.pool.micrometer;
 import io.berth.BackendPool;
 import io.berth.CloseReason;
 import io.berth.PoolStats;
+import io.berth.ServerState;
+import io.berth.ServerStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,7 +16,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * Exports a {@link BackendPool}'s {@link PoolStats} as Micrometer meters, tagged {@code pool} and
- * {@code backend} (plus any tags given). Micrometer is an optional dependency of Berth: this class
+ * {@code backend} (plus any tags given), and per server, tagged {@code server} as well (servers added
+ * to a running pool get their meters at the next refresh). Micrometer is an optional dependency of Berth: this class
  * needs {@code io.micrometer:micrometer-core} on the class path, nothing else does.
  *
  * <p>Gauges and counters read one snapshot, refreshed at most once per second, so a scrape costs
@@ -58,18 +61,36 @@ public final class BerthMetrics implements AutoCloseable {
     public static final String CONNECT_FAILURES = "berth.connect.failures";
     /** Counter: connections whose TLS handshake resumed a session. */
     public static final String TLS_RESUMED = "berth.tls.resumed";
+    /** Gauge, per {@code server}: 1 while the server takes traffic (up or in slow start), else 0. */
+    public static final String SERVER_UP = "berth.server.up";
+    /** Gauge, per {@code server}: its weight. */
+    public static final String SERVER_WEIGHT = "berth.server.weight";
+    /** Gauge, per {@code server}: its connections in use. */
+    public static final String SERVER_IN_USE = "berth.server.connections.in.use";
+    /** Gauge, per {@code server}: its idle connections. */
+    public static final String SERVER_IDLE = "berth.server.connections.idle";
+    /** Counter, per {@code server}: connections opened to it. */
+    public static final String SERVER_OPENED = "berth.server.connections.opened";
+    /** Counter, per {@code server}: failed attempts to connect to it. */
+    public static final String SERVER_CONNECT_FAILURES = "berth.server.connect.failures";
+    /** Counter, per {@code server}: times it was marked down. */
+    public static final String SERVER_DOWN = "berth.server.down";
 
     private static final long REFRESH_NANOS = 1_000_000_000L;
 
     private final BackendPool pool;
     private final MeterRegistry registry;
-    private final java.util.List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+    private final Tags base;
+    private final java.util.List<io.micrometer.core.instrument.Meter> meters =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.Set<String> servers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private PoolStats last;
     private long lastNanos;
 
-    private BerthMetrics(BackendPool pool, MeterRegistry registry) {
+    private BerthMetrics(BackendPool pool, MeterRegistry registry, Tags base) {
         this.pool = pool;
         this.registry = registry;
+        this.base = base;
     }
 
     /**
@@ -84,7 +105,7 @@ public final class BerthMetrics implements AutoCloseable {
         Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(registry, "registry");
         Tags base = Tags.of("pool", pool.name(), "backend", pool.backend().toString()).and(tags);
-        BerthMetrics m = new BerthMetrics(pool, registry);
+        BerthMetrics m = new BerthMetrics(pool, registry, base);
         m.gauge(CONNECTIONS, "Open connections plus ones being opened", base, PoolStats::total);
         m.gauge(IDLE, "Connections idle in the shared set", base, PoolStats::idle);
         m.gauge(SESSION_IDLE, "Connections idle in sessions", base, PoolStats::sessionIdle);
@@ -103,7 +124,43 @@ public final class BerthMetrics implements AutoCloseable {
             m.counter(CLOSED, "Connections closed, by reason", base.and("reason", r.name().toLowerCase(Locale.ROOT)),
                     s -> s.closed(r));
         }
+        m.registerServers(pool.stats());
         return m;
+    }
+
+    /** Registers the meters of servers not seen before (servers may be added to a running pool). */
+    private void registerServers(PoolStats stats) {
+        for (ServerStats row : stats.servers()) {
+            String server = row.server();
+            if (!servers.add(server)) {
+                continue;
+            }
+            Tags t = base.and("server", server);
+            gauge(SERVER_UP, "1 while the server takes traffic", t,
+                    s -> server(s, server) != null && (server(s, server).state() == ServerState.UP
+                            || server(s, server).state() == ServerState.SLOW_START) ? 1 : 0);
+            gauge(SERVER_WEIGHT, "The server's weight", t, s -> value(s, server, ServerStats::weight));
+            gauge(SERVER_IN_USE, "The server's connections in use", t, s -> value(s, server, ServerStats::inUse));
+            gauge(SERVER_IDLE, "The server's idle connections", t, s -> value(s, server, ServerStats::idle));
+            counter(SERVER_OPENED, "Connections opened to the server", t, s -> value(s, server, ServerStats::opened));
+            counter(SERVER_CONNECT_FAILURES, "Failed connects to the server", t,
+                    s -> value(s, server, ServerStats::connectFailures));
+            counter(SERVER_DOWN, "Times the server was marked down", t, s -> value(s, server, ServerStats::downCount));
+        }
+    }
+
+    private static ServerStats server(PoolStats s, String server) {
+        for (ServerStats row : s.servers()) {
+            if (row.server().equals(server)) {
+                return row;
+            }
+        }
+        return null;
+    }
+
+    private static double value(PoolStats s, String server, ToDoubleFunction<ServerStats> f) {
+        ServerStats row = server(s, server);
+        return row == null ? Double.NaN : f.applyAsDouble(row);
     }
 
     private void gauge(String name, String help, Tags tags, ToDoubleFunction<PoolStats> f) {
@@ -121,6 +178,9 @@ public final class BerthMetrics implements AutoCloseable {
         if (last == null || now - lastNanos >= REFRESH_NANOS) {
             last = pool.stats();
             lastNanos = now;
+            if (!meters.isEmpty()) {
+                registerServers(last);
+            }
         }
         return last;
     }

@@ -83,7 +83,11 @@ class BerthMetricsTest {
                     .isZero();
             assertThat(registry.get(BerthMetrics.CONNECTIONS).tags(t).gauge().value()).isZero();
             assertThat(registry.get(BerthMetrics.PEAK_IN_USE).tags(t).gauge().value()).isEqualTo(1);
-            assertThat(registry.getMeters()).hasSize(14 + io.berth.CloseReason.values().length);
+            assertThat(registry.get(BerthMetrics.SERVER_UP).tags(t).tag("server", "backend.test:443").gauge().value())
+                    .isEqualTo(1);
+            assertThat(registry.get(BerthMetrics.SERVER_OPENED).tags(t).tag("server", "backend.test:443")
+                    .functionCounter().count()).isEqualTo(1);
+            assertThat(registry.getMeters()).hasSize(14 + io.berth.CloseReason.values().length + 7);
         }
         assertThat(registry.getMeters()).as("removed on close").isEmpty();
         pool.close();
