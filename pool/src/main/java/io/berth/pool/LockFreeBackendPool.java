@@ -75,6 +75,8 @@ final class LockFreeBackendPool implements HttpEngine {
     static final long KEEP_ALIVE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Jitter of {@code maxLifetime}: up to 2.5% (1/40) shorter, per connection. */
     static final int LIFETIME_JITTER_DIVISOR = 40;
+    /** How long an idle connection keeps its I/O buffers before maintenance takes them back: 1 s. */
+    static final long BUFFER_KEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How many times a waiter yields before it parks. */
     static final int SPINS_BEFORE_PARK = 16;
 
@@ -602,19 +604,19 @@ final class LockFreeBackendPool implements HttpEngine {
 
     /** Puts a reusable released connection where it belongs: its session, the idle set, or a waiter. */
     private void recycle(PooledConnection c, Settings st, long stamp) {
-        try {
-            c.connection.idle();
-        } catch (RuntimeException e) {
-            closeConnection(c, CloseReason.BROKEN, false);
-            return;
-        }
         if (!available) {
             closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
             return;
         }
         SessionImpl s = c.session;
-        if (s != null && s.keep(c)) {
-            return;
+        if (s != null) {
+            // A session's connection may wait long for its next request: give its buffers back now.
+            if (!goIdle(c)) {
+                return;
+            }
+            if (s.keep(c)) {
+                return;
+            }
         }
         if (c.privateToSession) {
             closeConnection(c, CloseReason.NOT_SHARED, false);
@@ -856,9 +858,26 @@ final class LockFreeBackendPool implements HttpEngine {
             }
             if (r != null) {
                 closeConnection(c, r, false);
-            } else {
+            } else if (now - c.lastUsedNanos < BUFFER_KEEP_NANOS || goIdle(c)) {
                 makeIdle(c, st, c.lastUsedNanos);
             }
+        }
+    }
+
+    /**
+     * Tells an owned connection it is idle, so it gives its buffers back. Connections in the shared
+     * set are told by maintenance once idle for {@link #BUFFER_KEEP_NANOS}, not at every release: a
+     * busy connection keeps its buffers instead of returning and retaking them for every exchange.
+     *
+     * @return false if the connection failed (it is then closed)
+     */
+    private boolean goIdle(PooledConnection c) {
+        try {
+            c.connection.idle();
+            return true;
+        } catch (RuntimeException e) {
+            closeConnection(c, CloseReason.BROKEN, false);
+            return false;
         }
     }
 

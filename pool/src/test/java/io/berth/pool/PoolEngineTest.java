@@ -137,7 +137,7 @@ class PoolEngineTest {
         }
 
         @Test
-        void livenessIsCheckedBeforeEveryReuseButNotOnAFreshConnection() throws Exception {
+        void livenessIsCheckedBeforeEveryReuseAndBuffersGoBackAfterASecondIdle() throws Exception {
             try (PoolFixture f = new PoolFixture()) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
@@ -147,7 +147,11 @@ class PoolEngineTest {
                     f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 }
                 assertThat(c.livenessChecks.get()).isEqualTo(3);
-                assertThat(c.idleCalls.get()).as("told it went idle at each release").isEqualTo(4);
+                assertThat(c.idleCalls.get()).as("a busy connection keeps its buffers").isZero();
+                f.advanceAndMaintain(Duration.ofMillis(500));
+                assertThat(c.idleCalls.get()).isZero();
+                f.advanceAndMaintain(Duration.ofMillis(500));
+                assertThat(c.idleCalls.get()).as("told it is idle once idle for 1 s").isEqualTo(1);
             }
         }
 
