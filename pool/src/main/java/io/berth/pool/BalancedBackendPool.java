@@ -24,9 +24,7 @@ import io.berth.transport.http1.Http1Connection;
 import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +39,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLException;
 
 /**
  * A {@link BackendPool} over the servers of a backend: one {@link LockFreeBackendPool} per server,
@@ -258,7 +255,7 @@ final class BalancedBackendPool implements HttpEngine {
                 throw e;
             } catch (IOException e) {
                 failure(s, e, c);
-                if (!retryable(e)) {
+                if (!LockFreeBackendPool.retryable(e)) {
                     throw e;
                 }
                 lastFailure = e;
@@ -286,13 +283,6 @@ final class BalancedBackendPool implements HttpEngine {
             }
         }
         return false;
-    }
-
-    private static boolean retryable(IOException e) {
-        if (e instanceof PoolClosedException || e instanceof SSLException) {
-            return false;
-        }
-        return !(e instanceof InterruptedIOException) || e instanceof SocketTimeoutException;
     }
 
     /**

@@ -435,7 +435,8 @@ final class LockFreeBackendPool implements HttpEngine {
         }
     }
 
-    private static boolean retryable(IOException e) {
+    /** @return whether a failure to connect may be retried: not a certificate failure, not an interrupt */
+    static boolean retryable(IOException e) {
         if (e instanceof PoolClosedException || e instanceof SSLException) {
             return false; // a certificate or handshake failure will fail again
         }
