@@ -15,7 +15,8 @@ import java.util.Map;
  * @param sessionIdle connections idle in sessions
  * @param inUse connections carrying an exchange
  * @param waiting callers waiting for a connection
- * @param peakInUse the most connections in use at once since the pool was created
+ * @param peakInUse the most connections in use at once since the pool was created (for several
+ *     servers, the sum of each server's peak: an upper bound)
  * @param opened connections opened
  * @param acquired leases handed out
  * @param reused leases that got a connection which had carried an exchange before
