@@ -83,71 +83,21 @@ public class IdleSetBenchmark {
                 };
                 break;
             }
-            case "mpmc": {
-                MpmcArrayQueue<Object> q = new MpmcArrayQueue<>(SIZE * 2);
-                idle = new Idle() {
-                    public Object take() {
-                        return q.poll();
-                    }
-
-                    public void put(Object o) {
-                        q.offer(o);
-                    }
-                };
+            case "mpmc":
+                idle = queue(new MpmcArrayQueue<>(SIZE * 2));
                 break;
-            }
-            case "mpmcAtomic": {
-                MpmcAtomicArrayQueue<Object> q = new MpmcAtomicArrayQueue<>(SIZE * 2);
-                idle = new Idle() {
-                    public Object take() {
-                        return q.poll();
-                    }
-
-                    public void put(Object o) {
-                        q.offer(o);
-                    }
-                };
+            case "mpmcAtomic":
+                idle = queue(new MpmcAtomicArrayQueue<>(SIZE * 2));
                 break;
-            }
-            case "clDeque": {
-                ConcurrentLinkedDeque<Object> q = new ConcurrentLinkedDeque<>();
-                idle = new Idle() {
-                    public Object take() {
-                        return q.pollFirst();
-                    }
-
-                    public void put(Object o) {
-                        q.offerFirst(o);
-                    }
-                };
+            case "clDeque":
+                idle = stack(new ConcurrentLinkedDeque<>());
                 break;
-            }
-            case "lbDeque": {
-                LinkedBlockingDeque<Object> q = new LinkedBlockingDeque<>();
-                idle = new Idle() {
-                    public Object take() {
-                        return q.pollFirst();
-                    }
-
-                    public void put(Object o) {
-                        q.offerFirst(o);
-                    }
-                };
+            case "lbDeque":
+                idle = stack(new LinkedBlockingDeque<>());
                 break;
-            }
-            case "abq": {
-                ArrayBlockingQueue<Object> q = new ArrayBlockingQueue<>(SIZE * 2);
-                idle = new Idle() {
-                    public Object take() {
-                        return q.poll();
-                    }
-
-                    public void put(Object o) {
-                        q.offer(o);
-                    }
-                };
+            case "abq":
+                idle = queue(new ArrayBlockingQueue<>(SIZE * 2));
                 break;
-            }
             default:
                 throw new IllegalArgumentException(impl);
         }
@@ -160,6 +110,36 @@ public class IdleSetBenchmark {
                 idle.put(e);
             }
         }
+    }
+
+    /** A FIFO queue as an idle set: take the head, put back at the tail. */
+    private static Idle queue(java.util.Queue<Object> q) {
+        return new Idle() {
+            @Override
+            public Object take() {
+                return q.poll();
+            }
+
+            @Override
+            public void put(Object o) {
+                q.offer(o);
+            }
+        };
+    }
+
+    /** A deque used as a stack (LIFO): take and put back at the head. */
+    private static Idle stack(java.util.Deque<Object> d) {
+        return new Idle() {
+            @Override
+            public Object take() {
+                return d.pollFirst();
+            }
+
+            @Override
+            public void put(Object o) {
+                d.offerFirst(o);
+            }
+        };
     }
 
     @Benchmark

@@ -62,11 +62,6 @@ final class IdleSet {
         return Math.max(1, (capacity + SEGMENT_SIZE - 1) / SEGMENT_SIZE);
     }
 
-    /** @return how many slots there are */
-    int capacity() {
-        return segments.length * SEGMENT_SIZE;
-    }
-
     /** Adds segments so that at least {@code capacity} slots exist. Cold path. */
     synchronized void ensureCapacity(int capacity) {
         Segment[] old = segments;
@@ -168,13 +163,6 @@ final class IdleSet {
         }
         Segment.IDLE.getAndBitwiseOr(segments[c.slot / SEGMENT_SIZE], 1L << (c.slot % SEGMENT_SIZE));
         return false;
-    }
-
-    /** @return whether a slot is idle right now */
-    boolean isIdle(int slot) {
-        Segment[] segs = segments;
-        int seg = slot / SEGMENT_SIZE;
-        return seg < segs.length && (segs[seg].idle & (1L << (slot % SEGMENT_SIZE))) != 0;
     }
 
     /**
