@@ -19,6 +19,7 @@
 #   E2E_WARMUP         --warmup        warm-up per client and C, once        3 (seconds)
 #   E2E_ROUND_WARMUP   --round-warmup  warm-up before each measured window   0.5 (seconds)
 #   E2E_CLIENTS        --clients       which clients                         berth,berth-jdk,okhttp,apache,jdk,jetty,floor
+#                                      (also berth-read: validateAfterIdle 0, a read before every reuse)
 #   E2E_LOOP           --loop          run the closed-loop benchmark (1/0)   1
 #   E2E_COLD           --cold          run the cold-path benchmark (1/0)     1
 #   E2E_COLD_SAMPLES   --cold-samples  connection set-up samples per client  200

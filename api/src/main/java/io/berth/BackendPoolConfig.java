@@ -26,6 +26,8 @@ public final class BackendPoolConfig {
     public static final Duration DEFAULT_PURGE_DELAY = Duration.ofSeconds(5);
     /** Default {@code idleTimeout}: 30 s. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+    /** Default {@code validateAfterIdle}: 5 ms. */
+    public static final Duration DEFAULT_VALIDATE_AFTER_IDLE = Duration.ofMillis(5);
     /** Default {@code maxLifetime}: 30 min. */
     public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofMinutes(30);
     /** Default {@code maxUses}: -1, no limit. */
@@ -57,6 +59,7 @@ public final class BackendPoolConfig {
     private final int minIdle;
     private final Duration purgeDelay;
     private final Duration idleTimeout;
+    private final Duration validateAfterIdle;
     private final Duration maxLifetime;
     private final int maxUses;
     private final Duration acquireTimeout;
@@ -86,6 +89,7 @@ public final class BackendPoolConfig {
         minIdle = b.minIdle;
         purgeDelay = b.purgeDelay;
         idleTimeout = b.idleTimeout;
+        validateAfterIdle = b.validateAfterIdle;
         maxLifetime = b.maxLifetime;
         maxUses = b.maxUses;
         acquireTimeout = b.acquireTimeout;
@@ -152,6 +156,14 @@ public final class BackendPoolConfig {
     /** @return how long a connection may stay idle before it is closed */
     public Duration idleTimeout() {
         return idleTimeout;
+    }
+
+    /**
+     * @return how long a connection must have been idle before a replayable request on it first
+     *     reads the socket for a close or stray bytes from the server; zero: always
+     */
+    public Duration validateAfterIdle() {
+        return validateAfterIdle;
     }
 
     /** @return the age at which a connection is retired (less up to 2.5% jitter), or zero for none */
@@ -284,7 +296,7 @@ public final class BackendPoolConfig {
     @Override
     public String toString() {
         return "BackendPoolConfig{name=" + name + ", maxConnections=" + maxConnections + ", maxIdle=" + maxIdle
-                + ", minIdle=" + minIdle + ", purgeDelay=" + purgeDelay + ", idleTimeout=" + idleTimeout
+                + ", minIdle=" + minIdle + ", purgeDelay=" + purgeDelay + ", idleTimeout=" + idleTimeout + ", validateAfterIdle=" + validateAfterIdle
                 + ", maxLifetime=" + maxLifetime + ", maxUses=" + maxUses + ", acquireTimeout=" + acquireTimeout
                 + ", connectTimeout=" + connectTimeout + ", responseTimeout=" + responseTimeout
                 + ", reusePolicy=" + reusePolicy + ", retries=" + retries
@@ -304,6 +316,7 @@ public final class BackendPoolConfig {
         private int minIdle = DEFAULT_MIN_IDLE;
         private Duration purgeDelay = DEFAULT_PURGE_DELAY;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration validateAfterIdle = DEFAULT_VALIDATE_AFTER_IDLE;
         private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
         private int maxUses = DEFAULT_MAX_USES;
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
@@ -336,6 +349,7 @@ public final class BackendPoolConfig {
             minIdle = c.minIdle;
             purgeDelay = c.purgeDelay;
             idleTimeout = c.idleTimeout;
+            validateAfterIdle = c.validateAfterIdle;
             maxLifetime = c.maxLifetime;
             maxUses = c.maxUses;
             acquireTimeout = c.acquireTimeout;
@@ -424,6 +438,25 @@ public final class BackendPoolConfig {
          */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = Checks.positive("idleTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * How long a connection must have been idle before a replayable request on it pays for a
+         * socket read that looks for a close or stray bytes from the server. A connection released
+         * less than this ago is only checked for what it already holds (no system call): a close
+         * that races the reuse cannot be seen by any check, and the request is retried once on a new
+         * connection if the reused one fails before any response byte. A request that is not
+         * replayable always gets the read. Expiry (idle timeout, lifetime, keep-alive hints) is
+         * always checked.
+         *
+         * @param idle the idle time from which the read is done; zero to read before every reuse;
+         *     default 5 ms (Apache HttpClient's {@code validateAfterInactivity} is 2 s)
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder validateAfterIdle(Duration idle) {
+            this.validateAfterIdle = Checks.positiveOrZero("validateAfterIdle", idle, "a read before every reuse");
             return this;
         }
 

@@ -21,6 +21,8 @@ class BackendPoolConfigTest {
                 bad(b -> b.purgeDelay(Duration.ZERO), "purgeDelay must be positive but was PT0S"),
                 bad(b -> b.purgeDelay(Duration.ofSeconds(-1)), "purgeDelay must be positive but was PT-1S"),
                 bad(b -> b.idleTimeout(Duration.ofMillis(-5)), "idleTimeout must be positive but was PT-0.005S"),
+                bad(b -> b.validateAfterIdle(Duration.ofMillis(-1)),
+                        "validateAfterIdle must be positive, or zero for a read before every reuse, but was PT-0.001S"),
                 bad(b -> b.maxLifetime(Duration.ofSeconds(-1)),
                         "maxLifetime must be positive, or zero for no limit, but was PT-1S"),
                 bad(b -> b.maxUses(0), "maxUses must be -1 or >= 1 but was 0"),
@@ -73,6 +75,7 @@ class BackendPoolConfigTest {
         assertThat(c.minIdle()).isZero();
         assertThat(c.purgeDelay()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.validateAfterIdle()).isEqualTo(Duration.ofMillis(5));
         assertThat(c.maxLifetime()).isEqualTo(Duration.ofMinutes(30));
         assertThat(c.maxUses()).isEqualTo(-1);
         assertThat(c.acquireTimeout()).isEqualTo(Duration.ofSeconds(10));

@@ -57,6 +57,18 @@ public interface Connection {
     Liveness liveness();
 
     /**
+     * Looks only at what this idle connection already holds, without a system call: bytes buffered
+     * beyond the last response, or a close already seen. The pool uses it instead of
+     * {@link #liveness()} for a replayable request on a connection released moments ago (see
+     * {@code BackendPoolConfig.validateAfterIdle()}). By default it is {@link #liveness()}.
+     *
+     * @return what it found; {@link Liveness#ALIVE} if nothing held says otherwise
+     */
+    default Liveness bufferedLiveness() {
+        return liveness();
+    }
+
+    /**
      * Tells the connection it went idle, so that it can give back buffers it does not need while
      * idle. Does nothing by default.
      */

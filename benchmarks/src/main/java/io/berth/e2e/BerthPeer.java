@@ -9,6 +9,7 @@ import io.berth.pool.BerthClient;
 import io.berth.pool.BerthRequest;
 import io.berth.pool.BerthResponse;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -24,8 +25,16 @@ import java.util.List;
  * </ul>
  */
 final class BerthPeer extends Peer {
+    private final Duration validateAfterIdle;
+
     BerthPeer() {
-        super("berth");
+        this("berth", BackendPoolConfig.DEFAULT_VALIDATE_AFTER_IDLE);
+    }
+
+    /** A variant: {@code validateAfterIdle} other than the default, under another name. */
+    BerthPeer(String name, Duration validateAfterIdle) {
+        super(name);
+        this.validateAfterIdle = validateAfterIdle;
     }
 
     static Backend backend(Target t) {
@@ -35,7 +44,8 @@ final class BerthPeer extends Peer {
 
     @Override
     Client pooled(Target t, int connections) {
-        BackendPoolConfig config = BackendPoolConfig.builder().maxConnections(connections).idleTimeout(IDLE).build();
+        BackendPoolConfig config = BackendPoolConfig.builder().maxConnections(connections).idleTimeout(IDLE)
+                .validateAfterIdle(validateAfterIdle).build();
         return new BerthCaller(BerthClient.create(backend(t), config), t);
     }
 

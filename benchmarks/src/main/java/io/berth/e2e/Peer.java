@@ -23,6 +23,12 @@ abstract class Peer {
     /** Every peer, in the order of the table. */
     static final List<String> ALL = List.of("berth", "berth-jdk", "okhttp", "apache", "jdk", "jetty", "floor");
 
+    /**
+     * Variants measured only when named: {@code berth-read}, Berth's own API with
+     * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read.
+     */
+    static final List<String> VARIANTS = List.of("berth-read");
+
     private final String name;
 
     Peer(String name) {
@@ -35,7 +41,7 @@ abstract class Peer {
     }
 
     /**
-     * @param name one of {@link #ALL}
+     * @param name one of {@link #ALL} or {@link #VARIANTS}
      * @return the peer
      * @throws IllegalArgumentException if the name is unknown
      */
@@ -43,6 +49,8 @@ abstract class Peer {
         switch (name) {
             case "berth":
                 return new BerthPeer();
+            case "berth-read":
+                return new BerthPeer("berth-read", java.time.Duration.ZERO);
             case "berth-jdk":
                 return new BerthJdkPeer();
             case "okhttp":
@@ -56,7 +64,7 @@ abstract class Peer {
             case "floor":
                 return new FloorPeer();
             default:
-                throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL);
+                throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + " and " + VARIANTS);
         }
     }
 

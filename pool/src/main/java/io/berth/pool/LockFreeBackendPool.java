@@ -205,14 +205,14 @@ final class LockFreeBackendPool implements HttpEngine {
         PooledConnection c;
         if (s != null) {
             while ((c = s.poll()) != null) {
-                if (usable(c, now, st)) {
+                if (usable(c, replayable, now, st)) {
                     return c;
                 }
             }
         }
         if (st.policy.sharesIdleConnections() && waiting.get() == 0) {
             while ((c = idle.pollMostRecent(replayable, st.policy)) != null) {
-                if (usable(c, now, st)) {
+                if (usable(c, replayable, now, st)) {
                     return c;
                 }
             }
@@ -255,7 +255,7 @@ final class LockFreeBackendPool implements HttpEngine {
                     PooledConnection given = (PooledConnection) r;
                     if (fresh) {
                         closeConnection(given, CloseReason.EVICTED, true); // keep its slot: open a new one
-                    } else if (usable(given, ticker.read(), st)) {
+                    } else if (usable(given, replayable, ticker.read(), st)) {
                         return lease(given, s, ticker.read(), st);
                     } else {
                         continue;
@@ -402,11 +402,16 @@ final class LockFreeBackendPool implements HttpEngine {
         }
     }
 
-    /** Checks an owned idle connection before handing it out; closes it if it is no longer usable. */
-    private boolean usable(PooledConnection c, long now, Settings st) {
+    /**
+     * Checks an owned idle connection before handing it out; closes it if it is no longer usable. A
+     * replayable request on a connection idle for less than {@code validateAfterIdle} skips the
+     * socket read: see {@link io.berth.BackendPoolConfig.Builder#validateAfterIdle}.
+     */
+    private boolean usable(PooledConnection c, boolean replayable, long now, Settings st) {
         CloseReason r = expiry(c, now, st);
         if (r == null) {
-            r = livenessProblem(c);
+            r = replayable && now - c.lastUsedNanos < st.validateAfterIdleNanos
+                    ? bufferedLivenessProblem(c) : livenessProblem(c);
         }
         if (r != null) {
             closeConnection(c, r, false);
@@ -425,6 +430,14 @@ final class LockFreeBackendPool implements HttpEngine {
             return CloseReason.IDLE_TIMEOUT;
         }
         return null;
+    }
+
+    private static CloseReason bufferedLivenessProblem(PooledConnection c) {
+        try {
+            return c.connection.bufferedLiveness() == Connection.Liveness.ALIVE ? null : CloseReason.CLOSED_BY_PEER;
+        } catch (RuntimeException e) {
+            return CloseReason.BROKEN;
+        }
     }
 
     private static CloseReason livenessProblem(PooledConnection c) {
@@ -1130,7 +1143,7 @@ final class LockFreeBackendPool implements HttpEngine {
             return null;
         }
         long now = ticker.read();
-        return usable(c, now, st) ? lease(c, s, now, st) : null;
+        return usable(c, replayable, now, st) ? lease(c, s, now, st) : null;
     }
 
     /**

@@ -19,6 +19,7 @@ final class Settings {
     final int retries;
     final long purgeDelayNanos;
     final long idleTimeoutNanos;
+    final long validateAfterIdleNanos;
     final long maxLifetimeNanos;
     final long acquireTimeoutNanos;
     final long connectTimeoutNanos;
@@ -35,6 +36,7 @@ final class Settings {
         retries = c.retries();
         purgeDelayNanos = c.purgeDelay().toNanos();
         idleTimeoutNanos = c.idleTimeout().toNanos();
+        validateAfterIdleNanos = c.validateAfterIdle().toNanos();
         maxLifetimeNanos = c.maxLifetime().toNanos();
         acquireTimeoutNanos = c.acquireTimeout().toNanos();
         connectTimeoutNanos = c.connectTimeout().toNanos();

@@ -10,12 +10,16 @@ final class FakeConnection implements Connection {
     final Server server;
     final int n;
     final boolean resumed;
+    /** What a socket read would find: the server's side. */
     volatile Liveness liveness = Liveness.ALIVE;
+    /** What the connection already holds, found without a read. */
+    volatile Liveness buffered = Liveness.ALIVE;
     volatile boolean closedGracefully;
     volatile boolean aborted;
     final AtomicInteger holders = new AtomicInteger();
     final AtomicInteger idleCalls = new AtomicInteger();
     final AtomicInteger livenessChecks = new AtomicInteger();
+    final AtomicInteger bufferedChecks = new AtomicInteger();
 
     private final AtomicInteger openCounter;
 
@@ -56,6 +60,16 @@ final class FakeConnection implements Connection {
         }
         livenessChecks.incrementAndGet();
         return liveness;
+    }
+
+    @Override
+    public Liveness bufferedLiveness() {
+        if (!isOpen()) {
+            VIOLATIONS.incrementAndGet();
+            throw new AssertionError("bufferedLiveness() of closed connection " + n);
+        }
+        bufferedChecks.incrementAndGet();
+        return buffered;
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.berth.HttpProtocolException;
 import io.berth.PoolStats;
 import io.berth.RequestNotRetriedException;
 import io.berth.ResponseTimeoutException;
+import io.berth.PurgeScheduler;
 import io.berth.ReusePolicy;
 import io.berth.TlsConfig;
 import io.berth.transport.testing.DelayRelay;
@@ -137,6 +138,29 @@ class FaultMatrixTest {
         // Every second exchange of a connection was dropped: /get, /warm2 (both retried) and /post.
         assertThat(received("/warm2")).isEqualTo(2);
         assertThat(stats().closed(CloseReason.BROKEN)).isEqualTo(3);
+    }
+
+    @Test
+    void serverClosesRightAfterTheResponseWithinValidateAfterIdleGetGoesToANewConnectionPostIsCheckedFirst()
+            throws Exception {
+        serve(r -> Reply.ok("ok").then(After.CLOSE));
+        // A long validateAfterIdle: every reuse below counts as "moments after release"; and no
+        // maintenance pass, which would notice the close on its own.
+        connect(server.port(), b -> b.reusePolicy(ReusePolicy.ALWAYS).validateAfterIdle(Duration.ofMinutes(1))
+                .purgeScheduler(PurgeScheduler.manual()));
+        assertThat(get("/a")).isEqualTo("ok");
+        await().until(() -> server.ends().size() == 1);
+        // No socket read before the GET: it is written on the dead connection, fails before any
+        // response byte, and goes once to a new connection.
+        assertThat(get("/b")).isEqualTo("ok");
+        assertThat(received("/b")).isEqualTo(1);
+        assertThat(stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+        await().until(() -> server.ends().size() == 2);
+        // A POST is never written unchecked: the read finds the close, and a new connection carries it.
+        assertThat(post("/p")).isEqualTo("ok");
+        assertThat(received("/p")).isEqualTo(1);
+        assertThat(stats().closed(CloseReason.CLOSED_BY_PEER)).isEqualTo(1);
+        assertThat(server.connections()).isEqualTo(3);
     }
 
     @Test

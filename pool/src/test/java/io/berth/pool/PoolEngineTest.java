@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.berth.AcquireTimeoutException;
 import io.berth.BackendPool;
+import io.berth.BackendPoolConfig;
 import io.berth.CloseReason;
 import io.berth.ConnectionState;
 import io.berth.ConnectionStats;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
 /** The pool engine's rules, over in-memory connections and a fake clock. */
 @Timeout(20)
 class PoolEngineTest {
+    private static final Duration VALIDATE_AFTER_IDLE = BackendPoolConfig.DEFAULT_VALIDATE_AFTER_IDLE;
 
     @Nested
     class Reuse {
@@ -112,6 +114,7 @@ class PoolEngineTest {
                 f.ticker.advance(Duration.ofMillis(1));
                 f.pool.release(b, Outcome.REUSABLE);
                 f.connector.connections.get(1).liveness = Liveness.CLOSED_BY_PEER; // b, the most recent
+                f.ticker.advance(VALIDATE_AFTER_IDLE);
 
                 Lease l = f.pool.acquire(true);
 
@@ -128,6 +131,7 @@ class PoolEngineTest {
                 Lease a = f.pool.acquire(true);
                 f.pool.release(a, Outcome.REUSABLE);
                 f.connector.connections.get(0).liveness = Liveness.UNEXPECTED_DATA;
+                f.ticker.advance(VALIDATE_AFTER_IDLE);
                 Lease l = f.pool.acquire(true);
                 assertThat(l.reused()).isFalse();
                 assertThat(f.connector.opened()).isEqualTo(2);
@@ -144,6 +148,7 @@ class PoolEngineTest {
                 assertThat(c.livenessChecks.get()).isZero();
                 f.pool.release(l, Outcome.REUSABLE);
                 for (int i = 0; i < 3; i++) {
+                    f.ticker.advance(VALIDATE_AFTER_IDLE);
                     f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 }
                 assertThat(c.livenessChecks.get()).isEqualTo(3);
@@ -152,6 +157,49 @@ class PoolEngineTest {
                 assertThat(c.idleCalls.get()).isZero();
                 f.advanceAndMaintain(Duration.ofMillis(500));
                 assertThat(c.idleCalls.get()).as("told it is idle once idle for 1 s").isEqualTo(1);
+            }
+        }
+
+        @Test
+        void aReplayableRequestOnAConnectionReleasedMomentsAgoLooksOnlyAtWhatItHolds() throws Exception {
+            try (PoolFixture f = new PoolFixture(b -> b.reusePolicy(ReusePolicy.ALWAYS))) {
+                Lease l = f.pool.acquire(true);
+                FakeConnection c = f.fake(l);
+                f.pool.release(l, Outcome.REUSABLE);
+                f.ticker.advance(VALIDATE_AFTER_IDLE.minusNanos(1));
+                f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+                assertThat(c.livenessChecks.get()).as("no socket read").isZero();
+                assertThat(c.bufferedChecks.get()).isEqualTo(1);
+
+                f.ticker.advance(VALIDATE_AFTER_IDLE.minusNanos(1));
+                f.pool.release(f.pool.acquire(false), Outcome.REUSABLE);
+                assertThat(c.livenessChecks.get()).as("a request that is not replayable always reads").isEqualTo(1);
+
+                f.ticker.advance(VALIDATE_AFTER_IDLE);
+                f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+                assertThat(c.livenessChecks.get()).as("idle for validateAfterIdle: read").isEqualTo(2);
+                assertThat(c.bufferedChecks.get()).isEqualTo(1);
+
+                c.buffered = Liveness.UNEXPECTED_DATA; // stray bytes already held: found without a read
+                Lease next = f.pool.acquire(true);
+                assertThat(next.id()).isNotEqualTo(l.id());
+                assertThat(c.isOpen()).isFalse();
+                assertThat(f.pool.stats().closed(CloseReason.CLOSED_BY_PEER)).isEqualTo(1);
+                f.pool.release(next, Outcome.REUSABLE);
+            }
+        }
+
+        @Test
+        void validateAfterIdleZeroReadsBeforeEveryReuse() throws Exception {
+            try (PoolFixture f = new PoolFixture(b -> b.validateAfterIdle(Duration.ZERO))) {
+                Lease l = f.pool.acquire(true);
+                FakeConnection c = f.fake(l);
+                f.pool.release(l, Outcome.REUSABLE);
+                for (int i = 0; i < 3; i++) {
+                    f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+                }
+                assertThat(c.livenessChecks.get()).isEqualTo(3);
+                assertThat(c.bufferedChecks.get()).isZero();
             }
         }
 

@@ -147,6 +147,24 @@ abstract class NioConnection implements Connection {
     }
 
     @Override
+    public final Liveness bufferedLiveness() {
+        if (!ioLock.tryLock()) {
+            return Liveness.ALIVE;
+        }
+        try {
+            if (state != OPEN) {
+                return Liveness.CLOSED_BY_PEER;
+            }
+            return doBufferedLiveness();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": liveness check failed: " + e);
+            return Liveness.CLOSED_BY_PEER;
+        } finally {
+            endIo();
+        }
+    }
+
+    @Override
     public final void idle() {
         if (ioLock.tryLock()) {
             try {
@@ -225,6 +243,9 @@ abstract class NioConnection implements Connection {
     abstract void doWrite(ByteBuffer src, long timeoutNanos) throws IOException;
 
     abstract Liveness doLiveness() throws IOException;
+
+    /** {@link #doLiveness()} without reading the socket: what this connection already holds. */
+    abstract Liveness doBufferedLiveness() throws IOException;
 
     /** Writes a TLS close_notify without waiting. @return whether it was written completely */
     abstract boolean writeCloseNotify() throws IOException;

@@ -53,6 +53,11 @@ final class PlainConnection extends NioConnection {
     }
 
     @Override
+    Liveness doBufferedLiveness() {
+        return Liveness.ALIVE; // a plain connection buffers nothing of its own
+    }
+
+    @Override
     boolean writeCloseNotify() {
         return true; // nothing to say before the FIN
     }

@@ -345,6 +345,10 @@ final class TlsConnection extends NioConnection {
 
     @Override
     Liveness doLiveness() throws IOException {
+        // A connection that holds its buffers (it was busy a moment ago) keeps them: the pool takes
+        // them back from connections idle long enough (idle()). One that did not gives back what the
+        // look took.
+        boolean held = netIn != null;
         ensureNetIn();
         try {
             while (true) {
@@ -377,8 +381,21 @@ final class TlsConnection extends NioConnection {
                 }
             }
         } finally {
-            releaseIdleBuffers();
+            if (!held) {
+                releaseIdleBuffers();
+            }
         }
+    }
+
+    @Override
+    Liveness doBufferedLiveness() throws IOException {
+        if (netIn != null && netIn.hasRemaining()) {
+            return doLiveness(); // records to decrypt first (perhaps only a session ticket)
+        }
+        if (appIn != null && appIn.hasRemaining()) {
+            return Liveness.UNEXPECTED_DATA;
+        }
+        return engine.isInboundDone() ? Liveness.CLOSED_BY_PEER : Liveness.ALIVE;
     }
 
     @Override

@@ -164,6 +164,7 @@ class NioConnectorTlsTest {
         Connection first = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
         try {
             // Right after the handshake the server's NewSessionTicket is on its way; only liveness() reads it.
+            first.idle();
             TlsConnectionFaultTest.assertStaysAlive(first, Duration.ofMillis(300));
             assertThat(((TlsConnection) first).heldBuffers()).as("no pending bytes kept while idle").isZero();
             // It was read and processed, not ignored: the next connection resumes with that ticket.

@@ -161,6 +161,7 @@ class PlainConnectionTest {
         Connection c = connectToMock();
         assertThat(c.close()).isTrue();
         assertThat(c.liveness()).isEqualTo(Liveness.CLOSED_BY_PEER);
+        assertThat(c.bufferedLiveness()).isEqualTo(Liveness.CLOSED_BY_PEER);
         assertThatThrownBy(() -> c.read(ByteBuffer.allocate(1), Http.TIMEOUT))
                 .isInstanceOf(SocketException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> c.write(ByteBuffer.allocate(1), Http.TIMEOUT))

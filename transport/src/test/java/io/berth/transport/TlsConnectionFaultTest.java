@@ -119,6 +119,30 @@ class TlsConnectionFaultTest {
     }
 
     @Test
+    void bufferedLivenessDoesNotReadTheSocket() throws Exception {
+        CountDownLatch finSent = new CountDownLatch(1);
+        Connection c = connectAndExchange((tls, raw) -> {
+            raw.shutdownOutput();
+            finSent.countDown();
+        });
+        try {
+            assertThat(finSent.await(5, TimeUnit.SECONDS)).isTrue();
+            Thread.sleep(50); // the FIN is in the client's socket by now (loopback)
+            assertThat(c.bufferedLiveness()).as("what the connection holds: nothing yet").isEqualTo(Liveness.ALIVE);
+            assertThat(c.liveness()).as("a read finds the FIN").isEqualTo(Liveness.CLOSED_BY_PEER);
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
+    void bufferedLivenessOfAClosedConnectionIsClosedByPeer() throws Exception {
+        Connection c = connectAndExchange((tls, raw) -> { });
+        c.close();
+        assertThat(c.bufferedLiveness()).isEqualTo(Liveness.CLOSED_BY_PEER);
+    }
+
+    @Test
     void resetOfAnIdleConnectionIsClosedByPeer() throws Exception {
         Connection c = connectAndExchange((tls, raw) -> {
             raw.setSoLinger(true, 0);

@@ -417,6 +417,18 @@ public final class Http1Connection implements Connection {
         return delegate.liveness();
     }
 
+    /**
+     * {@inheritDoc} {@link Liveness#UNEXPECTED_DATA} if bytes beyond the last response are buffered
+     * here; otherwise delegates.
+     */
+    @Override
+    public Liveness bufferedLiveness() {
+        if (in != null && in.hasRemaining()) {
+            return Liveness.UNEXPECTED_DATA;
+        }
+        return delegate.bufferedLiveness();
+    }
+
     /** Gives this connection's buffers back to the buffer pool, then tells the wrapped connection. */
     @Override
     public void idle() {

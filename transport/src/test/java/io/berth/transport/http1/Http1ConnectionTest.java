@@ -887,8 +887,10 @@ class Http1ConnectionTest {
             assertThat(c.tlsSessionResumed()).isTrue();
             assertThat(c.isOpen()).isTrue();
             assertThat(c.liveness()).isEqualTo(Liveness.ALIVE);
+            assertThat(c.bufferedLiveness()).isEqualTo(Liveness.ALIVE);
             sc.liveness = Liveness.CLOSED_BY_PEER;
             assertThat(c.liveness()).isEqualTo(Liveness.CLOSED_BY_PEER);
+            assertThat(c.bufferedLiveness()).isEqualTo(Liveness.CLOSED_BY_PEER);
             c.write(ByteBuffer.wrap(new byte[] {1, 2}), T);
             assertThat(sc.written()).isEqualTo("\u0001\u0002");
             c.abort();
@@ -918,6 +920,7 @@ class Http1ConnectionTest {
             ResponseBody b = c.body(h, false, T, new Recorder());
             assertThat(b.read()).isEqualTo('l');
             assertThat(c.liveness()).isEqualTo(Liveness.UNEXPECTED_DATA);
+            assertThat(c.bufferedLiveness()).isEqualTo(Liveness.UNEXPECTED_DATA);
             ByteBuffer dst = ByteBuffer.allocate(2);
             assertThat(c.read(dst, T)).isEqualTo(2);
             assertThat(new String(dst.array(), StandardCharsets.US_ASCII)).isEqualTo("at");
