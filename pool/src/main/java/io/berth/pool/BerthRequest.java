@@ -41,6 +41,11 @@ public final class BerthRequest {
     private final boolean acceptEncodingSet;
     /** The headers as last sent (with Host and Accept-Encoding), cached for requests sent repeatedly. */
     private volatile SentHeaders sent;
+    /**
+     * The headers last sent for a request without headers of its own, shared by all requests: most
+     * calls build a new request with none, to the same host.
+     */
+    private static volatile SentHeaders lastBare;
 
     private BerthRequest(Builder b) {
         this.method = b.method;
@@ -147,6 +152,13 @@ public final class BerthRequest {
         if (s != null && s.host.equals(hostHeader) && s.gzip == addGzip) {
             return s.fields;
         }
+        boolean bare = headers.size() == 0;
+        if (bare) {
+            s = lastBare;
+            if (s != null && s.host.equals(hostHeader) && s.gzip == addGzip) {
+                return s.fields; // a new request without headers of its own: the same fields as the last one
+            }
+        }
         HeaderFields.Builder b = headers.toBuilder();
         if (!headers.contains("Host")) {
             b.add("Host", hostHeader);
@@ -155,7 +167,11 @@ public final class BerthRequest {
             b.add("Accept-Encoding", "gzip");
         }
         HeaderFields f = b.build();
-        sent = new SentHeaders(hostHeader, addGzip, f);
+        s = new SentHeaders(hostHeader, addGzip, f);
+        sent = s;
+        if (bare) {
+            lastBare = s;
+        }
         return f;
     }
 

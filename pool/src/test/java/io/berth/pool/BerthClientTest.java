@@ -268,6 +268,30 @@ class BerthClientTest {
         assertThat(get(client, "/")).isEqualTo("null");
     }
 
+    @Test
+    void newRequestsWithoutHeadersOfTheirOwnEachCarryTheirServersHostAndTheirClientsAcceptEncoding()
+            throws Exception {
+        serve(r -> Reply.ok(r.header("Host") + " " + r.header("Accept-Encoding")));
+        connect(b -> b);
+        String host = "127.0.0.1:" + server.port();
+        try (HttpTestServer other = HttpTestServer.start(TestPki.server().context(),
+                r -> Reply.ok(r.header("Host") + " " + r.header("Accept-Encoding")));
+                BerthClient plain = BerthClient.create(Backend.builder().server("127.0.0.1", other.port())
+                        .tls(TlsConfig.builder().trustCertificates(List.of(TestPki.CA.certificate())).build())
+                        .build(), BackendPoolConfig.builder().decompressGzip(false).build())) {
+            String otherHost = "127.0.0.1:" + other.port();
+            for (int i = 0; i < 3; i++) {
+                assertThat(get(client, "/")).isEqualTo(host + " gzip");
+                assertThat(get(client, "/")).isEqualTo(host + " gzip");
+                assertThat(get(plain, "/")).isEqualTo(otherHost + " null");
+                try (BerthResponse r = client.send(BerthRequest.newBuilder("GET", "/").header("Host", "named.test")
+                        .build())) {
+                    assertThat(r.bodyString()).isEqualTo("named.test gzip");
+                }
+            }
+        }
+    }
+
     private static byte[] gzip(String text) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (GZIPOutputStream z = new GZIPOutputStream(b)) {
