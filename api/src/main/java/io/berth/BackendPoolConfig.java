@@ -296,7 +296,8 @@ public final class BackendPoolConfig {
     @Override
     public String toString() {
         return "BackendPoolConfig{name=" + name + ", maxConnections=" + maxConnections + ", maxIdle=" + maxIdle
-                + ", minIdle=" + minIdle + ", purgeDelay=" + purgeDelay + ", idleTimeout=" + idleTimeout + ", validateAfterIdle=" + validateAfterIdle
+                + ", minIdle=" + minIdle + ", purgeDelay=" + purgeDelay + ", idleTimeout=" + idleTimeout
+                + ", validateAfterIdle=" + validateAfterIdle
                 + ", maxLifetime=" + maxLifetime + ", maxUses=" + maxUses + ", acquireTimeout=" + acquireTimeout
                 + ", connectTimeout=" + connectTimeout + ", responseTimeout=" + responseTimeout
                 + ", reusePolicy=" + reusePolicy + ", retries=" + retries

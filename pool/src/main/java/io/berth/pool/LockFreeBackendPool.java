@@ -410,8 +410,7 @@ final class LockFreeBackendPool implements HttpEngine {
     private boolean usable(PooledConnection c, boolean replayable, long now, Settings st) {
         CloseReason r = expiry(c, now, st);
         if (r == null) {
-            r = replayable && now - c.lastUsedNanos < st.validateAfterIdleNanos
-                    ? bufferedLivenessProblem(c) : livenessProblem(c);
+            r = livenessProblem(c, !replayable || now - c.lastUsedNanos >= st.validateAfterIdleNanos);
         }
         if (r != null) {
             closeConnection(c, r, false);
@@ -432,17 +431,15 @@ final class LockFreeBackendPool implements HttpEngine {
         return null;
     }
 
-    private static CloseReason bufferedLivenessProblem(PooledConnection c) {
-        try {
-            return c.connection.bufferedLiveness() == Connection.Liveness.ALIVE ? null : CloseReason.CLOSED_BY_PEER;
-        } catch (RuntimeException e) {
-            return CloseReason.BROKEN;
-        }
+    private static CloseReason livenessProblem(PooledConnection c) {
+        return livenessProblem(c, true);
     }
 
-    private static CloseReason livenessProblem(PooledConnection c) {
+    /** @param read whether to read the socket, or only look at what the connection already holds */
+    private static CloseReason livenessProblem(PooledConnection c, boolean read) {
         try {
-            return c.connection.liveness() == Connection.Liveness.ALIVE ? null : CloseReason.CLOSED_BY_PEER;
+            Connection.Liveness l = read ? c.connection.liveness() : c.connection.bufferedLiveness();
+            return l == Connection.Liveness.ALIVE ? null : CloseReason.CLOSED_BY_PEER;
         } catch (RuntimeException e) {
             return CloseReason.BROKEN;
         }

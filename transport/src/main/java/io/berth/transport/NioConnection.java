@@ -129,6 +129,16 @@ abstract class NioConnection implements Connection {
 
     @Override
     public final Liveness liveness() {
+        return look(true);
+    }
+
+    @Override
+    public final Liveness bufferedLiveness() {
+        return look(false);
+    }
+
+    /** @param read whether to read the socket, or only look at what this connection holds */
+    private Liveness look(boolean read) {
         if (!ioLock.tryLock()) {
             return Liveness.ALIVE; // an exchange is under way: not idle, nothing to say
         }
@@ -136,27 +146,9 @@ abstract class NioConnection implements Connection {
             if (state != OPEN) {
                 return Liveness.CLOSED_BY_PEER;
             }
-            return doLiveness();
+            return read ? doLiveness() : doBufferedLiveness();
         } catch (IOException | RuntimeException e) {
             // reset, or a TLS record that does not decrypt: either way the server is gone for us
-            LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": liveness check failed: " + e);
-            return Liveness.CLOSED_BY_PEER;
-        } finally {
-            endIo();
-        }
-    }
-
-    @Override
-    public final Liveness bufferedLiveness() {
-        if (!ioLock.tryLock()) {
-            return Liveness.ALIVE;
-        }
-        try {
-            if (state != OPEN) {
-                return Liveness.CLOSED_BY_PEER;
-            }
-            return doBufferedLiveness();
-        } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": liveness check failed: " + e);
             return Liveness.CLOSED_BY_PEER;
         } finally {

@@ -390,7 +390,7 @@ final class TlsConnection extends NioConnection {
     @Override
     Liveness doBufferedLiveness() throws IOException {
         if (netIn != null && netIn.hasRemaining()) {
-            return doLiveness(); // records to decrypt first (perhaps only a session ticket)
+            return doLiveness(); // records to decrypt first (perhaps only a session ticket); rare
         }
         if (appIn != null && appIn.hasRemaining()) {
             return Liveness.UNEXPECTED_DATA;
