@@ -4,8 +4,8 @@ import io.berth.Server;
 import io.berth.spi.Connection;
 import java.nio.ByteBuffer;
 
-/** A connection that does no I/O, so pool benchmarks measure only the pool. */
-final class StubConnection implements Connection {
+/** A connection that does no I/O, so pool benchmarks measure only the pool. Subclasses may answer reads. */
+class StubConnection implements Connection {
     private final Server server;
     private volatile boolean open = true;
 

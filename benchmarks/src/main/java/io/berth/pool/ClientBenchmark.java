@@ -1,0 +1,103 @@
+package io.berth.pool;
+
+import io.berth.Backend;
+import io.berth.BackendPool;
+import io.berth.BackendPoolConfig;
+import io.berth.PurgeScheduler;
+import io.berth.Server;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Berth's own work for one request, without I/O: the whole path of the end-to-end benchmark's
+ * caller ({@code BerthRequest.get} -> {@code BerthClient.send} -> acquire under the policy -> request
+ * head encoded and written -> response head parsed -> body read with {@code bodyBytes()} -> release),
+ * over in-memory connections that answer every request with nginx's response to it (5 header fields,
+ * a 100-byte body). What the end-to-end benchmark adds on top is TLS and the kernel.
+ *
+ * <p>{@code getThroughOwnApi}: the default settings (SAFE reuse, gzip requested, validateAfterIdle
+ * 5 ms). Run from the repository root:
+ * <pre>{@code
+ * mvn -B -q -pl benchmarks -am package -DskipTests
+ * java -jar benchmarks/target/benchmarks.jar ClientBenchmark -prof gc
+ * }</pre>
+ * Results and the machine they came from: {@code benchmarks/README.md}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class ClientBenchmark {
+    /** What nginx 1.22 sends for the end-to-end benchmark's GET (a 100-byte body). */
+    static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\n"
+            + "Server: nginx/1.22.1\r\n"
+            + "Date: Wed, 25 Nov 2026 20:00:00 GMT\r\n"
+            + "Content-Type: text/plain\r\n"
+            + "Content-Length: 100\r\n"
+            + "Connection: keep-alive\r\n"
+            + "\r\n"
+            + "x".repeat(100)).getBytes(StandardCharsets.ISO_8859_1);
+
+    private BackendPool pool;
+    private BerthClient client;
+
+    @Setup
+    public void setup() {
+        Backend backend = Backend.of("https://api.backend.test");
+        BackendPoolConfig config = BackendPoolConfig.builder().purgeScheduler(PurgeScheduler.manual()).build();
+        pool = Berth.newPool(backend, config, (server, timeout) -> new Answering(server));
+        client = BerthClient.over(pool);
+    }
+
+    @TearDown
+    public void tearDown() {
+        pool.close();
+    }
+
+    @Benchmark
+    public byte[] getThroughOwnApi() throws Exception {
+        try (BerthResponse r = client.send(BerthRequest.get("/hot"))) {
+            return r.bodyBytes();
+        }
+    }
+
+    /** Answers each request, once it is written, with {@link #RESPONSE}. One exchange at a time. */
+    static final class Answering extends StubConnection {
+        private int offset = RESPONSE.length;
+
+        Answering(Server server) {
+            super(server);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long timeoutNanos) {
+            if (offset == RESPONSE.length) {
+                throw new IllegalStateException("read with no response due: the benchmark would wait forever");
+            }
+            int n = Math.min(dst.remaining(), RESPONSE.length - offset);
+            dst.put(RESPONSE, offset, n);
+            offset += n;
+            return n;
+        }
+
+        @Override
+        public void write(ByteBuffer src, long timeoutNanos) {
+            src.position(src.limit());
+            offset = 0;
+        }
+    }
+}
