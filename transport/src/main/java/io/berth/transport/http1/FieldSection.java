@@ -89,10 +89,13 @@ final class FieldSection {
                         + " in the value of " + name);
             }
         }
-        String value = CanonicalStrings.FIELD_VALUES.toString(a, vs, ve);
         int at = count << 1;
         if (at == namesAndValues.length) {
             namesAndValues = Arrays.copyOf(namesAndValues, namesAndValues.length * 2);
+        }
+        String value = sameAsBefore(at, name, a, vs, ve);
+        if (value == null) {
+            value = CanonicalStrings.FIELD_VALUES.toString(a, vs, ve);
         }
         namesAndValues[at] = name;
         namesAndValues[at + 1] = value;
@@ -109,9 +112,33 @@ final class FieldSection {
         return count == 0 ? HeaderFields.EMPTY : new HeaderFields(Arrays.copyOf(namesAndValues, count << 1));
     }
 
-    /** Forgets the fields, to parse a new section. */
+    /**
+     * The value the previous section had in the same place under the same name, if its characters are
+     * {@code a[vs, ve)}: a server repeats most of its fields from one response to the next
+     * ({@code Server}, {@code Date} within a second, often {@code Content-Length}), so a connection
+     * hands out the same string instead of a new one.
+     *
+     * @return that string, or null
+     */
+    private String sameAsBefore(int at, String name, byte[] a, int vs, int ve) {
+        String prevName = namesAndValues[at];
+        String prev = namesAndValues[at + 1];
+        if (prev == null || prev.length() != ve - vs || (prevName != name && !prevName.equals(name))) {
+            return null;
+        }
+        for (int k = 0; k < prev.length(); k++) {
+            if (prev.charAt(k) != (a[vs + k] & 0xFF)) {
+                return null;
+            }
+        }
+        return prev;
+    }
+
+    /**
+     * Forgets the fields, to parse a new section. The previous section's strings stay in place, to be
+     * handed out again where the new section repeats them ({@link #sameAsBefore}).
+     */
     void reset() {
-        Arrays.fill(namesAndValues, 0, count << 1, null);
         count = 0;
     }
 }

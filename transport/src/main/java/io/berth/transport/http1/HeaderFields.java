@@ -22,6 +22,7 @@ import java.util.TreeMap;
 public final class HeaderFields {
     /** No header fields. */
     public static final HeaderFields EMPTY = new HeaderFields(new String[0]);
+    private static final String[] NO_FIELDS = new String[0];
 
     /** name0, value0, name1, value1, ...; never modified after construction. */
     private final String[] namesAndValues;
@@ -52,9 +53,9 @@ public final class HeaderFields {
         return b.build();
     }
 
-    /** @return a new builder with no fields */
+    /** @return a new builder with no fields; it allocates nothing until a field is added */
     public static Builder builder() {
-        return new Builder(8);
+        return new Builder(0);
     }
 
     /** @return a new builder holding these fields, to derive a variant */
@@ -296,7 +297,7 @@ public final class HeaderFields {
         private int size;
 
         Builder(int capacity) {
-            this.namesAndValues = new String[capacity * 2];
+            this.namesAndValues = capacity == 0 ? NO_FIELDS : new String[capacity * 2];
         }
 
         /**

@@ -95,6 +95,9 @@ public final class ResponseBody extends InputStream {
      */
     @Override
     public int read() throws IOException {
+        if (finished && !closed && failure == null) {
+            return -1; // the usual end-of-body probe after a whole body: no buffer needed
+        }
         if (single == null) {
             single = new byte[1];
         }

@@ -273,6 +273,30 @@ class ResponseParserTest {
     }
 
     @Test
+    void aValueRepeatedInTheSamePlaceUnderTheSameNameIsTheSameStringAsBefore() throws Exception {
+        ResponseParser p = new ResponseParser(1024);
+        ResponseHead first = p.parse(ByteBuffer.wrap(bytes(head("HTTP/1.1 200 OK", "Server: nginx/1.22.1",
+                "Date: Wed, 25 Nov 2026 20:00:00 GMT", "X-Id: 1", "X-Seq: 7"))));
+        p.reset();
+        ResponseHead second = p.parse(ByteBuffer.wrap(bytes(head("HTTP/1.1 200 OK", "server: nginx/1.22.1",
+                "Date: Wed, 25 Nov 2026 20:00:01 GMT", "X-Other: 1", "X-Seq: 7"))));
+        assertThat(second.headers().first("Server")).isEqualTo("nginx/1.22.1")
+                .isSameAs(first.headers().first("Server"));
+        assertThat(second.headers().first("Date")).isEqualTo("Wed, 25 Nov 2026 20:00:01 GMT");
+        assertThat(second.headers().first("X-Other")).as("another name in that place").isEqualTo("1")
+                .isNotSameAs(first.headers().first("X-Id"));
+        assertThat(second.headers().first("X-Seq")).isSameAs(first.headers().first("X-Seq"));
+        assertThat(second.headers().size()).isEqualTo(4);
+        // The first response's fields are untouched by the second parse.
+        assertThat(first.headers().first("Date")).isEqualTo("Wed, 25 Nov 2026 20:00:00 GMT");
+        assertThat(first.headers().first("X-Id")).isEqualTo("1");
+        p.reset();
+        ResponseHead third = p.parse(ByteBuffer.wrap(bytes(head("HTTP/1.1 200 OK", "Server: nginx/1.22"))));
+        assertThat(third.headers().first("Server")).as("a prefix of the old value").isEqualTo("nginx/1.22");
+        assertThat(third.headers().size()).isEqualTo(1);
+    }
+
+    @Test
     void resetAfterAnErrorAndAfterAPartialHead() throws Exception {
         ResponseParser p = new ResponseParser(1024);
         assertThatThrownBy(() -> p.parse(ByteBuffer.wrap(bytes("HTTP/3 200\r\n"))))
