@@ -44,7 +44,10 @@ class PressureTest {
                 callers.add(t);
                 t.start();
                 int expected = i + 1;
-                await().pollInterval(Duration.ofMillis(1)).until(() -> f.pool.waitingCount() == expected);
+                // Counted, and parked: a caller counts itself before it joins the queue, so only once
+                // it is parked is its place in the queue (its arrival) certain.
+                await().pollInterval(Duration.ofMillis(1)).until(() -> f.pool.waitingCount() == expected
+                        && t.getState() == Thread.State.TIMED_WAITING);
             }
             // Release one connection at a time and wait until it is served: each release must go to the
             // longest waiter, so the order of service is the order of arrival.
