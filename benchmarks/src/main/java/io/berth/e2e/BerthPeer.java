@@ -9,7 +9,7 @@ import io.berth.pool.BerthClient;
 import io.berth.pool.BerthRequest;
 import io.berth.pool.BerthResponse;
 import java.io.IOException;
-import java.time.Duration;
+import java.util.function.UnaryOperator;
 import java.util.List;
 
 /**
@@ -25,16 +25,16 @@ import java.util.List;
  * </ul>
  */
 final class BerthPeer extends Peer {
-    private final Duration validateAfterIdle;
+    private final UnaryOperator<BackendPoolConfig.Builder> variant;
 
     BerthPeer() {
-        this("berth", BackendPoolConfig.DEFAULT_VALIDATE_AFTER_IDLE);
+        this("berth", b -> b);
     }
 
-    /** A variant: {@code validateAfterIdle} other than the default, under another name. */
-    BerthPeer(String name, Duration validateAfterIdle) {
+    /** A variant: settings other than the defaults, under another name. */
+    BerthPeer(String name, UnaryOperator<BackendPoolConfig.Builder> variant) {
         super(name);
-        this.validateAfterIdle = validateAfterIdle;
+        this.variant = variant;
     }
 
     static Backend backend(Target t) {
@@ -44,8 +44,8 @@ final class BerthPeer extends Peer {
 
     @Override
     Client pooled(Target t, int connections) {
-        BackendPoolConfig config = BackendPoolConfig.builder().maxConnections(connections).idleTimeout(IDLE)
-                .validateAfterIdle(validateAfterIdle).build();
+        BackendPoolConfig config = variant.apply(BackendPoolConfig.builder().maxConnections(connections)
+                .idleTimeout(IDLE)).build();
         return new BerthCaller(BerthClient.create(backend(t), config), t);
     }
 

@@ -50,7 +50,8 @@ abstract class Peer {
             case "berth":
                 return new BerthPeer();
             case "berth-read":
-                return new BerthPeer("berth-read", java.time.Duration.ZERO);
+                return new BerthPeer("berth-read", b -> b.validateAfterIdle(java.time.Duration.ZERO));
+
             case "berth-jdk":
                 return new BerthJdkPeer();
             case "okhttp":

@@ -25,6 +25,7 @@ import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,8 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li><b>Prefer warm.</b> A request first takes an idle connection it may use, on any server that
- *       takes traffic (its session's own first, and with {@code preferLastServer} the connection its
- *       caller used last); only then is a new connection opened, on the server the
+ *       takes traffic (its session's own first, and with {@code preferLastServer}, or when the
+ *       backend has one server, the connection its caller used last); only then is a new connection opened, on the server the
  *       {@link Balance} picks among those with room.</li>
  *   <li><b>Redispatch.</b> A failed connect is retried on another server, up to {@code retries};
  *       {@link BerthClient} retries a replayable request whose reused connection died on a new
@@ -76,7 +77,11 @@ final class BalancedBackendPool implements HttpEngine {
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong rr = new AtomicLong();
     private final Object lock = new Object();
-    private final ThreadLocal<PooledConnection> lastOfThread = new ThreadLocal<>();
+    /**
+     * The connection each thread used last, weakly: a thread that outlives the pool (an application
+     * server's worker, say) must not keep its connection, or Berth's classes, reachable.
+     */
+    private final ThreadLocal<WeakReference<PooledConnection>> lastOfThread = new ThreadLocal<>();
     /** Pools of removed servers: they finish their exchanges and count in the totals. */
     private final List<LockFreeBackendPool> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -160,8 +165,8 @@ final class BalancedBackendPool implements HttpEngine {
         BackendPoolConfig c = config;
         long now = ticker.read();
         Slot[] ss = slots;
-        if (c.preferLastServer()) {
-            PooledConnection last = bs != null ? bs.last : lastOfThread.get();
+        if (prefersLast(c, ss)) {
+            PooledConnection last = bs != null ? bs.last : lastOfThisThread();
             if (last != null) {
                 Slot s = slotOf(ss, last.pool);
                 if (s != null && takesTraffic(s, now, c)) {
@@ -485,15 +490,30 @@ final class BalancedBackendPool implements HttpEngine {
         return new BackendUnavailableException(sb.toString(), lastFailure);
     }
 
+    /**
+     * Whether a caller first tries the connection it used last: with {@code preferLastServer}, and
+     * always for a backend of one server, where it cannot skew the balance and keeps a caller's
+     * connection (its TLS state and buffers) on the caller's core instead of trading connections
+     * between threads.
+     */
+    private static boolean prefersLast(BackendPoolConfig c, Slot[] ss) {
+        return c.preferLastServer() || ss.length == 1;
+    }
+
     private Lease remember(Lease l, BalancedSession bs, BackendPoolConfig c) {
-        if (c.preferLastServer()) {
+        if (prefersLast(c, slots)) {
             if (bs != null) {
                 bs.last = (PooledConnection) l;
-            } else {
-                lastOfThread.set((PooledConnection) l);
+            } else if (lastOfThisThread() != l) { // the same one as last time: nothing to allocate
+                lastOfThread.set(new WeakReference<>((PooledConnection) l));
             }
         }
         return l;
+    }
+
+    private PooledConnection lastOfThisThread() {
+        WeakReference<PooledConnection> w = lastOfThread.get();
+        return w == null ? null : w.get();
     }
 
     private static Slot slotOf(Slot[] ss, LockFreeBackendPool pool) {
