@@ -48,8 +48,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li><b>Prefer warm.</b> A request first takes an idle connection it may use, on any server that
  *       takes traffic (its session's own first, and with {@code preferLastServer}, or when the
- *       backend has one server, the connection its caller used last); only then is a new connection opened, on the server the
- *       {@link Balance} picks among those with room.</li>
+ *       backend has one server, the connection its caller used last); only then is a new
+ *       connection opened, on the server the {@link Balance} picks among those with room.</li>
  *   <li><b>Redispatch.</b> A failed connect is retried on another server, up to {@code retries};
  *       {@link BerthClient} retries a replayable request whose reused connection died on a new
  *       connection to another server.</li>
