@@ -9,8 +9,8 @@ import io.berth.pool.BerthClient;
 import io.berth.pool.BerthRequest;
 import io.berth.pool.BerthResponse;
 import java.io.IOException;
-import java.util.function.UnaryOperator;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Berth through its own API: a {@link BerthClient} over one pool for the backend.

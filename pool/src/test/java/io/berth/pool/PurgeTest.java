@@ -36,6 +36,19 @@ class PurgeTest {
         f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
     }
 
+    /** @return the idle count after each of {@code passes} purge passes, one caller busy between them */
+    private static List<Integer> passesWithOneCaller(PoolFixture f, int passes) throws Exception {
+        List<Integer> idle = new ArrayList<>();
+        for (int pass = 0; pass < passes; pass++) {
+            if (pass > 0) {
+                oneCaller(f);
+            }
+            f.advanceAndMaintain(PERIOD);
+            idle.add(f.pool.idleCount());
+        }
+        return idle;
+    }
+
     @Test
     void idleAfterABurstOf20ShrinksAsTheDesignSays() throws Exception {
         try (PoolFixture f = fixture(0)) {
@@ -55,14 +68,7 @@ class PurgeTest {
     void afterABurstTo64OneCallerKeepsOneConnection() throws Exception {
         try (PoolFixture f = fixture(0)) {
             burst(f, 64);
-            List<Integer> idle = new ArrayList<>();
-            for (int pass = 0; pass < 12; pass++) {
-                if (pass > 0) {
-                    oneCaller(f);
-                }
-                f.advanceAndMaintain(PERIOD);
-                idle.add(f.pool.idleCount());
-            }
+            List<Integer> idle = passesWithOneCaller(f, 12);
             // surplus = inUse + idle - max(peak, need); close ceil(surplus / 2); need = max((need + peak) / 2, peak)
             assertThat(idle).containsExactly(64, 64, 48, 32, 20, 12, 7, 4, 2, 1, 1, 1);
             assertThat(f.pool.stats().opened()).as("the caller never needed a new connection").isEqualTo(64);
@@ -73,14 +79,7 @@ class PurgeTest {
     void purgeNeverGoesBelowMinIdle() throws Exception {
         try (PoolFixture f = fixture(3)) {
             burst(f, 64);
-            List<Integer> idle = new ArrayList<>();
-            for (int pass = 0; pass < 12; pass++) {
-                if (pass > 0) {
-                    oneCaller(f);
-                }
-                f.advanceAndMaintain(PERIOD);
-                idle.add(f.pool.idleCount());
-            }
+            List<Integer> idle = passesWithOneCaller(f, 12);
             assertThat(idle).containsExactly(64, 64, 48, 32, 20, 12, 7, 4, 3, 3, 3, 3);
         }
     }
