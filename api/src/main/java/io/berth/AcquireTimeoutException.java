@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * No connection became available within the acquire timeout. The message carries the pool, the
- * backend, the time waited and the pool's counts; the cause is the last failure to open a
- * connection, if there was one.
+ * backend, the time waited, the pool's totals and each server's counts; the cause is the last failure
+ * to open a connection, if there was one.
  */
 public final class AcquireTimeoutException extends BackendPoolException {
     private static final long serialVersionUID = 1L;
@@ -24,14 +24,15 @@ public final class AcquireTimeoutException extends BackendPoolException {
      * @param idle idle connections (none of which the reuse policy let this request use)
      * @param inUse connections in use
      * @param waiting callers waiting, including this one
-     * @param max the {@code maxConnections} in force
+     * @param max the {@code maxConnections} in force, per server
+     * @param servers the counts of each server, e.g. {@code 10.0.0.1:443 total=8 idle=0 inUse=8 UP; ...}
      * @param cause the last connect failure, or {@code null}
      */
     public AcquireTimeoutException(String pool, String backend, Duration waited, int total, int idle, int inUse,
-            int waiting, int max, Throwable cause) {
+            int waiting, int max, String servers, Throwable cause) {
         super("pool '" + pool + "' (" + backend + "): no connection available after waiting " + waited.toMillis()
                 + " ms; total=" + total + ", idle=" + idle + ", inUse=" + inUse + ", waiting=" + waiting
-                + ", maxConnections=" + max
+                + ", maxConnections=" + max + " per server; servers: " + servers
                 + (cause == null ? "" : "; last connect failure: " + cause), cause);
         this.waited = waited;
         this.total = total;

@@ -74,6 +74,7 @@ public final class BackendPoolConfig {
     private final Balance balance;
     private final boolean preferLastServer;
     private final int failuresToMarkDown;
+    private final PassiveHealth passiveHealth;
     private final Duration downBackoff;
     private final Duration maxDownBackoff;
     private final Duration slowStart;
@@ -104,6 +105,7 @@ public final class BackendPoolConfig {
         balance = b.balance;
         preferLastServer = b.preferLastServer;
         failuresToMarkDown = b.failuresToMarkDown;
+        passiveHealth = b.passiveHealth;
         downBackoff = b.downBackoff;
         maxDownBackoff = b.maxDownBackoff;
         slowStart = b.slowStart;
@@ -236,6 +238,11 @@ public final class BackendPoolConfig {
         return failuresToMarkDown;
     }
 
+    /** @return which failures of real traffic count towards {@code failuresToMarkDown} */
+    public PassiveHealth passiveHealth() {
+        return passiveHealth;
+    }
+
     /** @return how long a server stays down the first time; doubled each time after, up to the maximum */
     public Duration downBackoff() {
         return downBackoff;
@@ -305,6 +312,7 @@ public final class BackendPoolConfig {
                 + ", maxResponseHeadSize=" + maxResponseHeadSize
                 + ", leakDetectionThreshold=" + leakDetectionThreshold + ", balance=" + balance
                 + ", preferLastServer=" + preferLastServer + ", failuresToMarkDown=" + failuresToMarkDown
+                + ", passiveHealth=" + passiveHealth
                 + ", downBackoff=" + downBackoff + ", maxDownBackoff=" + maxDownBackoff + ", slowStart=" + slowStart
                 + ", healthCheck=" + healthCheck + "}";
     }
@@ -332,6 +340,7 @@ public final class BackendPoolConfig {
         private Balance balance = Balance.ROUND_ROBIN;
         private boolean preferLastServer;
         private int failuresToMarkDown = DEFAULT_FAILURES_TO_MARK_DOWN;
+        private PassiveHealth passiveHealth = PassiveHealth.CONNECTS;
         private Duration downBackoff = DEFAULT_DOWN_BACKOFF;
         private Duration maxDownBackoff = DEFAULT_MAX_DOWN_BACKOFF;
         private Duration slowStart = DEFAULT_SLOW_START;
@@ -365,6 +374,7 @@ public final class BackendPoolConfig {
             balance = c.balance;
             preferLastServer = c.preferLastServer;
             failuresToMarkDown = c.failuresToMarkDown;
+            passiveHealth = c.passiveHealth;
             downBackoff = c.downBackoff;
             maxDownBackoff = c.maxDownBackoff;
             slowStart = c.slowStart;
@@ -598,12 +608,23 @@ public final class BackendPoolConfig {
         }
 
         /**
-         * @param failures failed connects in a row that mark a server down (passive health); default 3
+         * @param failures failures in a row (of the kinds {@link #passiveHealth} counts) that mark a
+         *     server down for new connections; default 3
          * @return this builder
          * @throws IllegalArgumentException if below 1
          */
         public Builder failuresToMarkDown(int failures) {
             this.failuresToMarkDown = Checks.atLeast("failuresToMarkDown", failures, 1);
+            return this;
+        }
+
+        /**
+         * @param health which failures of real traffic count towards {@code failuresToMarkDown};
+         *     default {@link PassiveHealth#CONNECTS}
+         * @return this builder
+         */
+        public Builder passiveHealth(PassiveHealth health) {
+            this.passiveHealth = Objects.requireNonNull(health, "passiveHealth");
             return this;
         }
 

@@ -29,6 +29,14 @@ public interface ConnectionInfo {
         return uses() >= 2;
     }
 
+    /**
+     * @return how many exchanges the connection carries right now: 0 or 1 for a connection that
+     *     carries one at a time, up to its capacity for a multiplexed (HTTP/2) one
+     */
+    default int inFlight() {
+        return 0;
+    }
+
     /** @return the {@link Ticker} time at which the connection was opened, in nanoseconds */
     long createdNanos();
 

@@ -4,26 +4,40 @@ import java.time.Instant;
 
 /**
  * One row of the connection table in {@link PoolStats#connections()}: which connection served how
- * many exchanges, and what became of it.
+ * many exchanges, and what became of it. Immutable; only the pool implements it.
  *
- * @param id the pool-unique connection id, from 1
- * @param server the server it goes to, {@code host:port}
- * @param state its state when the snapshot was taken
- * @param created when it was opened
- * @param lastUsed when it was last released, or {@code null} if it never was
- * @param uses how many exchanges it carried
- * @param proven whether it carried at least two exchanges
- * @param tlsSessionResumed whether its TLS handshake resumed an earlier session
- * @param closeReason why it closed, or {@code null} while open
+ * @since 1.0
  */
-public record ConnectionStats(
-        long id,
-        String server,
-        ConnectionState state,
-        Instant created,
-        Instant lastUsed,
-        int uses,
-        boolean proven,
-        boolean tlsSessionResumed,
-        CloseReason closeReason) {
+public interface ConnectionStats {
+    /** @return the pool-unique connection id, from 1 */
+    long id();
+
+    /** @return the server it goes to, {@code host:port} */
+    String server();
+
+    /** @return its state when the snapshot was taken */
+    ConnectionState state();
+
+    /** @return when it was opened */
+    Instant created();
+
+    /** @return when it was last released, or {@code null} if it never was */
+    Instant lastUsed();
+
+    /** @return how many exchanges it carried */
+    int uses();
+
+    /** @return whether it carried at least two exchanges */
+    boolean proven();
+
+    /** @return whether its TLS handshake resumed an earlier session */
+    boolean tlsSessionResumed();
+
+    /** @return why it closed, or {@code null} while open */
+    CloseReason closeReason();
+
+    /** @return exchanges it carried at once when the snapshot was taken (HTTP/2 streams; 0 or 1 for HTTP/1.1) */
+    default int inFlight() {
+        return 0;
+    }
 }

@@ -33,4 +33,19 @@ public interface Lease extends ConnectionInfo {
      * @throws IllegalStateException if the lease was released
      */
     void makePrivate();
+
+    /**
+     * @return what the protocol layer attached to the connection with {@link #attach}, or
+     *     {@code null}: e.g. the HTTP/1.1 codec state kept from one exchange to the next
+     */
+    Object attachment();
+
+    /**
+     * Attaches a value to the connection (not to this lease): it stays with the connection for its
+     * life and every later lease of it sees it. One slot; the protocol layer that drives the
+     * connection owns it.
+     *
+     * @param value the value, or {@code null} to clear it
+     */
+    void attach(Object value);
 }

@@ -4,83 +4,100 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An immutable snapshot of a pool: gauges, counters since the pool was created, and one row per
- * connection, open ones first, then the most recently closed ones (at most
- * {@link #CLOSED_ROWS_KEPT}).
+ * An immutable snapshot of a pool, from {@link BackendPool#stats()}: gauges, counters since the pool
+ * was created, one row per connection (open ones first, then the most recently closed ones, at most
+ * {@link #CLOSED_ROWS_KEPT}) and one row per server.
  *
- * @param pool the pool's name
- * @param backend the backend, as its base URL
- * @param total open connections, plus ones being opened
- * @param idle connections idle in the shared set
- * @param sessionIdle connections idle in sessions
- * @param inUse connections carrying an exchange
- * @param waiting callers waiting for a connection
- * @param peakInUse the most connections in use at once since the pool was created (for several
- *     servers, the sum of each server's peak: an upper bound)
- * @param opened connections opened
- * @param acquired leases handed out
- * @param reused leases that got a connection which had carried an exchange before
- * @param tlsResumed connections whose TLS handshake resumed an earlier session
- * @param closed connections closed, by reason; every reason is present
- * @param aborted of the closed connections, how many were aborted (TCP RST) rather than closed
- *     gracefully (TLS close_notify, then FIN)
- * @param acquireWaits acquisitions that had to wait for a connection
- * @param acquireTimeouts acquisitions that gave up after {@code acquireTimeout}
- * @param connectFailures attempts to open a connection that failed
- * @param connections one row per connection
- * @param servers one row per server, in the backend's order
+ * <p>An interface, so that it can gain figures without breaking compiled callers; only the pool
+ * implements it. Immutable and thread-safe.
+ *
+ * @since 1.0
  */
-public record PoolStats(
-        String pool,
-        String backend,
-        int total,
-        int idle,
-        int sessionIdle,
-        int inUse,
-        int waiting,
-        int peakInUse,
-        long opened,
-        long acquired,
-        long reused,
-        long tlsResumed,
-        Map<CloseReason, Long> closed,
-        long aborted,
-        long acquireWaits,
-        long acquireTimeouts,
-        long connectFailures,
-        List<ConnectionStats> connections,
-        List<ServerStats> servers) {
-
+public interface PoolStats {
     /** How many closed connections' rows a snapshot keeps, most recent first. */
-    public static final int CLOSED_ROWS_KEPT = 256;
+    int CLOSED_ROWS_KEPT = 256;
 
-    /** Copies the collections so the snapshot stays immutable. */
-    public PoolStats {
-        closed = Map.copyOf(closed);
-        connections = List.copyOf(connections);
-        servers = List.copyOf(servers);
-    }
+    /** @return the pool's name */
+    String pool();
+
+    /** @return the backend, as its base URL */
+    String backend();
+
+    /** @return open connections, plus ones being opened */
+    int total();
+
+    /** @return connections idle in the shared set */
+    int idle();
+
+    /** @return connections idle in sessions */
+    int sessionIdle();
+
+    /** @return connections carrying at least one exchange */
+    int inUse();
+
+    /** @return callers waiting for a connection */
+    int waiting();
+
+    /** @return the most connections in use at once, over all servers, since the pool was created */
+    int peakInUse();
+
+    /** @return connections opened */
+    long opened();
+
+    /** @return leases handed out (one per exchange) */
+    long acquired();
+
+    /** @return leases that got a connection which had carried an exchange before */
+    long reused();
+
+    /** @return connections whose TLS handshake resumed an earlier session */
+    long tlsResumed();
+
+    /** @return connections closed, by reason; every reason is present */
+    Map<CloseReason, Long> closed();
+
+    /**
+     * @return of the closed connections, how many were aborted (TCP RST) rather than closed
+     *     gracefully (TLS close_notify, then FIN)
+     */
+    long aborted();
+
+    /** @return acquisitions that had to wait for a connection */
+    long acquireWaits();
+
+    /** @return acquisitions that gave up after {@code acquireTimeout} */
+    long acquireTimeouts();
+
+    /** @return attempts to open a connection that failed */
+    long connectFailures();
+
+    /** @return one row per connection: open ones by id, then the most recently closed ones */
+    List<ConnectionStats> connections();
+
+    /** @return one row per server, in the backend's order */
+    List<ServerStats> servers();
 
     /**
      * @param reason a close reason
      * @return how many connections closed for that reason
      */
-    public long closed(CloseReason reason) {
-        Long n = closed.get(reason);
+    default long closed(CloseReason reason) {
+        Long n = closed().get(reason);
         return n == null ? 0 : n;
     }
 
     /** @return connections closed for any reason */
-    public long closedTotal() {
+    default long closedTotal() {
         long sum = 0;
-        for (long n : closed.values()) {
+        for (long n : closed().values()) {
             sum += n;
         }
         return sum;
     }
 
     /** @return the share of leases that reused a connection, 0 to 1 (0 when nothing was acquired) */
-    public double reuseRatio() {
-        return acquired == 0 ? 0 : (double) reused / acquired;
+    default double reuseRatio() {
+        long acquired = acquired();
+        return acquired == 0 ? 0 : (double) reused() / acquired;
     }
 }

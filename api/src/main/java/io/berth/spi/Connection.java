@@ -75,6 +75,28 @@ public interface Connection {
     default void idle() {
     }
 
+    /**
+     * Says whether this connection may carry several exchanges at once (HTTP/2 streams). Fixed for
+     * the connection's life; {@code false} by default.
+     *
+     * @return whether it is multiplexed
+     */
+    default boolean multiplexed() {
+        return false;
+    }
+
+    /**
+     * How many exchanges this connection can carry at once right now: 1 for a connection that is not
+     * {@linkplain #multiplexed() multiplexed}; for HTTP/2 what the server allows, which may change
+     * while the connection lives; 0 once it takes no new exchange (after a GOAWAY, say). The pool
+     * reads it each time it adds an exchange; it must be cheap and thread-safe.
+     *
+     * @return the most exchanges it can carry at once now, at least 0
+     */
+    default int capacity() {
+        return 1;
+    }
+
     /** @return whether the TLS session was resumed from an earlier connection; false for plain TCP */
     default boolean tlsSessionResumed() {
         return false;

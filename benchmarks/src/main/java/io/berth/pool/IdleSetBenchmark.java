@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * all benchmark threads, against the structures a pool could use instead.
  *
  * <ul>
- *   <li>{@code berth}: {@link IdleSet}, most recently used first (LIFO by stamp), lock-free, no allocation;</li>
+ *   <li>{@code berth}: {@link SlotTable}, most recently used first (LIFO by stamp), lock-free, no allocation;</li>
  *   <li>{@code mpmc} / {@code mpmcAtomic}: JCTools {@code MpmcArrayQueue} / {@code MpmcAtomicArrayQueue}, FIFO, lock-free;</li>
  *   <li>{@code clDeque}: {@code ConcurrentLinkedDeque} used as a stack (LIFO), lock-free, allocates a node per push;</li>
  *   <li>{@code lbDeque}: {@code LinkedBlockingDeque} as a stack (LIFO), one lock;</li>
@@ -61,11 +61,11 @@ public class IdleSetBenchmark {
         Object[] entries = new Object[SIZE];
         switch (impl) {
             case "berth": {
-                IdleSet set = new IdleSet(IdleSet.SEGMENT_SIZE);
+                SlotTable set = new SlotTable(SlotTable.SEGMENT_SIZE);
                 for (int i = 0; i < SIZE; i++) {
-                    PooledConnection c = new PooledConnection(null, i + 1, new StubConnection(server), 0,
+                    PooledConnection c = new PooledConnection(null, null, i + 1, new StubConnection(server), 0,
                             Long.MAX_VALUE);
-                    c.slot = set.register(c);
+                    c.index = set.register(c, false);
                     entries[i] = c;
                 }
                 idle = new Idle() {
@@ -78,7 +78,7 @@ public class IdleSetBenchmark {
 
                     @Override
                     public void put(Object o) {
-                        set.add(((PooledConnection) o).slot, ++stamp);
+                        set.add(((PooledConnection) o).index, ++stamp);
                     }
                 };
                 break;

@@ -37,8 +37,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * the expiry rules, and keeps statistics. commons-pool2 is configured without validation and JMX;
  * the bag is HikariCP's raw structure without its pool around it.
  *
- * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PoolBenchmark -t 1 -prof gc} and again
- * with {@code -t 2}.
+ * <p>Berth's pool is what {@code Berth.newPool} returns, over 1 or 3 servers ({@code servers}) of 8
+ * connections each; with one server a caller first tries the connection it used last.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PoolBenchmark -t 1 -prof gc -p impl=berth}
+ * and again with {@code -t 2}; the others with {@code -p servers=1}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,20 +55,31 @@ public class PoolBenchmark {
     @Param({"berth", "commonsPool2", "hikariBag"})
     public String impl;
 
-    private LockFreeBackendPool berth;
+    /** Servers of Berth's backend (the others have no notion of them: they run once, at 1). */
+    @Param({"1", "3"})
+    public int servers;
+
+    private io.berth.BackendPool berth;
     private GenericObjectPool<Object> commons;
     private ConcurrentBag<BagEntry> bag;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
+        if (servers != 1 && !impl.equals("berth")) {
+            throw new IllegalArgumentException("only Berth has servers: run the others with -p servers=1");
+        }
         switch (impl) {
             case "berth": {
                 BackendPoolConfig config = BackendPoolConfig.builder().name("bench").maxConnections(SIZE)
                         .purgeScheduler(PurgeScheduler.manual()).build();
-                berth = new LockFreeBackendPool(Backend.of("https://backend.test"), config,
-                        (server, timeout) -> new StubConnection(server));
-                Lease[] leases = new Lease[SIZE];
-                for (int i = 0; i < SIZE; i++) {
+                Backend.Builder backend = Backend.builder();
+                for (int i = 0; i < servers; i++) {
+                    backend.server("backend" + i + ".test", 443);
+                }
+                // What Berth.newPool returns (over stub connections instead of TLS).
+                berth = Berth.newPool(backend.build(), config, (server, timeout) -> new StubConnection(server));
+                Lease[] leases = new Lease[SIZE * servers];
+                for (int i = 0; i < leases.length; i++) {
                     leases[i] = berth.acquire(true);
                 }
                 for (Lease l : leases) {

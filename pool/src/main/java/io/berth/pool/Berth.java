@@ -54,6 +54,11 @@ public final class Berth {
         int maxHead = config.maxResponseHeadSize();
         Connector http = (server, timeout) -> Http1Connection.of(connector.connect(server, timeout), maxHead,
                 Http1Connection.DEFAULT_EXPECT_CONTINUE_TIMEOUT);
-        return new BalancedBackendPool(backend, config, http);
+        return engine(backend, config, http);
+    }
+
+    /** The engine every pool is, over a connector as given (tests drive it over in-memory connections). */
+    static LockFreeBackendPool engine(Backend backend, BackendPoolConfig config, Connector connector) {
+        return new LockFreeBackendPool(backend, config, connector, new HttpHealthProbe(backend));
     }
 }

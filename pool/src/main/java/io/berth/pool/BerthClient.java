@@ -217,7 +217,7 @@ public final class BerthClient implements AutoCloseable {
             if ((status == 401 || status == 407) && negotiates(responseHead.headers(), status)) {
                 lease.makePrivate();
             }
-            ExchangeListener releaser = ((PooledConnection) lease).releaser();
+            ExchangeListener releaser = releaser(lease);
             if (cancellation != null) {
                 ExchangeListener poolReleaser = releaser;
                 releaser = outcome -> poolReleaser.exchangeCompleted(
@@ -230,6 +230,21 @@ public final class BerthClient implements AutoCloseable {
             }
             return response;
         }
+    }
+
+    /** @return the listener that releases the lease when its response ends: made once per connection */
+    private ExchangeListener releaser(Lease lease) {
+        HttpEngine p = pool;
+        if (lease.connection().multiplexed()) {
+            return outcome -> p.release(lease, outcome); // one lease per exchange
+        }
+        Object a = lease.attachment();
+        if (a instanceof ExchangeListener r) {
+            return r;
+        }
+        ExchangeListener r = outcome -> p.release(lease, outcome);
+        lease.attach(r);
+        return r;
     }
 
     /** Attaches the exchange to its cancellation; if already cancelled, releases the unused connection. */

@@ -1,6 +1,9 @@
 package io.berth.pool;
 
 import io.berth.BackendPoolConfig;
+import io.berth.Balance;
+import io.berth.HealthCheck;
+import io.berth.PassiveHealth;
 import io.berth.ReusePolicy;
 
 /**
@@ -23,9 +26,16 @@ final class Settings {
     final long maxLifetimeNanos;
     final long acquireTimeoutNanos;
     final long connectTimeoutNanos;
-    final long responseTimeoutNanos;
     final long leakThresholdNanos;
     final ReusePolicy policy;
+    final Balance balance;
+    final boolean preferLastServer;
+    final int failuresToMarkDown;
+    final PassiveHealth passiveHealth;
+    final long downBackoffNanos;
+    final long maxDownBackoffNanos;
+    final long slowStartNanos;
+    final HealthCheck healthCheck;
 
     Settings(BackendPoolConfig c) {
         config = c;
@@ -40,9 +50,16 @@ final class Settings {
         maxLifetimeNanos = c.maxLifetime().toNanos();
         acquireTimeoutNanos = c.acquireTimeout().toNanos();
         connectTimeoutNanos = c.connectTimeout().toNanos();
-        responseTimeoutNanos = c.responseTimeout().toNanos();
         leakThresholdNanos = c.leakDetectionThreshold().toNanos();
         policy = c.reusePolicy();
+        balance = c.balance();
+        preferLastServer = c.preferLastServer();
+        failuresToMarkDown = c.failuresToMarkDown();
+        passiveHealth = c.passiveHealth();
+        downBackoffNanos = c.downBackoff().toNanos();
+        maxDownBackoffNanos = c.maxDownBackoff().toNanos();
+        slowStartNanos = c.slowStart().toNanos();
+        healthCheck = c.healthCheck();
     }
 
     long maintenanceIntervalNanos() {

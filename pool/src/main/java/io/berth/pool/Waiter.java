@@ -5,14 +5,14 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A caller waiting for a connection at {@code maxConnections}. Served in FIFO order: a releaser
- * hands it a connection, or a permit to open one in a freed slot; the pool hands it {@link #CLOSED}
- * on close. The waiter itself may {@link #cancel()} (timeout, interrupt). Exactly one of these wins
- * the CAS on {@link #result}.
+ * A caller waiting for a connection: every server it may use is at its limit, or the idle connection
+ * it may use is being checked. Served in FIFO order by {@link WaitQueue}: a releaser hands it a
+ * connection (or, on a multiplexed one, an exchange: a {@link StreamLease}), or a
+ * {@link ServerEntry.Permit} to open a connection in a slot reserved for it; the pool hands it
+ * {@link #CLOSED} on close. The waiter itself may {@link #cancel()} (timeout, interrupt). Exactly one
+ * of these wins the CAS on {@link #result}.
  */
 final class Waiter {
-    /** The waiter may open a new connection: a slot was reserved for it. */
-    static final Object PERMIT = new Object();
     /** The pool closed. */
     static final Object CLOSED = new Object();
     /** The waiter gave up. */
@@ -29,13 +29,16 @@ final class Waiter {
     }
 
     final boolean replayable;
-    final SessionImpl session;
+    final PinnedSession session;
+    /** Wants a newly opened connection, never a reused one (the retry of a request whose connection died). */
+    final boolean fresh;
     final Thread thread;
     volatile Object result;
 
-    Waiter(boolean replayable, SessionImpl session, Thread thread) {
+    Waiter(boolean replayable, PinnedSession session, boolean fresh, Thread thread) {
         this.replayable = replayable;
         this.session = session;
+        this.fresh = fresh;
         this.thread = thread;
     }
 

@@ -404,7 +404,7 @@ class BerthClientTest {
     void aResponseDroppedUnclosedIsReportedAndItsConnectionReclaimed() throws Exception {
         serve(r -> Reply.ok("x".repeat(100_000)));
         connect(b -> b);
-        LockFreeBackendPool pool = ((BalancedBackendPool) client.pool()).poolOf(client.pool().backend().server());
+        LockFreeBackendPool pool = (LockFreeBackendPool) client.pool();
         try (LogCapture logs = new LogCapture(LockFreeBackendPool.class)) {
             dropUnclosed();
             await().atMost(Duration.ofSeconds(10)).until(() -> {

@@ -29,7 +29,7 @@ class ConcurrencyTest {
         FakeConnector connector = new FakeConnector();
         BackendPoolConfig config = BackendPoolConfig.builder().name("stress").maxConnections(4)
                 .acquireTimeout(Duration.ofSeconds(30)).purgeScheduler(PurgeScheduler.manual()).build();
-        LockFreeBackendPool pool = new LockFreeBackendPool(PoolFixture.BACKEND, config, connector);
+        LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicInteger maxHolders = new AtomicInteger();
         CountDownLatch start = new CountDownLatch(1);

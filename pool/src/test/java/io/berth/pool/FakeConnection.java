@@ -20,6 +20,12 @@ final class FakeConnection implements Connection {
     final AtomicInteger idleCalls = new AtomicInteger();
     final AtomicInteger livenessChecks = new AtomicInteger();
     final AtomicInteger bufferedChecks = new AtomicInteger();
+    /** Whether it carries several exchanges at once, like an HTTP/2 connection; fixed at creation. */
+    final boolean multiplexed;
+    /** Exchanges it may carry at once now (an HTTP/2 server's limit, changing while it lives). */
+    volatile int capacity = 1;
+    /** How long a socket read by {@link #liveness()} takes: a slow check. */
+    volatile long livenessDelayMillis;
 
     private final AtomicInteger openCounter;
 
@@ -28,6 +34,11 @@ final class FakeConnection implements Connection {
     }
 
     FakeConnection(Server server, int n, boolean resumed, AtomicInteger openCounter) {
+        this(server, n, resumed, openCounter, false);
+    }
+
+    FakeConnection(Server server, int n, boolean resumed, AtomicInteger openCounter, boolean multiplexed) {
+        this.multiplexed = multiplexed;
         this.server = server;
         this.n = n;
         this.resumed = resumed;
@@ -59,6 +70,14 @@ final class FakeConnection implements Connection {
             throw new AssertionError("liveness() of closed connection " + n);
         }
         livenessChecks.incrementAndGet();
+        long delay = livenessDelayMillis;
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return liveness;
     }
 
@@ -70,6 +89,16 @@ final class FakeConnection implements Connection {
         }
         bufferedChecks.incrementAndGet();
         return buffered;
+    }
+
+    @Override
+    public boolean multiplexed() {
+        return multiplexed;
+    }
+
+    @Override
+    public int capacity() {
+        return multiplexed ? capacity : 1;
     }
 
     @Override

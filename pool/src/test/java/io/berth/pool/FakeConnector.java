@@ -19,6 +19,10 @@ final class FakeConnector implements Connector {
     /** Failures to throw, one per attempt, before connecting succeeds again. */
     final ConcurrentLinkedQueue<IOException> failures = new ConcurrentLinkedQueue<>();
     volatile boolean resumeTls;
+    /** Connections opened from now on are multiplexed with this capacity (0: not multiplexed). */
+    volatile int multiplexedCapacity;
+    /** How long liveness reads of connections opened from now on take. */
+    volatile long livenessDelayMillis;
 
     @Override
     public Connection connect(Server server, long connectTimeoutNanos) throws IOException {
@@ -29,7 +33,10 @@ final class FakeConnector implements Connector {
         }
         synchronized (connections) {
             open.incrementAndGet();
-            FakeConnection c = new FakeConnection(server, connections.size() + 1, resumeTls, open);
+            int cap = multiplexedCapacity;
+            FakeConnection c = new FakeConnection(server, connections.size() + 1, resumeTls, open, cap > 0);
+            c.capacity = Math.max(1, cap);
+            c.livenessDelayMillis = livenessDelayMillis;
             connections.add(c);
             return c;
         }

@@ -80,10 +80,8 @@ class PoolEngineTest {
             }
         }
 
-        private PooledConnection pollColdestForTest(PoolFixture f) throws Exception {
-            java.lang.reflect.Field fld = LockFreeBackendPool.class.getDeclaredField("idle");
-            fld.setAccessible(true);
-            return ((IdleSet) fld.get(f.pool)).pollColdest();
+        private PooledConnection pollColdestForTest(PoolFixture f) {
+            return f.pool.entries[0].table.pollColdest();
         }
 
         @Test

@@ -17,12 +17,29 @@ final class PoolFixture implements AutoCloseable {
     final LockFreeBackendPool pool;
 
     PoolFixture(UnaryOperator<BackendPoolConfig.Builder> config) {
+        this(1, config);
+    }
+
+    /** @param servers how many servers the backend has: {@code s0.test:8443}, {@code s1.test:8443}... */
+    PoolFixture(int servers, UnaryOperator<BackendPoolConfig.Builder> config) {
         BackendPoolConfig c = config.apply(BackendPoolConfig.builder()
                 .name("test")
                 .ticker(ticker)
                 .purgeScheduler(scheduler)
                 .acquireTimeout(Duration.ofMillis(200))).build();
-        pool = new LockFreeBackendPool(BACKEND, c, connector);
+        pool = Berth.engine(servers == 1 ? BACKEND : backendOf(servers), c, connector);
+    }
+
+    static Backend backendOf(int servers) {
+        Backend.Builder b = Backend.builder();
+        for (int i = 0; i < servers; i++) {
+            b.server(server(i), 1);
+        }
+        return b.build();
+    }
+
+    static io.berth.Server server(int i) {
+        return io.berth.Server.of("s" + i + ".test", 8443);
     }
 
     PoolFixture() {

@@ -36,7 +36,7 @@ class PoolLincheckTest {
                     .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
                     .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
                     .ticker(ticker).purgeScheduler(PurgeScheduler.manual()).build();
-            LockFreeBackendPool pool = new LockFreeBackendPool(PoolFixture.BACKEND, config, connector);
+            LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
             cycle(pool, true); // one idle connection to fight over
 
             Thread a = new Thread(() -> cycle(pool, true));

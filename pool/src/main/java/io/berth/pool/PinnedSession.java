@@ -5,17 +5,21 @@ import io.berth.Session;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
- * A {@link Session}: a small most-recently-used stack of the connections it holds idle. Guarded by
- * its own monitor, which only the session's own requests (and its close) contend for.
+ * A {@link Session}: a small most-recently-used stack of the connections it holds idle, on any server
+ * of the pool, and the connection it used last. Guarded by its own monitor, which only the session's
+ * own requests (and its close, and the maintenance pass) take, never across I/O.
  */
-final class SessionImpl implements Session {
+final class PinnedSession implements Session {
     private final LockFreeBackendPool pool;
     private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>(4);
     private boolean open = true;
+    /** The connection the session used last, for prefer-last-server. */
+    volatile PooledConnection last;
 
-    SessionImpl(LockFreeBackendPool pool) {
+    PinnedSession(LockFreeBackendPool pool) {
         this.pool = pool;
     }
 
@@ -23,7 +27,7 @@ final class SessionImpl implements Session {
         return pool;
     }
 
-    /** Keeps a released connection for this session; false if the session has closed. */
+    /** Keeps a released connection, which the caller owns, for this session; false if it has closed. */
     synchronized boolean keep(PooledConnection c) {
         if (!open) {
             return false;
@@ -39,7 +43,7 @@ final class SessionImpl implements Session {
     }
 
     /** Removes and returns idle connections matching the test (for expiry), now owned by the caller. */
-    synchronized List<PooledConnection> removeIf(java.util.function.Predicate<PooledConnection> test) {
+    synchronized List<PooledConnection> removeIf(Predicate<PooledConnection> test) {
         List<PooledConnection> out = null;
         for (var it = idle.iterator(); it.hasNext(); ) {
             PooledConnection c = it.next();
@@ -80,6 +84,7 @@ final class SessionImpl implements Session {
             left = new ArrayList<>(idle);
             idle.clear();
         }
+        last = null;
         pool.sessionClosed(this, left);
     }
 

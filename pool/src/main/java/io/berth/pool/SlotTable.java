@@ -5,15 +5,18 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The slot table and the shared idle set of one pool: lock-free, allocation-free, and ordered by
- * recency of use.
+ * The table of one server's open connections and its shared idle set: lock-free, allocation-free,
+ * and ordered by recency of use.
  *
  * <h2>Structure</h2>
- * Every open connection holds a <em>slot</em>, an index into segments of 64 slots. A segment has two
+ * Every open connection holds a <em>slot</em>, an index into segments of 64 slots. A segment has three
  * 64-bit words and two arrays:
  * <ul>
  *   <li>{@code used}: bit {@code i} set while slot {@code i} belongs to an open connection;</li>
  *   <li>{@code idle}: bit {@code i} set while that connection is in the shared idle set;</li>
+ *   <li>{@code mux}: bit {@code i} set while that connection is multiplexed (it may carry several
+ *       exchanges at once; see {@link PooledConnection}), so that callers look for room on busy
+ *       connections only where there can be some;</li>
  *   <li>{@code entries[i]}: the connection in slot {@code i};</li>
  *   <li>{@code stamps[i]}: the time it was last made idle, for most-recently-used order.</li>
  * </ul>
@@ -41,15 +44,17 @@ import java.lang.invoke.VarHandle;
  * <p>Segments are only ever added (when {@code maxConnections} grows); a reader holding an older
  * array misses at most the newest slots for one scan.
  */
-final class IdleSet {
+final class SlotTable {
     static final int SEGMENT_SIZE = 64;
 
     private static final VarHandle ENTRIES = MethodHandles.arrayElementVarHandle(PooledConnection[].class);
     private static final VarHandle STAMPS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private volatile Segment[] segments;
+    /** Set once the first multiplexed connection registers; never cleared (a hint for the fast path). */
+    private volatile boolean anyMux;
 
-    IdleSet(int capacity) {
+    SlotTable(int capacity) {
         int n = segmentsFor(capacity);
         Segment[] segs = new Segment[n];
         for (int i = 0; i < n; i++) {
@@ -79,9 +84,10 @@ final class IdleSet {
     /**
      * Gives a connection a free slot. It is not idle yet.
      *
+     * @param multiplexed whether the connection may carry several exchanges at once
      * @return the slot, or -1 if every slot is used
      */
-    int register(PooledConnection c) {
+    int register(PooledConnection c, boolean multiplexed) {
         for (Segment s : segments) {
             for (;;) {
                 long used = s.used;
@@ -92,6 +98,10 @@ final class IdleSet {
                 int bit = Long.numberOfTrailingZeros(free);
                 if (Segment.USED.compareAndSet(s, used, used | (1L << bit))) {
                     ENTRIES.setRelease(s.entries, bit, c);
+                    if (multiplexed) {
+                        Segment.MUX.getAndBitwiseOr(s, 1L << bit);
+                        anyMux = true;
+                    }
                     return s.base + bit;
                 }
             }
@@ -103,8 +113,33 @@ final class IdleSet {
     void unregister(int slot) {
         Segment s = segments[slot / SEGMENT_SIZE];
         int bit = slot % SEGMENT_SIZE;
+        Segment.MUX.getAndBitwiseAnd(s, ~(1L << bit));
         ENTRIES.setRelease(s.entries, bit, null);
         Segment.USED.getAndBitwiseAnd(s, ~(1L << bit));
+    }
+
+    /** @return whether a multiplexed connection was ever registered: until then there is no busy one to join */
+    boolean mayHaveMultiplexed() {
+        return anyMux;
+    }
+
+    /**
+     * Calls {@code test} with each registered multiplexed connection, most recently registered slots
+     * last, until it returns true (for finding room on a busy connection; racy: the test must claim
+     * what it takes with a CAS of its own).
+     *
+     * @return the connection for which {@code test} returned true, or null
+     */
+    PooledConnection findMultiplexed(java.util.function.Predicate<PooledConnection> test) {
+        for (Segment s : segments) {
+            for (long bits = s.mux; bits != 0; bits &= bits - 1) {
+                PooledConnection c = (PooledConnection) ENTRIES.getAcquire(s.entries, Long.numberOfTrailingZeros(bits));
+                if (c != null && test.test(c)) {
+                    return c;
+                }
+            }
+        }
+        return null;
     }
 
     /** @return the connection in a slot, or null */
@@ -155,13 +190,13 @@ final class IdleSet {
      * @return whether this call took {@code c}
      */
     boolean remove(PooledConnection c) {
-        if (!remove(c.slot)) {
+        if (!remove(c.index)) {
             return false;
         }
-        if (entry(c.slot) == c) {
+        if (entry(c.index) == c) {
             return true;
         }
-        Segment.IDLE.getAndBitwiseOr(segments[c.slot / SEGMENT_SIZE], 1L << (c.slot % SEGMENT_SIZE));
+        Segment.IDLE.getAndBitwiseOr(segments[c.index / SEGMENT_SIZE], 1L << (c.index % SEGMENT_SIZE));
         return false;
     }
 
@@ -275,6 +310,21 @@ final class IdleSet {
     }
 
     /**
+     * @return a registered connection for which {@code test} returns true, or null (slow path; racy)
+     */
+    PooledConnection findRegistered(java.util.function.Predicate<PooledConnection> test) {
+        for (Segment s : segments) {
+            for (long bits = s.used; bits != 0; bits &= bits - 1) {
+                PooledConnection c = (PooledConnection) ENTRIES.getAcquire(s.entries, Long.numberOfTrailingZeros(bits));
+                if (c != null && test.test(c)) {
+                    return c;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
      * Calls {@code action} with each registered connection (for stats and maintenance; racy).
      */
     void forEachRegistered(java.util.function.Consumer<PooledConnection> action) {
@@ -307,7 +357,7 @@ final class IdleSet {
         try {
             return policy.mayCarry(replayable, c);
         } catch (RuntimeException | Error e) {
-            c.pool.listenerGuard.policyFailed(policy, e);
+            c.pool.guard.policyFailed(policy, e);
             return false;
         }
     }
@@ -329,6 +379,8 @@ final class IdleSet {
 
     abstract static class UsedWord extends Pad1 {
         volatile long used;
+        /** Changes only at register and unregister, like {@code used}: on its cache line. */
+        volatile long mux;
     }
 
     abstract static class Pad2 extends UsedWord {
@@ -338,12 +390,14 @@ final class IdleSet {
     static final class Segment extends Pad2 {
         static final VarHandle IDLE;
         static final VarHandle USED;
+        static final VarHandle MUX;
 
         static {
             try {
                 MethodHandles.Lookup l = MethodHandles.lookup();
                 IDLE = l.findVarHandle(IdleWord.class, "idle", long.class);
                 USED = l.findVarHandle(UsedWord.class, "used", long.class);
+                MUX = l.findVarHandle(UsedWord.class, "mux", long.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }

@@ -23,22 +23,22 @@ import org.junit.jupiter.api.Timeout;
  * must fail, proving the check can fail.
  */
 @Param(name = "tid", gen = ThreadIdGen.class)
-public class IdleSetLincheckTest {
+public class SlotTableLincheckTest {
     private static final int CONNECTIONS = 4;
     private static final int THREADS = 3;
 
-    private final IdleSet set = new IdleSet(IdleSet.SEGMENT_SIZE);
+    private final SlotTable set = new SlotTable(SlotTable.SEGMENT_SIZE);
     /** Per thread: slots it took and has not given back. Each row is touched by its thread only. */
     private final int[][] owned = new int[THREADS + 1][CONNECTIONS];
     private final int[] ownedCount = new int[THREADS + 1];
 
-    public IdleSetLincheckTest() {
+    public SlotTableLincheckTest() {
         Server server = Server.of("backend.test", 443);
         for (int i = 0; i < CONNECTIONS; i++) {
-            PooledConnection c = new PooledConnection(null, i + 1, new FakeConnection(server, i + 1, false), 0,
+            PooledConnection c = new PooledConnection(null, null, i + 1, new FakeConnection(server, i + 1, false), 0,
                     Long.MAX_VALUE);
-            c.slot = set.register(c);
-            set.add(c.slot, i);
+            c.index = set.register(c, false);
+            set.add(c.index, i);
         }
     }
 
@@ -46,7 +46,7 @@ public class IdleSetLincheckTest {
         if (c == null) {
             return false;
         }
-        owned[tid][ownedCount[tid]++] = c.slot;
+        owned[tid][ownedCount[tid]++] = c.index;
         return true;
     }
 
@@ -79,14 +79,14 @@ public class IdleSetLincheckTest {
     @Timeout(120)
     void isLinearizableUnderModelChecking() {
         new ModelCheckingOptions().iterations(10).invocationsPerIteration(200).threads(THREADS).actorsPerThread(3)
-                .check(IdleSetLincheckTest.class);
+                .check(SlotTableLincheckTest.class);
     }
 
     @Test
     @Timeout(120)
     void isLinearizableUnderStress() {
         new StressOptions().iterations(10).invocationsPerIteration(500).threads(THREADS).actorsPerThread(3)
-                .check(IdleSetLincheckTest.class);
+                .check(SlotTableLincheckTest.class);
     }
 
     @Test

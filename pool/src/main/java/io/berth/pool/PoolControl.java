@@ -1,0 +1,196 @@
+package io.berth.pool;
+
+import io.berth.Backend;
+import io.berth.BackendPoolConfig;
+import io.berth.CloseReason;
+import io.berth.Server;
+import io.berth.ServerState;
+import java.lang.System.Logger.Level;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The control operations of a running pool: new settings, and servers added, removed, drained,
+ * resumed and re-weighted. One lock orders them (and the pool's close) against each other; the
+ * request path never takes it: it reads the server array and the settings, which are replaced
+ * whole. Connections are closed outside the lock.
+ *
+ * <p>Thread-safe.
+ */
+final class PoolControl {
+    private final LockFreeBackendPool pool;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    PoolControl(LockFreeBackendPool pool) {
+        this.pool = pool;
+    }
+
+    /** @return whether this call closed the pool (false if it was closed already) */
+    boolean markClosed() {
+        lock.lock();
+        try {
+            if (pool.closed) {
+                return false;
+            }
+            pool.closed = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void reconfigure(BackendPoolConfig config) {
+        Objects.requireNonNull(config, "config");
+        Settings old;
+        Settings st;
+        lock.lock();
+        try {
+            requireOpen();
+            old = pool.settings;
+            old.config.requireReconfigurableTo(config);
+            for (ServerEntry e : pool.entries) {
+                e.table.ensureCapacity(config.maxConnections());
+            }
+            st = new Settings(config);
+            pool.settings = st;
+        } finally {
+            lock.unlock();
+        }
+        if (old.purgeDelayNanos != st.purgeDelayNanos || old.minIdle != st.minIdle
+                || !Objects.equals(old.healthCheck, st.healthCheck)) {
+            pool.maintenance.restart(pool.ticker.read(), st.minIdle > old.minIdle || st.healthCheck != null);
+        }
+        for (ServerEntry e : pool.entries) {
+            // Lowered limits: close idle connections beyond them now (in-use ones close at release).
+            PooledConnection c;
+            while (e.total.get() > st.maxConnections && (c = e.table.pollColdest()) != null) {
+                pool.closeConnection(c, CloseReason.EVICTED, false);
+            }
+            while (st.maxIdle >= 0 && e.table.size() > st.maxIdle && (c = e.table.pollColdest()) != null) {
+                pool.closeConnection(c, CloseReason.IDLE_LIMIT, false);
+            }
+            if (!st.policy.sharesIdleConnections()) {
+                while ((c = e.table.pollColdest()) != null) {
+                    pool.closeConnection(c, CloseReason.NOT_SHARED, false);
+                }
+            }
+            // Raised limits: admit waiters at once.
+            pool.signalFreeSlot(e);
+        }
+    }
+
+    void addServer(Server server, int weight) {
+        Objects.requireNonNull(server, "server");
+        Backend.checkWeight(server, weight);
+        ServerEntry added;
+        lock.lock();
+        try {
+            requireOpen();
+            for (ServerEntry e : pool.entries) {
+                if (e.server.equals(server)) {
+                    throw new IllegalArgumentException(server + " is a server of pool '" + pool.name + "' already");
+                }
+            }
+            added = pool.newEntry(server, weight, pool.ticker.read());
+            ServerEntry[] next = Arrays.copyOf(pool.entries, pool.entries.length + 1);
+            next[next.length - 1] = added;
+            pool.entries = next;
+        } finally {
+            lock.unlock();
+        }
+        LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server
+                + " added with weight " + weight);
+        pool.signalFreeSlot(added);
+    }
+
+    void removeServer(Server server) {
+        ServerEntry gone;
+        lock.lock();
+        try {
+            requireOpen();
+            gone = find(server);
+            if (pool.entries.length == 1) {
+                throw new IllegalArgumentException(server + " is the last server of pool '" + pool.name
+                        + "': a pool needs one");
+            }
+            ServerEntry[] next = new ServerEntry[pool.entries.length - 1];
+            int i = 0;
+            for (ServerEntry e : pool.entries) {
+                if (e != gone) {
+                    next[i++] = e;
+                }
+            }
+            gone.removed = true;
+            pool.leaving.add(gone);
+            pool.entries = next;
+        } finally {
+            lock.unlock();
+        }
+        // Idle connections close now; connections in use close when released.
+        pool.closeIdle(gone, CloseReason.SERVER_UNAVAILABLE);
+        LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " removed");
+    }
+
+    void drainServer(Server server) {
+        ServerEntry e;
+        lock.lock();
+        try {
+            requireOpen();
+            e = find(server);
+            e.health.drain();
+        } finally {
+            lock.unlock();
+        }
+        pool.closeIdle(e, CloseReason.SERVER_UNAVAILABLE);
+        LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " draining");
+    }
+
+    void resumeServer(Server server) {
+        ServerEntry e;
+        lock.lock();
+        try {
+            requireOpen();
+            e = find(server);
+            ServerState s = e.state();
+            if (s != ServerState.DRAINING && s != ServerState.DOWN) {
+                return;
+            }
+            Settings st = pool.settings;
+            e.health.comeBack(pool.ticker.read(), st.slowStartNanos, st.downBackoffNanos);
+        } finally {
+            lock.unlock();
+        }
+        pool.signalFreeSlot(e);
+    }
+
+    void weight(Server server, int weight) {
+        Backend.checkWeight(server, weight);
+        ServerEntry e;
+        lock.lock();
+        try {
+            requireOpen();
+            e = find(server);
+            e.weight = weight;
+        } finally {
+            lock.unlock();
+        }
+        pool.signalFreeSlot(e);
+    }
+
+    private ServerEntry find(Server server) {
+        Objects.requireNonNull(server, "server");
+        for (ServerEntry e : pool.entries) {
+            if (e.server.equals(server)) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException(server + " is not a server of pool '" + pool.name + "'");
+    }
+
+    private void requireOpen() {
+        if (pool.closed) {
+            throw new IllegalStateException("pool '" + pool.name + "' is closed");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.berth.pool;
+
+import io.berth.CloseReason;
+import io.berth.ConnectionState;
+import io.berth.ConnectionStats;
+import io.berth.PoolStats;
+import io.berth.ServerState;
+import io.berth.ServerStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A pool's counters, its backend-wide in-use count and peak, the rows of recently closed
+ * connections, and the snapshots built from them. The counters of the request path are
+ * {@link LongAdder}s or single atomics; nothing here allocates on that path.
+ *
+ * <p>Thread-safe.
+ */
+final class StatsRecorder {
+    final LongAdder acquired = new LongAdder();
+    final LongAdder reused = new LongAdder();
+    /** Connections carrying an exchange, over all servers: the backend's true in-use count. */
+    final AtomicInteger inUse = new AtomicInteger();
+    final AtomicInteger peakInUse = new AtomicInteger();
+    final AtomicLong opened = new AtomicLong();
+    final AtomicLong tlsResumed = new AtomicLong();
+    final AtomicLong aborted = new AtomicLong();
+    final AtomicLong acquireTimeouts = new AtomicLong();
+    final AtomicLong connectFailures = new AtomicLong();
+    final AtomicLong abandoned = new AtomicLong();
+    private final AtomicLongArray closedBy = new AtomicLongArray(CloseReason.values().length);
+    private final ArrayDeque<ConnectionStats> history = new ArrayDeque<>(); // guarded by itself
+    private final long nanoBase;
+    private final long wallBaseMillis;
+
+    StatsRecorder(long nanoBase) {
+        this.nanoBase = nanoBase;
+        this.wallBaseMillis = System.currentTimeMillis();
+    }
+
+    /** Counts one more connection in use on {@code e} and raises the peaks. */
+    void connectionBusy(ServerEntry e) {
+        raise(e.periodPeak, e.inUse.incrementAndGet());
+        raise(peakInUse, inUse.incrementAndGet());
+    }
+
+    void connectionNotBusy(ServerEntry e) {
+        e.inUse.decrementAndGet();
+        inUse.decrementAndGet();
+    }
+
+    void leased(boolean wasReused) {
+        acquired.increment();
+        if (wasReused) {
+            reused.increment();
+        }
+    }
+
+    void closed(PooledConnection c, CloseReason reason, boolean graceful) {
+        if (!graceful) {
+            aborted.incrementAndGet();
+        }
+        closedBy.incrementAndGet(reason.ordinal());
+        ConnectionStats row = row(c);
+        synchronized (history) {
+            if (history.size() == PoolStats.CLOSED_ROWS_KEPT) {
+                history.removeLast();
+            }
+            history.addFirst(row);
+        }
+    }
+
+    static void raise(AtomicInteger max, int value) {
+        int m;
+        while (value > (m = max.get())) {
+            if (max.compareAndSet(m, value)) {
+                return;
+            }
+        }
+    }
+
+    ConnectionStats row(PooledConnection c) {
+        return new ConnectionRow(c.id, c.server.toString(), c.publicState(), instant(c.createdNanos),
+                c.everReleased ? instant(c.lastUsedNanos) : null, c.uses, c.uses >= 2, c.tlsResumed,
+                c.closeReason, c.streams);
+    }
+
+    private Instant instant(long nanos) {
+        return Instant.ofEpochMilli(wallBaseMillis).plusNanos(nanos - nanoBase);
+    }
+
+    /**
+     * @param entries the servers, in the backend's order, then removed ones still closing
+     * @param listed how many of {@code entries} are the pool's servers (the rest are leaving)
+     */
+    PoolStats snapshot(String name, String backend, ServerEntry[] entries, int listed, int sessionIdle, int waiting,
+            long waits, long now) {
+        List<ConnectionStats> rows = new ArrayList<>();
+        List<ServerStats> servers = new ArrayList<>(listed);
+        int total = 0;
+        int idle = 0;
+        int busy = 0;
+        for (int i = 0; i < entries.length; i++) {
+            ServerEntry e = entries[i];
+            e.table.forEachRegistered(c -> rows.add(row(c)));
+            int t = e.total.get();
+            int id = e.table.size();
+            int u = e.inUse.get();
+            total += t;
+            idle += id;
+            busy += u;
+            if (i < listed) {
+                ServerHealth h = e.health;
+                long down = h.state() == ServerState.DOWN && !h.downByCheck() ? Math.max(0, h.downUntil() - now) : 0;
+                servers.add(new ServerRow(e.server.toString(), h.state(), e.weight, t, id, u, e.opened.get(),
+                        e.connectFailures.get(), h.consecutiveFailures(), h.downCount(),
+                        Duration.ofNanos(h.backoffNanos()), Duration.ofNanos(down)));
+            }
+        }
+        rows.sort(Comparator.comparingLong(ConnectionStats::id));
+        synchronized (history) {
+            rows.addAll(history);
+        }
+        Map<CloseReason, Long> closedMap = new EnumMap<>(CloseReason.class);
+        for (CloseReason r : CloseReason.values()) {
+            closedMap.put(r, closedBy.get(r.ordinal()));
+        }
+        return new Snapshot(name, backend, total, idle, sessionIdle, busy, waiting, peakInUse.get(), opened.get(),
+                acquired.sum(), reused.sum(), tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
+                acquireTimeouts.get(), connectFailures.get(), List.copyOf(rows), List.copyOf(servers));
+    }
+
+    record Snapshot(String pool, String backend, int total, int idle, int sessionIdle, int inUse, int waiting,
+            int peakInUse, long opened, long acquired, long reused, long tlsResumed, Map<CloseReason, Long> closed,
+            long aborted, long acquireWaits, long acquireTimeouts, long connectFailures,
+            List<ConnectionStats> connections, List<ServerStats> servers) implements PoolStats {
+    }
+
+    record ServerRow(String server, ServerState state, int weight, int total, int idle, int inUse, long opened,
+            long connectFailures, int consecutiveFailures, long downCount, Duration backoff, Duration downRemaining)
+            implements ServerStats {
+    }
+
+    record ConnectionRow(long id, String server, ConnectionState state, Instant created, Instant lastUsed, int uses,
+            boolean proven, boolean tlsSessionResumed, CloseReason closeReason, int inFlight)
+            implements ConnectionStats {
+    }
+}

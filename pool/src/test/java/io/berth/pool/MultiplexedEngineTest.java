@@ -1,0 +1,191 @@
+package io.berth.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.CloseReason;
+import io.berth.ConnectionStats;
+import io.berth.Lease;
+import io.berth.Outcome;
+import io.berth.PoolStats;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Connections with a capacity: the engine leases exchanges on connections that carry several at
+ * once (HTTP/2 streams), over in-memory multiplexed connections whose capacity a test changes as a
+ * server's SETTINGS and GOAWAY would.
+ */
+@Timeout(20)
+class MultiplexedEngineTest {
+    private static PoolFixture fixture(int capacity, java.util.function.UnaryOperator<io.berth.BackendPoolConfig.Builder> c) {
+        PoolFixture f = new PoolFixture(c);
+        f.connector.multiplexedCapacity = capacity;
+        return f;
+    }
+
+    private static List<Lease> acquire(PoolFixture f, int n) throws Exception {
+        List<Lease> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(f.pool.acquire(true));
+        }
+        return out;
+    }
+
+    private static ConnectionStats row(PoolStats s, long id) {
+        return s.connections().stream().filter(r -> r.id() == id).findFirst().orElseThrow();
+    }
+
+    @Test
+    void oneConnectionFillsUpToItsCapacityBeforeAnotherOpens() throws Exception {
+        try (PoolFixture f = fixture(4, b -> b)) {
+            List<Lease> first = acquire(f, 4);
+            assertThat(first).extracting(Lease::id).containsOnly(first.get(0).id());
+            assertThat(first).extracting(Lease::reused).containsExactly(false, true, true, true);
+            assertThat(f.connector.opened()).isEqualTo(1);
+            Lease fifth = f.pool.acquire(true);
+            assertThat(fifth.id()).isNotEqualTo(first.get(0).id());
+            PoolStats s = f.pool.stats();
+            assertThat(s.inUse()).as("connections, not exchanges").isEqualTo(2);
+            assertThat(s.acquired()).isEqualTo(5);
+            assertThat(row(s, first.get(0).id()).inFlight()).isEqualTo(4);
+            assertThat(first.get(0).inFlight()).isEqualTo(4);
+            first.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
+            f.pool.release(fifth, Outcome.REUSABLE);
+            PoolStats after = f.pool.stats();
+            assertThat(after.inUse()).isZero();
+            assertThat(after.idle()).isEqualTo(2);
+            assertThat(row(after, first.get(0).id()).uses()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void atTheLimitCallersWaitInOrderAndAReleasedExchangeGoesToTheLongestWaiter() throws Exception {
+        try (PoolFixture f = fixture(2, b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+            List<Lease> held = acquire(f, 2);
+            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f));
+            await().until(() -> f.pool.waitingCount() == 1);
+            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f));
+            await().until(() -> f.pool.waitingCount() == 2);
+            f.pool.release(held.get(0), Outcome.REUSABLE);
+            Lease got = w1.get(5, TimeUnit.SECONDS);
+            assertThat(got.id()).isEqualTo(held.get(0).id());
+            assertThat(w2).isNotDone();
+            f.pool.release(held.get(1), Outcome.REUSABLE);
+            assertThat(w2.get(5, TimeUnit.SECONDS).id()).isEqualTo(held.get(0).id());
+            assertThat(f.connector.opened()).isEqualTo(1);
+            assertThat(f.pool.stats().connections().get(0).inFlight()).isEqualTo(2);
+            f.pool.release(got, Outcome.REUSABLE);
+            f.pool.release(w2.get(), Outcome.REUSABLE);
+            assertThat(f.pool.stats().connections().get(0).inFlight()).isZero();
+        }
+    }
+
+    private static Lease get(PoolFixture f) {
+        try {
+            return f.pool.acquire(true);
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+
+    @Test
+    void theCapacityIsReadEachTimeAsTheServerChangesIt() throws Exception {
+        try (PoolFixture f = fixture(1, b -> b)) { // one stream until the server's SETTINGS arrive
+            Lease a = f.pool.acquire(true);
+            Lease b = f.pool.acquire(true);
+            assertThat(b.id()).isNotEqualTo(a.id());
+            FakeConnection first = f.connector.connections.get(0);
+            first.capacity = 3; // SETTINGS: three streams
+            Lease c = f.pool.acquire(true);
+            Lease d = f.pool.acquire(true);
+            assertThat(List.of(c.id(), d.id())).containsOnly(a.id());
+            first.capacity = 2; // lowered while three are in flight: nobody joins until below it
+            Lease e = f.pool.acquire(true);
+            assertThat(e.id()).isNotIn(a.id(), b.id());
+            for (Lease l : List.of(a, b, c, d, e)) {
+                f.pool.release(l, Outcome.REUSABLE);
+            }
+            assertThat(f.connector.opened()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aConnectionThatTakesNoNewExchangeClosesWhenItsLastOneEnds() throws Exception {
+        try (PoolFixture f = fixture(4, b -> b)) {
+            List<Lease> two = acquire(f, 2);
+            FakeConnection conn = f.connector.connections.get(0);
+            conn.capacity = 0; // GOAWAY
+            Lease other = f.pool.acquire(true);
+            assertThat(other.id()).isNotEqualTo(two.get(0).id());
+            f.pool.release(two.get(0), Outcome.REUSABLE);
+            assertThat(conn.isOpen()).as("one exchange still in flight").isTrue();
+            f.pool.release(two.get(1), Outcome.REUSABLE);
+            assertThat(conn.closedGracefully).isTrue();
+            assertThat(f.pool.stats().closed(CloseReason.NOT_REUSABLE)).isEqualTo(1);
+            f.pool.release(other, Outcome.REUSABLE);
+        }
+    }
+
+    @Test
+    void maxUsesCountsExchangesAndDrainsTheConnection() throws Exception {
+        try (PoolFixture f = fixture(10, b -> b.maxUses(3))) {
+            List<Lease> three = acquire(f, 3);
+            Lease fourth = f.pool.acquire(true);
+            assertThat(fourth.id()).isNotEqualTo(three.get(0).id());
+            three.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
+            assertThat(f.connector.connections.get(0).closedGracefully).isTrue();
+            assertThat(f.pool.stats().closed(CloseReason.MAX_USES)).isEqualTo(1);
+            f.pool.release(fourth, Outcome.REUSABLE);
+        }
+    }
+
+    @Test
+    void aBrokenExchangeDrainsTheConnectionAndTheLastOneOutAbortsIt() throws Exception {
+        try (PoolFixture f = fixture(4, b -> b)) {
+            List<Lease> two = acquire(f, 2);
+            f.pool.release(two.get(0), Outcome.BROKEN);
+            Lease next = f.pool.acquire(true);
+            assertThat(next.id()).as("nothing joins a broken connection").isNotEqualTo(two.get(0).id());
+            FakeConnection conn = f.connector.connections.get(0);
+            assertThat(conn.isOpen()).isTrue();
+            f.pool.release(two.get(1), Outcome.REUSABLE);
+            assertThat(conn.aborted).isTrue();
+            assertThat(f.pool.stats().closed(CloseReason.BROKEN)).isEqualTo(1);
+            f.pool.release(next, Outcome.REUSABLE);
+        }
+    }
+
+    @Test
+    void purgesAndExpiryNeverTouchAConnectionCarryingExchanges() throws Exception {
+        try (PoolFixture f = fixture(4, b -> b.idleTimeout(Duration.ofSeconds(1)).purgeDelay(Duration.ofSeconds(1)))) {
+            Lease busy = f.pool.acquire(true);
+            List<Lease> other = acquire(f, 4); // fill it, and open a second one
+            other.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
+            f.advanceAndMaintain(Duration.ofSeconds(2));
+            f.advanceAndMaintain(Duration.ofSeconds(2));
+            FakeConnection first = f.connector.connections.get(0);
+            FakeConnection second = f.connector.connections.get(1);
+            assertThat(first.isOpen()).as("carrying an exchange").isTrue();
+            assertThat(second.isOpen()).as("idle past idleTimeout").isFalse();
+            f.pool.release(busy, Outcome.REUSABLE);
+        }
+    }
+
+    @Test
+    void aStreamLeaseIsReleasedOnce() throws Exception {
+        try (PoolFixture f = fixture(4, b -> b)) {
+            Lease l = f.pool.acquire(true);
+            f.pool.release(l, Outcome.REUSABLE);
+            assertThatThrownBy(() -> f.pool.release(l, Outcome.REUSABLE)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("already released");
+            assertThatThrownBy(l::connection).isInstanceOf(IllegalStateException.class);
+        }
+    }
+}
