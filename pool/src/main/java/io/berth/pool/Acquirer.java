@@ -29,8 +29,8 @@ import java.util.concurrent.locks.LockSupport;
 final class Acquirer {
     /** How many times a waiter yields before it parks. */
     static final int SPINS_BEFORE_PARK = 16;
-    /** The longest a caller waits for the check of an idle connection it may use: 100 ms. */
-    static final long CHECK_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** The longest a caller waits for the check of an idle connection it may use: 500 ms. */
+    static final long CHECK_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** What a waiter gets when it should look again: a check it waited for ended, or a back-off. */
     private static final Object LOOK_AGAIN = new Object();
 

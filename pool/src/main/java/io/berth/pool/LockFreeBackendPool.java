@@ -484,8 +484,8 @@ final class LockFreeBackendPool implements HttpEngine {
      */
     void leaveStream(PooledConnection c, long now, Settings st) {
         for (;;) {
-            if (waiters.waiting() > 0 && !c.draining && !closed && c.entry.servesRequests()
-                    && handOffStream(c)) {
+            long seen = waiters.arrivals();
+            if (waiters.waiting() > 0 && !c.draining && !closed && c.entry.servesRequests() && handOffStream(c)) {
                 return;
             }
             if (c.leave()) {
@@ -501,9 +501,9 @@ final class LockFreeBackendPool implements HttpEngine {
                 maintenance.kick();
                 return;
             }
-            // Others still carry exchanges. A caller may have begun waiting as we left: take the
-            // room back and offer it, unless somebody joined meanwhile (and took it).
-            if (waiters.waiting() == 0 || c.draining || closed || !c.tryJoin()) {
+            // Others still carry exchanges. A caller that began waiting as we left may have found no
+            // room: take the room back and offer it again (see WaitQueue), unless somebody joined.
+            if (waiters.arrivals() == seen || c.draining || closed || !c.tryJoin()) {
                 return;
             }
         }
@@ -550,6 +550,7 @@ final class LockFreeBackendPool implements HttpEngine {
     void makeIdle(PooledConnection c, Settings st, long stamp) {
         ServerEntry e = c.entry;
         for (;;) {
+            long seen = waiters.arrivals();
             if (waiters.waiting() > 0 && handOff(c, st)) {
                 return;
             }
@@ -576,10 +577,11 @@ final class LockFreeBackendPool implements HttpEngine {
                 }
                 return;
             }
-            if (waiters.waiting() == 0 || !e.table.remove(c)) {
+            if (waiters.arrivals() == seen || !e.table.remove(c)) {
                 return;
             }
-            // A caller started waiting while we made it idle: take it back and try the hand-off.
+            // A caller began waiting while we made it idle, and may have looked too early: take it
+            // back and offer it again (see WaitQueue).
             c.state = PooledConnection.OWNED;
         }
     }
@@ -651,17 +653,20 @@ final class LockFreeBackendPool implements HttpEngine {
 
     /** Gives a free slot of {@code e}, if it has one and takes new connections, to the longest waiter. */
     void signalFreeSlot(ServerEntry e) {
-        while (waiters.waiting() > 0 && !closed) {
+        for (;;) {
+            long seen = waiters.arrivals();
             Settings st = settings;
-            if (!e.takesNewConnections(ticker.read(), st.slowStartNanos) || !e.tryReserve(st.maxConnections)) {
+            if (waiters.waiting() == 0 || closed || !e.takesNewConnections(ticker.read(), st.slowStartNanos)
+                    || !e.tryReserve(st.maxConnections)) {
                 return;
             }
             if (waiters.offer(w -> e.permit) != null) {
-                continue;
+                continue; // given: there may be more waiters
             }
-            // Counted but not yet in the queue: give the slot back and look again while it comes in.
             e.total.decrementAndGet();
-            Thread.onSpinWait();
+            if (waiters.arrivals() == seen) {
+                return; // nobody came in while we held the slot (see WaitQueue)
+            }
         }
     }
 

@@ -8,22 +8,33 @@ import java.util.function.Function;
  * The one FIFO of callers waiting for a connection, for the whole backend: a connection released, or
  * a slot freed, on any server goes to the longest waiter that can use it.
  *
- * <p>No wake-up is lost: a waiter first counts and enqueues itself and only then looks for idle
- * connections and free slots; whoever frees something first makes it available and then looks for
- * waiters, and looks again while {@link #waiting()} says somebody is still on the way in. With
- * sequentially consistent atomics one of the two sees the other, and exactly one party wins the
- * waiter's {@link Waiter#result} CAS.
+ * <h2>No lost wake-up</h2>
+ * A waiter first enqueues itself, then counts itself ({@link #waiting()}, {@link #arrivals()}), and
+ * only then looks for idle connections and free slots. Whoever frees something reads
+ * {@link #arrivals()}, offers it to the waiters in the queue, makes it available if nobody took it,
+ * and reads {@link #arrivals()} again: if it changed, a waiter may have looked before the thing was
+ * available, so it takes it back and offers it again. With sequentially consistent atomics, a waiter
+ * that counted itself before the first read is in the queue when it is walked, and one that counted
+ * itself later either sees the thing made available or makes the second read differ. Nobody spins
+ * on a thread that is on its way in; each repetition serves a newer arrival. Exactly one party wins
+ * a waiter's {@link Waiter#result} CAS.
  *
  * <p>Thread-safe and lock-free.
  */
 final class WaitQueue {
     private final ConcurrentLinkedQueue<Waiter> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong arrivals = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong waits = new java.util.concurrent.atomic.AtomicLong();
 
-    /** @return callers waiting, or on their way into the queue */
+    /** @return callers waiting (in the queue, or leaving it) */
     int waiting() {
         return waiting.get();
+    }
+
+    /** @return how many times a caller entered the queue: see the class comment */
+    long arrivals() {
+        return arrivals.get();
     }
 
     /** @return acquisitions that had to wait, since the pool started */
@@ -32,13 +43,14 @@ final class WaitQueue {
     }
 
     /**
-     * Enqueues a waiter (count first, then the queue: see the class comment).
+     * Enqueues a waiter (the queue first, then the counts: see the class comment).
      *
      * @param firstTime whether this acquisition waits for the first time (it is counted once)
      */
     void enqueue(Waiter w, boolean firstTime) {
-        waiting.incrementAndGet();
         queue.offer(w);
+        waiting.incrementAndGet();
+        arrivals.incrementAndGet();
         if (firstTime) {
             waits.incrementAndGet();
         }
