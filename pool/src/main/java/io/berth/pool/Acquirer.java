@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * or wait in the backend's {@link WaitQueue} when no server that takes new connections has room.
  *
  * <p>A caller does not open a connection while an idle one it may use is only being checked by the
- * maintenance pass: it waits for the check (at most {@link #CHECK_WAIT_NANOS}), which hands it that
+ * maintenance pass: it waits for the check (at most {@link #CHECK_WAIT_NANOS}, and at most half its
+ * acquire timeout), which hands it that
  * connection, or its slot if the check found it dead. A caller whose servers are all down by failures
  * waits for the end of a back-off that falls within its acquire timeout, or for a connection it may
  * use to come back; it fails at once with {@link BackendUnavailableException} only when nothing can
@@ -201,8 +202,11 @@ final class Acquirer {
      */
     private long wakeAt(boolean replayable, Settings st, long now, long deadline, boolean ignoreChecks) {
         long nanoNow = System.nanoTime();
-        if (!ignoreChecks && usableUnderCheck(replayable, st)) {
-            return Math.min(deadline, nanoNow + CHECK_WAIT_NANOS); // then look again, ignoring the check
+        // Wait for a check at most CHECK_WAIT_NANOS, and at most half the time left, so that a new
+        // connection can still be opened in time; then look again, ignoring the check.
+        long checkWait = Math.min(CHECK_WAIT_NANOS, (deadline - nanoNow) / 2);
+        if (!ignoreChecks && checkWait > 0 && usableUnderCheck(replayable, st)) {
+            return nanoNow + checkWait;
         }
         long wake = Long.MIN_VALUE;
         for (ServerEntry e : pool.entries) {

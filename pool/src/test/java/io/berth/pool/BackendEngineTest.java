@@ -142,7 +142,7 @@ class BackendEngineTest {
     class ConnectionsBeingChecked {
         @Test
         void aCallerArrivingDuringTheCheckGetsTheCheckedConnection() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b)) {
+            try (PoolFixture f = new PoolFixture(b -> b.acquireTimeout(Duration.ofSeconds(5)))) {
                 Lease l = f.pool.acquire(true);
                 f.pool.release(l, Outcome.REUSABLE);
                 FakeConnection c = f.connector.connections.get(0);
@@ -160,7 +160,7 @@ class BackendEngineTest {
 
         @Test
         void aCheckThatTakesTooLongIsWaitedForOnlyBriefly() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b)) {
+            try (PoolFixture f = new PoolFixture(b -> b.acquireTimeout(Duration.ofSeconds(5)))) {
                 Lease l = f.pool.acquire(true);
                 f.pool.release(l, Outcome.REUSABLE);
                 FakeConnection c = f.connector.connections.get(0);
