@@ -1,5 +1,6 @@
 package io.berth;
 
+import io.berth.internal.Checks;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,17 +170,6 @@ public final class Backend {
         return sb.append(']').toString();
     }
 
-    /**
-     * @param server the server the weight is for (named in the message)
-     * @param weight a weight
-     * @throws IllegalArgumentException unless 0 <= weight <= {@value #MAX_WEIGHT}
-     */
-    public static void checkWeight(Server server, int weight) {
-        if (weight < 0 || weight > MAX_WEIGHT) {
-            throw new IllegalArgumentException("weight of " + server + " must be 0.." + MAX_WEIGHT + " but was " + weight);
-        }
-    }
-
     /** Builds a {@link Backend}. Not thread-safe. */
     public static final class Builder {
         private boolean secure = true;
@@ -249,7 +239,7 @@ public final class Backend {
             if (servers.contains(server)) {
                 throw new IllegalArgumentException("servers must be distinct but " + server + " was given twice");
             }
-            checkWeight(server, weight);
+            Checks.weight(server, weight, MAX_WEIGHT);
             servers.add(server);
             weights.put(server, weight);
             return this;

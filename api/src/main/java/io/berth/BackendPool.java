@@ -24,7 +24,11 @@ import java.util.concurrent.TimeUnit;
  * goes cold; purges and expiry take the coldest. Before handing out an idle connection the pool asks
  * it, without blocking, whether the server has closed it.
  *
+ * <p>The pool acquires and observes; {@link #control()} changes it while it runs.
+ *
  * <p>Thread-safe. Acquiring and releasing an idle connection take no lock and allocate nothing.
+ *
+ * @since 1.0
  */
 public interface BackendPool extends AutoCloseable {
     /**
@@ -102,60 +106,10 @@ public interface BackendPool extends AutoCloseable {
     BackendPoolConfig config();
 
     /**
-     * Applies new settings to the running pool: limits, timeouts, purge delay and reuse policy take
-     * effect for the next acquisitions and releases; lowered limits close the excess as connections
-     * come back; raised ones admit waiting callers at once.
-     *
-     * @param config the new settings, e.g. {@code pool.config().toBuilder().maxConnections(16).build()}
-     * @throws IllegalArgumentException if it changes the name, listener, purge scheduler or ticker
-     * @throws IllegalStateException if the pool is closed
+     * @return the operations that change the running pool: new settings, servers added, removed,
+     *     drained, resumed and re-weighted
      */
-    void reconfigure(BackendPoolConfig config);
-
-    /**
-     * Adds a server to the running pool; it takes traffic at once, with slow start.
-     *
-     * @param server the server
-     * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}
-     * @throws IllegalArgumentException if it is a server of the pool already, or the weight is out of range
-     * @throws IllegalStateException if the pool is closed
-     */
-    void addServer(Server server, int weight);
-
-    /**
-     * Removes a server: it takes no new request, its idle connections close at once, and its
-     * connections in use close when their exchanges end. Nothing in flight is lost.
-     *
-     * @param server a server of the pool
-     * @throws IllegalArgumentException if it is not a server of the pool, or the last one
-     */
-    void removeServer(Server server);
-
-    /**
-     * Drains a server: it takes no new request, its idle connections close, requests in flight
-     * finish. {@link #resumeServer} undoes it.
-     *
-     * @param server a server of the pool
-     * @throws IllegalArgumentException if it is not a server of the pool
-     */
-    void drainServer(Server server);
-
-    /**
-     * Lets a drained server take traffic again, with slow start.
-     *
-     * @param server a server of the pool
-     * @throws IllegalArgumentException if it is not a server of the pool
-     */
-    void resumeServer(Server server);
-
-    /**
-     * Changes a server's weight.
-     *
-     * @param server a server of the pool
-     * @param weight its share of new connections, 0 to {@value Backend#MAX_WEIGHT}
-     * @throws IllegalArgumentException if it is not a server of the pool, or the weight is out of range
-     */
-    void weight(Server server, int weight);
+    BackendPoolControl control();
 
     /** @return whether {@link #close()} was called */
     boolean isClosed();

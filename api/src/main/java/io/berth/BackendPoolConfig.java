@@ -1,5 +1,6 @@
 package io.berth;
 
+import io.berth.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -10,8 +11,9 @@ import java.util.Objects;
  * <p>Built by {@link #builder()}; every setter rejects a bad value at once with an
  * {@link IllegalArgumentException} that names the setting, the rule and the value, and
  * {@link Builder#build()} checks combinations. Nothing is clamped silently. A running pool takes new
- * settings through {@link BackendPool#reconfigure(BackendPoolConfig)}:
- * {@code pool.reconfigure(pool.config().toBuilder().maxConnections(16).build())}.
+ * settings through {@link BackendPoolControl#reconfigure(BackendPoolConfig)}:
+ * {@code pool.control().reconfigure(pool.config().toBuilder().maxConnections(16).build())}; the name,
+ * listener, purge scheduler and ticker are fixed for the pool's life.
  *
  * <p>Immutable and thread-safe.
  */
@@ -276,28 +278,6 @@ public final class BackendPoolConfig {
     /** @return the source of time */
     public Ticker ticker() {
         return ticker;
-    }
-
-    /**
-     * Checks that {@code next} changes only settings a running pool can take.
-     *
-     * @param next the new settings
-     * @throws IllegalArgumentException if it changes the name, listener, purge scheduler or ticker
-     */
-    public void requireReconfigurableTo(BackendPoolConfig next) {
-        Objects.requireNonNull(next, "config");
-        if (!Objects.equals(name, next.name)) {
-            throw new IllegalArgumentException("name cannot change on a running pool (" + name + " -> " + next.name + ")");
-        }
-        if (listener != next.listener) {
-            throw new IllegalArgumentException("listener cannot change on a running pool");
-        }
-        if (purgeScheduler != next.purgeScheduler) {
-            throw new IllegalArgumentException("purgeScheduler cannot change on a running pool");
-        }
-        if (ticker != next.ticker) {
-            throw new IllegalArgumentException("ticker cannot change on a running pool");
-        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.berth;
 
+import io.berth.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 

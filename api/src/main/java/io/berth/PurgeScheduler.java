@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
  * tries again later; it keeps working, and expired connections are still caught when acquired.
  *
  * <p>Implementations must be thread-safe.
+ *
+ * @since 1.0
  */
 @FunctionalInterface
 public interface PurgeScheduler {
@@ -51,12 +53,14 @@ public interface PurgeScheduler {
     }
 
     /**
-     * A scheduler that runs nothing by itself: a test calls {@link ManualPurgeScheduler#runPending()}
-     * (usually after advancing its {@link Ticker}).
+     * A scheduler that never runs anything: the pool's maintenance (purges, expiry of idle
+     * connections, noticing closes by the server, {@code minIdle}, health checks) does not happen
+     * in the background. Expired and closed connections are still caught when acquired. For
+     * benchmarks and for tests that drive maintenance themselves.
      *
-     * @return a new manual scheduler
+     * @return the disabled scheduler
      */
-    static ManualPurgeScheduler manual() {
-        return new ManualPurgeScheduler();
+    static PurgeScheduler disabled() {
+        return DisabledPurgeScheduler.INSTANCE;
     }
 }

@@ -1,5 +1,6 @@
 package io.berth;
 
+import io.berth.internal.Checks;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -100,17 +100,4 @@ class BackendPoolConfigTest {
         assertThat(b.maxConnections()).isEqualTo(16);
         assertThat(b.toString()).contains("maxConnections=16");
     }
-
-    @Test
-    void reconfigurationMayNotChangeTheHooks() {
-        BackendPoolConfig a = BackendPoolConfig.builder().name("orders").build();
-        a.requireReconfigurableTo(a.toBuilder().maxConnections(3).build());
-        assertThatThrownBy(() -> a.requireReconfigurableTo(a.toBuilder().name("other").build()))
-                .hasMessage("name cannot change on a running pool (orders -> other)");
-        assertThatThrownBy(() -> a.requireReconfigurableTo(a.toBuilder().listener(new PoolListener() {
-        }).build())).hasMessage("listener cannot change on a running pool");
-        assertThatThrownBy(() -> a.requireReconfigurableTo(a.toBuilder()
-                .purgeScheduler(PurgeScheduler.manual()).build()))
-                .hasMessage("purgeScheduler cannot change on a running pool");
-    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.berth.testing.ManualPurgeScheduler;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
@@ -29,7 +30,7 @@ class OutcomeAndSchedulerTest {
 
     @Test
     void manualSchedulerRunsOnlyWhenTold() {
-        ManualPurgeScheduler s = PurgeScheduler.manual();
+        ManualPurgeScheduler s = new ManualPurgeScheduler();
         AtomicInteger runs = new AtomicInteger();
         s.schedule(runs::incrementAndGet, 5, TimeUnit.SECONDS);
         Future<?> cancelled = s.schedule(runs::incrementAndGet, 1, TimeUnit.SECONDS);

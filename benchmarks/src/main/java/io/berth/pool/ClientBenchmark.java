@@ -58,7 +58,7 @@ public class ClientBenchmark {
     @Setup
     public void setup() {
         Backend backend = Backend.of("https://api.backend.test");
-        BackendPoolConfig config = BackendPoolConfig.builder().purgeScheduler(PurgeScheduler.manual()).build();
+        BackendPoolConfig config = BackendPoolConfig.builder().purgeScheduler(PurgeScheduler.disabled()).build();
         pool = Berth.newPool(backend, config, (server, timeout) -> new Answering(server));
         client = BerthClient.over(pool);
     }

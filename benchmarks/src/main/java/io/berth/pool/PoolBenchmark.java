@@ -71,7 +71,7 @@ public class PoolBenchmark {
         switch (impl) {
             case "berth": {
                 BackendPoolConfig config = BackendPoolConfig.builder().name("bench").maxConnections(SIZE)
-                        .purgeScheduler(PurgeScheduler.manual()).build();
+                        .purgeScheduler(PurgeScheduler.disabled()).build();
                 Backend.Builder backend = Backend.builder();
                 for (int i = 0; i < servers; i++) {
                     backend.server("backend" + i + ".test", 443);

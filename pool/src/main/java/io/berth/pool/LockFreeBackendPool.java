@@ -755,33 +755,8 @@ final class LockFreeBackendPool implements HttpEngine {
     // ------------------------------------------------------------------ control, stats, identity
 
     @Override
-    public void reconfigure(BackendPoolConfig config) {
-        control.reconfigure(config);
-    }
-
-    @Override
-    public void addServer(Server server, int weight) {
-        control.addServer(server, weight);
-    }
-
-    @Override
-    public void removeServer(Server server) {
-        control.removeServer(server);
-    }
-
-    @Override
-    public void drainServer(Server server) {
-        control.drainServer(server);
-    }
-
-    @Override
-    public void resumeServer(Server server) {
-        control.resumeServer(server);
-    }
-
-    @Override
-    public void weight(Server server, int weight) {
-        control.weight(server, weight);
+    public io.berth.BackendPoolControl control() {
+        return control;
     }
 
     /** One maintenance pass at {@code now} (see {@link Maintenance#run}). @return nanoseconds until the next */

@@ -2,9 +2,11 @@ package io.berth.pool;
 
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
+import io.berth.BackendPoolControl;
 import io.berth.CloseReason;
 import io.berth.Server;
 import io.berth.ServerState;
+import io.berth.internal.Checks;
 import java.lang.System.Logger.Level;
 import java.util.Arrays;
 import java.util.Objects;
@@ -18,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Thread-safe.
  */
-final class PoolControl {
+final class PoolControl implements BackendPoolControl {
     private final LockFreeBackendPool pool;
     private final ReentrantLock lock = new ReentrantLock();
 
@@ -40,7 +42,8 @@ final class PoolControl {
         }
     }
 
-    void reconfigure(BackendPoolConfig config) {
+    @Override
+    public void reconfigure(BackendPoolConfig config) {
         Objects.requireNonNull(config, "config");
         Settings old;
         Settings st;
@@ -48,7 +51,7 @@ final class PoolControl {
         try {
             requireOpen();
             old = pool.settings;
-            old.config.requireReconfigurableTo(config);
+            requireReconfigurable(old.config, config);
             for (ServerEntry e : pool.entries) {
                 e.table.ensureCapacity(config.maxConnections());
             }
@@ -80,9 +83,10 @@ final class PoolControl {
         }
     }
 
-    void addServer(Server server, int weight) {
+    @Override
+    public void addServer(Server server, int weight) {
         Objects.requireNonNull(server, "server");
-        Backend.checkWeight(server, weight);
+        Checks.weight(server, weight, Backend.MAX_WEIGHT);
         ServerEntry added;
         lock.lock();
         try {
@@ -104,7 +108,8 @@ final class PoolControl {
         pool.signalFreeSlot(added);
     }
 
-    void removeServer(Server server) {
+    @Override
+    public void removeServer(Server server) {
         ServerEntry gone;
         lock.lock();
         try {
@@ -132,7 +137,8 @@ final class PoolControl {
         LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " removed");
     }
 
-    void drainServer(Server server) {
+    @Override
+    public void drainServer(Server server) {
         ServerEntry e;
         lock.lock();
         try {
@@ -146,7 +152,8 @@ final class PoolControl {
         LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " draining");
     }
 
-    void resumeServer(Server server) {
+    @Override
+    public void resumeServer(Server server) {
         ServerEntry e;
         lock.lock();
         try {
@@ -164,8 +171,9 @@ final class PoolControl {
         pool.signalFreeSlot(e);
     }
 
-    void weight(Server server, int weight) {
-        Backend.checkWeight(server, weight);
+    @Override
+    public void reweight(Server server, int weight) {
+        Checks.weight(server, weight, Backend.MAX_WEIGHT);
         ServerEntry e;
         lock.lock();
         try {
@@ -176,6 +184,23 @@ final class PoolControl {
             lock.unlock();
         }
         pool.signalFreeSlot(e);
+    }
+
+    /** The hooks a pool was built with are fixed for its life. */
+    private static void requireReconfigurable(BackendPoolConfig now, BackendPoolConfig next) {
+        if (!Objects.equals(now.name(), next.name())) {
+            throw new IllegalArgumentException("name cannot change on a running pool (" + now.name() + " -> "
+                    + next.name() + ")");
+        }
+        if (now.listener() != next.listener()) {
+            throw new IllegalArgumentException("listener cannot change on a running pool");
+        }
+        if (now.purgeScheduler() != next.purgeScheduler()) {
+            throw new IllegalArgumentException("purgeScheduler cannot change on a running pool");
+        }
+        if (now.ticker() != next.ticker()) {
+            throw new IllegalArgumentException("ticker cannot change on a running pool");
+        }
     }
 
     private ServerEntry find(Server server) {

@@ -88,12 +88,12 @@ class BackendEngineTest {
     @Test
     void peakInUseIsTheBackendsTruePeakNotASumOfServerPeaks() throws Exception {
         try (PoolFixture f = new PoolFixture(2, b -> b)) {
-            f.pool.weight(PoolFixture.server(1), 0);
+            f.pool.control().reweight(PoolFixture.server(1), 0);
             List<Lease> onFirst = List.of(f.pool.acquire(true), f.pool.acquire(true));
             onFirst.forEach(l -> assertThat(l.server()).isEqualTo(PoolFixture.server(0)));
             onFirst.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
-            f.pool.weight(PoolFixture.server(1), 1);
-            f.pool.weight(PoolFixture.server(0), 0);
+            f.pool.control().reweight(PoolFixture.server(1), 1);
+            f.pool.control().reweight(PoolFixture.server(0), 0);
             List<Lease> onSecond = List.of(f.pool.acquire(true), f.pool.acquire(true));
             onSecond.forEach(l -> assertThat(l.server()).isEqualTo(PoolFixture.server(1)));
             onSecond.forEach(l -> f.pool.release(l, Outcome.REUSABLE));

@@ -8,6 +8,7 @@ import io.berth.Lease;
 import io.berth.Outcome;
 import io.berth.PoolStats;
 import io.berth.PurgeScheduler;
+import io.berth.testing.ManualPurgeScheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ class ConcurrencyTest {
         int cycles = 100_000;
         FakeConnector connector = new FakeConnector();
         BackendPoolConfig config = BackendPoolConfig.builder().name("stress").maxConnections(4)
-                .acquireTimeout(Duration.ofSeconds(30)).purgeScheduler(PurgeScheduler.manual()).build();
+                .acquireTimeout(Duration.ofSeconds(30)).purgeScheduler(new ManualPurgeScheduler()).build();
         LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicInteger maxHolders = new AtomicInteger();

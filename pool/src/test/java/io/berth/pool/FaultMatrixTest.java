@@ -10,16 +10,17 @@ import io.berth.CloseReason;
 import io.berth.HandshakeTimeoutException;
 import io.berth.HttpProtocolException;
 import io.berth.PoolStats;
+import io.berth.PurgeScheduler;
 import io.berth.RequestNotRetriedException;
 import io.berth.ResponseTimeoutException;
-import io.berth.PurgeScheduler;
 import io.berth.ReusePolicy;
 import io.berth.TlsConfig;
+import io.berth.testing.ManualPurgeScheduler;
 import io.berth.transport.testing.DelayRelay;
-import io.berth.transport.testing.Hygiene;
-import io.berth.transport.testing.HttpTestServer;
 import io.berth.transport.testing.HttpTestServer.After;
 import io.berth.transport.testing.HttpTestServer.Reply;
+import io.berth.transport.testing.HttpTestServer;
+import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.RawServer;
 import io.berth.transport.testing.TestPki;
 import java.io.IOException;
@@ -147,7 +148,7 @@ class FaultMatrixTest {
         // A long validateAfterIdle: every reuse below counts as "moments after release"; and no
         // maintenance pass, which would notice the close on its own.
         connect(server.port(), b -> b.reusePolicy(ReusePolicy.ALWAYS).validateAfterIdle(Duration.ofMinutes(1))
-                .purgeScheduler(PurgeScheduler.manual()));
+                .purgeScheduler(new ManualPurgeScheduler()));
         assertThat(get("/a")).isEqualTo("ok");
         await().until(() -> server.ends().size() == 1);
         // No socket read before the GET: unless the close arrived with the response (then it is held,

@@ -187,7 +187,7 @@ class MultiServerTest {
         HttpTestServer b = start("b");
         pool(weights(a, 1, b, 0), x -> x); // b takes no traffic yet
         assertThat(get("/1")).isEqualTo("a");
-        pool.weight(at(b), 1);
+        pool.control().reweight(at(b), 1);
         // The warm connection to a is reused; a drops it as the request arrives; the GET is retried on
         // a new connection, on the other server.
         assertThat(get("/2")).isEqualTo("b");
@@ -248,7 +248,7 @@ class MultiServerTest {
         }
         Lease onB = held.stream().filter(l -> l.server().equals(at(b))).findFirst().orElseThrow();
         held.stream().filter(l -> l != onB).forEach(l -> pool.release(l, Outcome.REUSABLE));
-        pool.drainServer(at(b));
+        pool.control().drainServer(at(b));
         assertThat(row(b).state()).isEqualTo(ServerState.DRAINING);
         assertThat(row(b).idle()).as("idle connections closed").isZero();
         assertThat(row(b).inUse()).as("in flight, finishing").isEqualTo(1);
@@ -257,7 +257,7 @@ class MultiServerTest {
         for (int i = 0; i < 10; i++) {
             assertThat(get("/")).isEqualTo("a");
         }
-        pool.resumeServer(at(b));
+        pool.control().resumeServer(at(b));
         assertThat(row(b).state()).isIn(ServerState.SLOW_START, ServerState.UP);
         assertThat(pool.stats().closed(CloseReason.SERVER_UNAVAILABLE)).isGreaterThanOrEqualTo(2);
     }
@@ -356,11 +356,11 @@ class MultiServerTest {
         }
         await().until(() -> ok.get() > 50);
         HttpTestServer c = start("c");
-        pool.addServer(at(c), 5);
-        pool.weight(at(a), 0);
-        pool.weight(at(b), 0);
+        pool.control().addServer(at(c), 5);
+        pool.control().reweight(at(a), 0);
+        pool.control().reweight(at(b), 0);
         await().atMost(Duration.ofSeconds(20)).until(() -> c.requests().size() > 20 || failures.size() > 100);
-        pool.removeServer(at(a));
+        pool.control().removeServer(at(a));
         int aAfterRemoval = a.requests().size();
         long before = ok.get();
         await().until(() -> ok.get() > before + 50 || failures.size() > 100);
@@ -372,8 +372,8 @@ class MultiServerTest {
         assertThat(a.requests()).as("no request to a removed server").hasSize(aAfterRemoval);
         assertThat(pool.stats().servers()).extracting(ServerStats::server)
                 .containsExactly(at(b).toString(), at(c).toString());
-        assertThatThrownBy(() -> pool.addServer(at(c), 1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> pool.weight(at(c), 300)).hasMessage("weight of " + at(c)
+        assertThatThrownBy(() -> pool.control().addServer(at(c), 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> pool.control().reweight(at(c), 300)).hasMessage("weight of " + at(c)
                 + " must be 0..256 but was 300");
         PoolStats s = pool.stats();
         assertThat(s.inUse()).isZero();

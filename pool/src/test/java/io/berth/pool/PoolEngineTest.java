@@ -782,7 +782,7 @@ class PoolEngineTest {
                 Lease held = f.pool.acquire(true);
                 CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
                 await().until(() -> f.pool.waitingCount() == 1);
-                f.pool.reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
+                f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
                 assertThat(got.id()).isNotEqualTo(held.id());
                 f.pool.release(got, Outcome.REUSABLE);
@@ -800,7 +800,7 @@ class PoolEngineTest {
                 }
                 f.pool.release(l.get(0), Outcome.REUSABLE);
                 f.pool.release(l.get(1), Outcome.REUSABLE);
-                f.pool.reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
+                f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
                 assertThat(f.pool.total()).isEqualTo(2);
                 f.pool.release(l.get(2), Outcome.REUSABLE);
                 f.pool.release(l.get(3), Outcome.REUSABLE);
@@ -813,7 +813,7 @@ class PoolEngineTest {
         void switchingToNeverClosesTheSharedIdleSet() throws Exception {
             try (PoolFixture f = new PoolFixture()) {
                 f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
-                f.pool.reconfigure(f.pool.config().toBuilder().reusePolicy(ReusePolicy.NEVER).build());
+                f.pool.control().reconfigure(f.pool.config().toBuilder().reusePolicy(ReusePolicy.NEVER).build());
                 assertThat(f.pool.idleCount()).isZero();
                 Lease l = f.pool.acquire(true);
                 assertThat(l.reused()).isFalse();
@@ -825,10 +825,21 @@ class PoolEngineTest {
         @Test
         void hooksCannotChangeWhileRunning() throws Exception {
             try (PoolFixture f = new PoolFixture()) {
-                assertThatThrownBy(() -> f.pool.reconfigure(f.pool.config().toBuilder()
+                io.berth.BackendPoolConfig c = f.pool.config();
+                f.pool.control().reconfigure(c.toBuilder().maxConnections(3).build());
+                assertThatThrownBy(() -> f.pool.control().reconfigure(c.toBuilder()
                         .ticker(io.berth.Ticker.system()).build()))
                         .isInstanceOf(IllegalArgumentException.class)
                         .hasMessage("ticker cannot change on a running pool");
+                assertThatThrownBy(() -> f.pool.control().reconfigure(c.toBuilder().name("other").build()))
+                        .hasMessage("name cannot change on a running pool (test -> other)");
+                assertThatThrownBy(() -> f.pool.control().reconfigure(c.toBuilder().listener(
+                        new io.berth.PoolListener() { }).build()))
+                        .hasMessage("listener cannot change on a running pool");
+                assertThatThrownBy(() -> f.pool.control().reconfigure(c.toBuilder()
+                        .purgeScheduler(new io.berth.testing.ManualPurgeScheduler()).build()))
+                        .hasMessage("purgeScheduler cannot change on a running pool");
+                assertThat(f.pool.config().maxConnections()).as("the failed ones changed nothing").isEqualTo(3);
             }
         }
     }

@@ -2,8 +2,8 @@ package io.berth.pool;
 
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
-import io.berth.ManualPurgeScheduler;
 import io.berth.PurgeScheduler;
+import io.berth.testing.ManualPurgeScheduler;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 
@@ -12,7 +12,7 @@ final class PoolFixture implements AutoCloseable {
     static final Backend BACKEND = Backend.of("https://backend.test:8443");
 
     final FakeTicker ticker = new FakeTicker();
-    final ManualPurgeScheduler scheduler = PurgeScheduler.manual();
+    final ManualPurgeScheduler scheduler = new ManualPurgeScheduler();
     final FakeConnector connector = new FakeConnector();
     final LockFreeBackendPool pool;
 

@@ -140,7 +140,7 @@ class PoolFuzzerTest {
         } else {
             int max = 2 + rnd.nextInt(6);
             int maxIdle = rnd.nextInt(max + 1);
-            f.pool.reconfigure(f.pool.config().toBuilder().maxConnections(max).maxIdle(maxIdle)
+            f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(max).maxIdle(maxIdle)
                     .minIdle(Math.min(1, maxIdle)).build());
             return "reconfigure max=" + max + " maxIdle=" + maxIdle;
         }

@@ -7,6 +7,7 @@ import io.berth.BackendPoolConfig;
 import io.berth.Lease;
 import io.berth.Outcome;
 import io.berth.PurgeScheduler;
+import io.berth.testing.ManualPurgeScheduler;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,7 @@ class PoolLincheckTest {
             BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
                     .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
                     .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
-                    .ticker(ticker).purgeScheduler(PurgeScheduler.manual()).build();
+                    .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
             LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
             cycle(pool, true); // one idle connection to fight over
 

@@ -11,6 +11,7 @@ import io.berth.PurgeScheduler;
 import io.berth.Server;
 import io.berth.pool.Berth;
 import io.berth.spi.Connection;
+import io.berth.testing.ManualPurgeScheduler;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
@@ -65,7 +66,7 @@ class BerthMetricsTest {
     @SuppressWarnings("try")
     void statsAreExportedTaggedByPoolAndBackend() throws Exception {
         BackendPool pool = Berth.newPool(Backend.of("https://backend.test"),
-                BackendPoolConfig.builder().name("orders").purgeScheduler(PurgeScheduler.manual()).build(),
+                BackendPoolConfig.builder().name("orders").purgeScheduler(new ManualPurgeScheduler()).build(),
                 (server, t) -> new Idle(server));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Lease a = pool.acquire(true);

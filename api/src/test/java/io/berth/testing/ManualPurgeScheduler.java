@@ -1,5 +1,6 @@
-package io.berth;
+package io.berth.testing;
 
+import io.berth.PurgeScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -9,12 +10,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link PurgeScheduler} for tests: it queues tasks and runs them only when told to, on the
- * calling thread. Thread-safe.
+ * calling thread (usually after advancing a fake ticker). Shared by the modules' tests through the
+ * api test-jar. Thread-safe.
  */
 public final class ManualPurgeScheduler implements PurgeScheduler {
     private final List<Task> queue = new ArrayList<>();
 
-    ManualPurgeScheduler() {
+    /** A new scheduler with nothing queued. */
+    public ManualPurgeScheduler() {
     }
 
     @Override
