@@ -1,6 +1,8 @@
 /**
- * Berth's pool: the lock-free pool engine, the HTTP client over it, the {@code java.net.http} and
- * OkHttp adapters, and Micrometer metrics. The one dependency an application adds. OkHttp and
+ * Berth's pool: the lock-free pool engine ({@code io.berth.pool}, whose only public type is the
+ * factory {@code Berth}), the HTTP client over it ({@code io.berth.pool.http}), the
+ * {@code java.net.http} and OkHttp adapters, and Micrometer metrics; {@code io.berth.pool.internal} is
+ * not exported. The one dependency an application adds. OkHttp and
  * Micrometer are optional: only the adapter and the binder that use them need them.
  */
 module io.berth.pool {
@@ -13,6 +15,7 @@ module io.berth.pool {
     requires static kotlin.stdlib;
 
     exports io.berth.pool;
+    exports io.berth.pool.http;
     exports io.berth.pool.jdk;
     exports io.berth.pool.micrometer;
     exports io.berth.pool.okhttp;

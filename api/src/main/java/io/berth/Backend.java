@@ -1,6 +1,7 @@
 package io.berth;
 
 import io.berth.internal.Checks;
+import io.berth.internal.Origin;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,10 +80,8 @@ public final class Backend {
         if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
             throw new IllegalArgumentException("backend URL must not have a query or fragment but was '" + uri + "'");
         }
-        boolean secure = scheme.equalsIgnoreCase("https");
-        int port = uri.getPort() == -1 ? (secure ? 443 : 80) : uri.getPort();
-        Builder b = builder().secure(secure).server(uri.getHost(), port);
-        return b.build();
+        Origin origin = Origin.of(uri);
+        return builder().secure(origin.secure()).server(uri.getHost(), origin.port()).build();
     }
 
     /** @return a builder for a backend of one or more servers */

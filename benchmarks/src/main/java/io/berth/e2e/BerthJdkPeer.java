@@ -2,7 +2,7 @@ package io.berth.e2e;
 
 import io.berth.BackendPoolConfig;
 import io.berth.TlsConfig;
-import io.berth.pool.BerthPools;
+import io.berth.pool.http.BerthPools;
 import io.berth.pool.jdk.BerthHttpClient;
 import java.util.List;
 

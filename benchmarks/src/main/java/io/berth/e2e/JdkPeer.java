@@ -1,6 +1,6 @@
 package io.berth.e2e;
 
-import io.berth.pool.BerthPools;
+import io.berth.pool.http.BerthPools;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -3,14 +3,14 @@ package io.berth.pool;
 import io.berth.Backend;
 import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
+import io.berth.pool.internal.HttpHealthProbe;
 import io.berth.spi.Connector;
 import io.berth.transport.NioConnector;
-import io.berth.transport.http1.Http1Connection;
 
 /**
- * The entry point: builds {@link BackendPool}s whose connections speak HTTP/1.1, over Berth's TLS
- * transport or over a {@link Connector} of your own. {@link BerthClient} sends requests through
- * them; the {@code java.net.http} and OkHttp adapters build on that.
+ * The entry point: builds {@link BackendPool}s over Berth's TLS transport or over a {@link Connector}
+ * of your own. {@link io.berth.pool.http.BerthClient} sends HTTP requests through them; the
+ * {@code java.net.http} and OkHttp adapters build on that.
  *
  * <p>Thread-safe; all methods are static.
  */
@@ -42,8 +42,8 @@ public final class Berth {
 
     /**
      * Builds a pool whose connections come from a custom {@link Connector} (another transport, or
-     * in-memory connections in tests). Each connection is wrapped for HTTP/1.1, so a
-     * {@link BerthClient} can use the pool.
+     * in-memory connections in tests). A {@link io.berth.pool.http.BerthClient} over the pool speaks
+     * HTTP/1.1 over its connections; its active health checks do too.
      *
      * @param backend where the pool connects: one server or several
      * @param config the pool's settings
@@ -51,10 +51,7 @@ public final class Berth {
      * @return a new open pool; close it when done
      */
     public static BackendPool newPool(Backend backend, BackendPoolConfig config, Connector connector) {
-        int maxHead = config.maxResponseHeadSize();
-        Connector http = (server, timeout) -> Http1Connection.of(connector.connect(server, timeout), maxHead,
-                Http1Connection.DEFAULT_EXPECT_CONTINUE_TIMEOUT);
-        return engine(backend, config, http);
+        return engine(backend, config, connector);
     }
 
     /** The engine every pool is, over a connector as given (tests drive it over in-memory connections). */

@@ -14,6 +14,8 @@ import io.berth.ServerState;
 import io.berth.Session;
 import io.berth.Ticker;
 import io.berth.TlsConfig;
+import io.berth.pool.internal.PoolAccess;
+import io.berth.spi.Attachment;
 import io.berth.spi.Connection;
 import io.berth.spi.Connector;
 import io.berth.spi.ServerProbe;
@@ -59,7 +61,7 @@ import javax.net.ssl.SSLException;
  * A connection is closed (gracefully, or aborted if broken) by the thread that owns it, outside any
  * critical section; its slot is freed first, then the count, then a waiter is given the slot.
  */
-final class LockFreeBackendPool implements HttpEngine {
+final class LockFreeBackendPool implements PoolAccess {
     static final System.Logger LOG = System.getLogger(LockFreeBackendPool.class.getName());
     /** How long an idle connection keeps its I/O buffers before maintenance takes them back: 1 s. */
     static final long BUFFER_KEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -634,6 +636,13 @@ final class LockFreeBackendPool implements HttpEngine {
         } catch (RuntimeException ex) {
             LOG.log(Level.DEBUG, () -> "pool '" + name + "': closing " + c + " threw " + ex);
         }
+        if (c.attachment instanceof Attachment a) {
+            try {
+                a.closed();
+            } catch (RuntimeException ex) {
+                LOG.log(Level.DEBUG, () -> "pool '" + name + "': the attachment of " + c + " threw " + ex);
+            }
+        }
         stats.closed(c, reason, graceful);
         if (c.index >= 0) {
             c.entry.table.unregister(c.index);
@@ -678,6 +687,9 @@ final class LockFreeBackendPool implements HttpEngine {
     boolean goIdle(PooledConnection c) {
         try {
             c.connection.idle();
+            if (c.attachment instanceof Attachment a) {
+                a.idle();
+            }
             return true;
         } catch (RuntimeException ex) {
             closeConnection(c, CloseReason.BROKEN, false);

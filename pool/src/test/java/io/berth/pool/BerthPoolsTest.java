@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.berth.BackendPoolConfig;
 import io.berth.ReusePolicy;
+import io.berth.pool.http.BerthClient;
+import io.berth.pool.http.BerthPools;
 import java.net.URI;
 import org.junit.jupiter.api.Test;
 

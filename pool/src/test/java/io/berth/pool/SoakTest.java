@@ -7,10 +7,13 @@ import io.berth.BackendPoolConfig;
 import io.berth.CloseReason;
 import io.berth.PoolStats;
 import io.berth.TlsConfig;
-import io.berth.transport.testing.Hygiene;
-import io.berth.transport.testing.HttpTestServer;
+import io.berth.pool.http.BerthClient;
+import io.berth.pool.http.BerthRequest;
+import io.berth.pool.http.BerthResponse;
 import io.berth.transport.testing.HttpTestServer.After;
 import io.berth.transport.testing.HttpTestServer.Reply;
+import io.berth.transport.testing.HttpTestServer;
+import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.TestPki;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,10 +28,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A bounded soak: 16 callers against a TLS server that closes connections at random (after 1 to 50

@@ -31,7 +31,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code parseChunked}: the same with a chunked 100-byte body (two chunks, one extension) and a
  *       trailer field.</li>
  *   <li>{@code encodeRequest}: a GET head with 5 header fields.</li>
- *   <li>{@code exchangeFixed}: a whole exchange through {@link Http1Connection} over an in-memory
+ *   <li>{@code exchangeFixed}: a whole exchange through {@link Http1Codec} over an in-memory
  *       connection: request written, head read, body streamed, listener called.</li>
  * </ul>
  * Each op handles one message, so MB/s = message bytes / (ns/op) × 1000; the message sizes are printed
@@ -78,7 +78,7 @@ public class CodecBenchmark {
             "5f1c2a9e-3b7d-4c1a-9e2f-0a1b2c3d4e5f");
 
     private ReplayConnection replay;
-    private Http1Connection connection;
+    private Http1Codec connection;
     private final Outcome[] last = new Outcome[1];
     private final ExchangeListener listener = o -> last[0] = o;
 
@@ -88,7 +88,7 @@ public class CodecBenchmark {
             throw new IllegalStateException("body is " + BODY.length() + " bytes");
         }
         replay = new ReplayConnection(fixed);
-        connection = Http1Connection.of(replay);
+        connection = Http1Codec.of(replay);
         System.out.println("\nmessage bytes: fixed " + fixed.length + ", chunked " + chunked.length
                 + ", request head " + encoder.encode("GET", "/v1/items/12345?fields=all", requestHeaders).remaining());
         // Check once that every benchmark does what it says.

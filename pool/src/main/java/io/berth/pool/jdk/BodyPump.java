@@ -1,6 +1,6 @@
 package io.berth.pool.jdk;
 
-import io.berth.pool.BerthResponse;
+import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse.BodySubscriber;

@@ -1,6 +1,6 @@
 package io.berth.pool.jdk;
 
-import io.berth.pool.BerthRequest;
+import io.berth.pool.http.BerthRequest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;

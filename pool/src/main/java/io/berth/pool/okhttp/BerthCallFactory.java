@@ -1,7 +1,7 @@
 package io.berth.pool.okhttp;
 
 import io.berth.BackendPoolConfig;
-import io.berth.pool.BerthPools;
+import io.berth.pool.http.BerthPools;
 import java.io.IOException;
 import java.net.Proxy;
 import java.time.Duration;

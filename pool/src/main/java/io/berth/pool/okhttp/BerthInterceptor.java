@@ -1,9 +1,9 @@
 package io.berth.pool.okhttp;
 
-import io.berth.pool.BerthClient;
-import io.berth.pool.BerthPools;
-import io.berth.pool.BerthRequest;
-import io.berth.pool.BerthResponse;
+import io.berth.pool.http.BerthClient;
+import io.berth.pool.http.BerthPools;
+import io.berth.pool.http.BerthRequest;
+import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.net.Proxy;

@@ -1,6 +1,6 @@
 package io.berth.pool.okhttp;
 
-import io.berth.pool.Cancellation;
+import io.berth.pool.http.Cancellation;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;

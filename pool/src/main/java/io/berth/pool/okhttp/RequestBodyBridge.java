@@ -1,7 +1,7 @@
 package io.berth.pool.okhttp;
 
-import io.berth.pool.BerthRequest;
-import io.berth.pool.Cancellation;
+import io.berth.pool.http.BerthRequest;
+import io.berth.pool.http.Cancellation;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ProtocolException;

@@ -1,6 +1,6 @@
 package io.berth.pool.okhttp;
 
-import io.berth.pool.BerthResponse;
+import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;

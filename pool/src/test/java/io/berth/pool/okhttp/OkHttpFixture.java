@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.berth.BackendPoolConfig;
 import io.berth.TlsConfig;
-import io.berth.pool.BerthPools;
+import io.berth.pool.http.BerthPools;
 import io.berth.transport.testing.HttpTestServer;
 import io.berth.transport.testing.RawServer;
 import io.berth.transport.testing.TestPki;

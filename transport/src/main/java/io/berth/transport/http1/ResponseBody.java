@@ -27,7 +27,7 @@ import java.util.Objects;
  * <p>Not thread-safe: read and close it from one thread.
  */
 public final class ResponseBody extends InputStream {
-    private final Http1Connection conn;
+    private final Http1Codec conn;
     private final ResponseHead head;
     private final BodyFraming framing;
     private final long timeoutNanos;
@@ -43,7 +43,7 @@ public final class ResponseBody extends InputStream {
     private IOException failure;
     private HeaderFields trailers;
 
-    ResponseBody(Http1Connection conn, ResponseHead head, BodyFraming framing, long timeoutNanos,
+    ResponseBody(Http1Codec conn, ResponseHead head, BodyFraming framing, long timeoutNanos,
             ExchangeListener listener) {
         this.conn = conn;
         this.head = head;
@@ -237,12 +237,12 @@ public final class ResponseBody extends InputStream {
             return Outcome.NOT_REUSABLE;
         }
         ByteBuffer in = conn.in();
-        if (kind == BodyFraming.Kind.FIXED && remaining - in.remaining() > Http1Connection.DRAIN_MAX_BYTES) {
+        if (kind == BodyFraming.Kind.FIXED && remaining - in.remaining() > Http1Codec.DRAIN_MAX_BYTES) {
             return Outcome.NOT_REUSABLE;
         }
         ChunkedDecoder decoder = kind == BodyFraming.Kind.CHUNKED ? conn.decoder() : null;
-        long deadline = System.nanoTime() + Http1Connection.DRAIN_MAX_NANOS;
-        long budget = Http1Connection.DRAIN_MAX_BYTES;
+        long deadline = System.nanoTime() + Http1Codec.DRAIN_MAX_NANOS;
+        long budget = Http1Codec.DRAIN_MAX_BYTES;
         try {
             while (true) {
                 if (decoder == null) {

@@ -4,7 +4,7 @@
  * without sockets; the exchange drives them over an {@link io.berth.spi.Connection}.
  * Internal: exported only to {@code io.berth.pool}.
  *
- * <p>The pool uses {@link io.berth.transport.http1.Http1Connection}: it wraps a connection, writes a
+ * <p>The HTTP client uses {@link io.berth.transport.http1.Http1Codec}: over a pooled connection it writes a
  * request ({@link io.berth.transport.http1.HeaderFields}, {@link io.berth.transport.http1.RequestBody}),
  * reads the final {@link io.berth.transport.http1.ResponseHead}, and streams the
  * {@link io.berth.transport.http1.ResponseBody}, whose end, close or failure is reported exactly once to

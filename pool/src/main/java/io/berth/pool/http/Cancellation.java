@@ -1,4 +1,4 @@
-package io.berth.pool;
+package io.berth.pool.http;
 
 import io.berth.spi.Connection;
 

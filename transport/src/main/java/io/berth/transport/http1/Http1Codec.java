@@ -3,7 +3,7 @@ package io.berth.transport.http1;
 import io.berth.HttpProtocolException;
 import io.berth.Outcome;
 import io.berth.ResponseTimeoutException;
-import io.berth.Server;
+import io.berth.spi.Attachment;
 import io.berth.spi.Connection;
 import io.berth.transport.BufferPool;
 import java.io.IOException;
@@ -12,9 +12,10 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * HTTP/1.1 exchanges over a {@link Connection}: it writes a request, reads the response head, and
+ * The HTTP/1.1 codec of one {@link Connection}: it writes a request, reads the response head, and
  * streams the response body, one exchange at a time, and tells an {@link ExchangeListener} how each
- * exchange ended.
+ * exchange ended. It uses the connection; it is not one: the pool keeps the connection, and the HTTP
+ * layer keeps the codec with it ({@link io.berth.Lease#attach}), made on its first exchange.
  *
  * <p>An exchange is three calls, in order:
  * <ol>
@@ -30,19 +31,19 @@ import java.util.Objects;
  * {@link Outcome#BROKEN}. An {@link IllegalArgumentException} from {@code writeRequest} is thrown
  * before anything is written, and leaves the connection as it was.
  *
- * <p>Buffers: while an exchange runs, the connection holds two buffers of
- * {@link BufferPool#BUFFER_SIZE} bytes from the {@link BufferPool}; {@link #idle()} and
- * {@link #close()} give them back, so an idle connection holds none. The codec state (parser, chunked
- * decoder, request encoder) is created once per connection and reused.
+ * <p>Bytes that arrive beyond a response (a server may not send anything unasked) end the exchange
+ * {@linkplain Outcome#NOT_REUSABLE not reusable}: once an exchange is over the codec holds no byte.
  *
- * <p>Every other {@link Connection} method delegates to the wrapped connection, except that
- * {@link #liveness()} reports {@link Liveness#UNEXPECTED_DATA} when bytes beyond the last response are
- * buffered here, and {@link #read} hands out such buffered bytes first.
+ * <p>Buffers: while an exchange runs, the codec holds two buffers of {@link BufferPool#BUFFER_SIZE}
+ * bytes from the {@link BufferPool}, and keeps them from one exchange to the next; {@link #idle()}
+ * and {@link #closed()} (the pool calls them, as the codec is the connection's {@link Attachment}) give
+ * them back, so an idle connection holds none. The codec state (parser, chunked decoder, request
+ * encoder) is created once per connection and reused.
  *
  * <p>Not thread-safe: an exchange is driven by one thread at a time (the lease holder), as the SPI
- * says; only {@link #abort()} may be called from any thread.
+ * says; to break one from another thread, abort the connection.
  */
-public final class Http1Connection implements Connection {
+public final class Http1Codec implements Attachment {
     /** The default limit of a response head, and of a trailer section: 64 KiB. */
     public static final int DEFAULT_MAX_HEAD_SIZE = ResponseParser.DEFAULT_MAX_HEAD_SIZE;
     /** How long a request with {@code Expect: 100-continue} waits for 100 before it sends its body anyway. */
@@ -60,7 +61,7 @@ public final class Http1Connection implements Connection {
     /** The last exchange was broken or not reusable: no further exchange. */
     private static final int RETIRED = 5;
 
-    private final Connection delegate;
+    private final Connection connection;
     private final BufferPool buffers;
     private final int maxHeadSize;
     private final long expectContinueNanos;
@@ -82,44 +83,44 @@ public final class Http1Connection implements Connection {
     private boolean headRequest;
     private BodyFraming framing;
 
-    private Http1Connection(Connection delegate, int maxHeadSize, long expectContinueNanos, BufferPool buffers) {
-        this.delegate = delegate;
+    private Http1Codec(Connection connection, int maxHeadSize, long expectContinueNanos, BufferPool buffers) {
+        this.connection = connection;
         this.maxHeadSize = maxHeadSize;
         this.expectContinueNanos = expectContinueNanos;
         this.buffers = buffers;
     }
 
     /**
-     * Wraps a connection with the default limits: {@link #DEFAULT_MAX_HEAD_SIZE} and
+     * Makes the codec of a connection, with the default limits: {@link #DEFAULT_MAX_HEAD_SIZE} and
      * {@link #DEFAULT_EXPECT_CONTINUE_TIMEOUT}.
      *
-     * @param delegate the connection to the server
-     * @return the HTTP/1.1 connection
-     * @throws NullPointerException if {@code delegate} is null
+     * @param connection the connection to the server
+     * @return the codec
+     * @throws NullPointerException if {@code connection} is null
      */
-    public static Http1Connection of(Connection delegate) {
-        return of(delegate, DEFAULT_MAX_HEAD_SIZE, DEFAULT_EXPECT_CONTINUE_TIMEOUT);
+    public static Http1Codec of(Connection connection) {
+        return of(connection, DEFAULT_MAX_HEAD_SIZE, DEFAULT_EXPECT_CONTINUE_TIMEOUT);
     }
 
     /**
-     * Wraps a connection.
+     * Makes the codec of a connection.
      *
-     * @param delegate the connection to the server
+     * @param connection the connection to the server
      * @param maxHeadSize the most bytes of a response head, and of a chunked body's trailer section;
      *     at least 256
      * @param expectContinueTimeout how long a request with {@code Expect: 100-continue} waits for
      *     {@code 100 Continue} before it sends its body anyway; positive
-     * @return the HTTP/1.1 connection
+     * @return the codec
      * @throws IllegalArgumentException if a limit is out of range
      * @throws NullPointerException if an argument is null
      */
-    public static Http1Connection of(Connection delegate, int maxHeadSize, Duration expectContinueTimeout) {
-        return of(delegate, maxHeadSize, expectContinueTimeout, BufferPool.shared());
+    public static Http1Codec of(Connection connection, int maxHeadSize, Duration expectContinueTimeout) {
+        return of(connection, maxHeadSize, expectContinueTimeout, BufferPool.shared());
     }
 
-    static Http1Connection of(Connection delegate, int maxHeadSize, Duration expectContinueTimeout,
+    static Http1Codec of(Connection connection, int maxHeadSize, Duration expectContinueTimeout,
             BufferPool buffers) {
-        Objects.requireNonNull(delegate, "delegate");
+        Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(expectContinueTimeout, "expectContinueTimeout");
         Objects.requireNonNull(buffers, "buffers");
         if (maxHeadSize < 256) {
@@ -135,12 +136,12 @@ public final class Http1Connection implements Connection {
         } catch (ArithmeticException e) {
             nanos = Long.MAX_VALUE;
         }
-        return new Http1Connection(delegate, maxHeadSize, nanos, buffers);
+        return new Http1Codec(connection, maxHeadSize, nanos, buffers);
     }
 
-    /** @return the wrapped connection */
-    public Connection delegate() {
-        return delegate;
+    /** @return the connection the codec speaks over */
+    public Connection connection() {
+        return connection;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ public final class Http1Connection implements Connection {
             if (headBytes.remaining() <= out.remaining()) {
                 out.put(headBytes);
             } else {
-                delegate.write(headBytes, timeoutNanos);
+                connection.write(headBytes, timeoutNanos);
             }
             if (body != null && expectContinue) {
                 flushOut(timeoutNanos);
@@ -342,12 +343,12 @@ public final class Http1Connection implements Connection {
         }
         int n;
         try {
-            n = delegate.read(in, timeoutNanos);
+            n = connection.read(in, timeoutNanos);
         } finally {
             in.flip();
         }
         if (n == 0) {
-            throw new IOException(delegate.describe() + ": Connection.read returned 0 bytes");
+            throw new IOException(connection.describe() + ": Connection.read returned 0 bytes");
         }
         if (n > 0) {
             responseStarted = true;
@@ -375,111 +376,23 @@ public final class Http1Connection implements Connection {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Connection
+    // Attachment: the pool tells the codec of its connection's life
 
-    /** {@inheritDoc} Delegates. */
-    @Override
-    public Server server() {
-        return delegate.server();
-    }
-
-    /**
-     * Hands out bytes already buffered here first (they can only be stray bytes after a response),
-     * then reads from the wrapped connection. Not for use during an exchange.
-     */
-    @Override
-    public int read(ByteBuffer dst, long timeoutNanos) throws IOException {
-        if (in != null && in.hasRemaining()) {
-            int n = Math.min(in.remaining(), dst.remaining());
-            dst.put(dst.position(), in, in.position(), n);
-            dst.position(dst.position() + n);
-            in.position(in.position() + n);
-            return n;
-        }
-        return delegate.read(dst, timeoutNanos);
-    }
-
-    /** {@inheritDoc} Delegates; not for use during an exchange. */
-    @Override
-    public void write(ByteBuffer src, long timeoutNanos) throws IOException {
-        delegate.write(src, timeoutNanos);
-    }
-
-    /**
-     * {@inheritDoc} {@link Liveness#UNEXPECTED_DATA} if bytes beyond the last response are buffered
-     * here; otherwise delegates.
-     */
-    @Override
-    public Liveness liveness() {
-        if (in != null && in.hasRemaining()) {
-            return Liveness.UNEXPECTED_DATA;
-        }
-        return delegate.liveness();
-    }
-
-    /**
-     * {@inheritDoc} {@link Liveness#UNEXPECTED_DATA} if bytes beyond the last response are buffered
-     * here; otherwise delegates.
-     */
-    @Override
-    public Liveness bufferedLiveness() {
-        if (in != null && in.hasRemaining()) {
-            return Liveness.UNEXPECTED_DATA;
-        }
-        return delegate.bufferedLiveness();
-    }
-
-    /** Gives this connection's buffers back to the buffer pool, then tells the wrapped connection. */
+    /** Gives this codec's buffers back to the buffer pool while the connection is idle. */
     @Override
     public void idle() {
         releaseBuffers();
-        delegate.idle();
     }
 
-    /** {@inheritDoc} Delegates. */
+    /** Gives this codec's buffers back, unless an exchange is under way (it may still use them). */
     @Override
-    public boolean tlsSessionResumed() {
-        return delegate.tlsSessionResumed();
-    }
-
-    /** {@inheritDoc} Delegates. */
-    @Override
-    public String tlsProtocol() {
-        return delegate.tlsProtocol();
-    }
-
-    /** {@inheritDoc} Delegates. */
-    @Override
-    public boolean isOpen() {
-        return delegate.isOpen();
-    }
-
-    /** {@inheritDoc} Delegates, then gives the buffers back if no exchange is under way. */
-    @Override
-    public boolean close() {
-        boolean graceful = delegate.close();
+    public void closed() {
         releaseBuffers();
-        return graceful;
-    }
-
-    /**
-     * {@inheritDoc} Delegates. Keeps the buffers: the exchange this abort breaks may still be using
-     * them on another thread.
-     */
-    @Override
-    public void abort() {
-        delegate.abort();
-    }
-
-    /** {@inheritDoc} Delegates. */
-    @Override
-    public String describe() {
-        return delegate.describe();
     }
 
     @Override
     public String toString() {
-        return "Http1Connection[" + delegate.describe() + "]";
+        return "Http1Codec[" + connection.describe() + "]";
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -562,10 +475,10 @@ public final class Http1Connection implements Connection {
     private HttpProtocolException closedDuringHead() {
         if (!responseStarted) {
             return new HttpProtocolException("server closed the connection before sending any response byte ("
-                    + delegate.describe() + ")");
+                    + connection.describe() + ")");
         }
         return new HttpProtocolException("server closed the connection after " + parser.bytesConsumed()
-                + " bytes of a response head (" + delegate.describe() + ")");
+                + " bytes of a response head (" + connection.describe() + ")");
     }
 
     private static void checkNotUpgrade(ResponseHead h) throws HttpProtocolException {
@@ -578,7 +491,7 @@ public final class Http1Connection implements Connection {
         out.flip();
         try {
             if (out.hasRemaining()) {
-                delegate.write(out, timeoutNanos);
+                connection.write(out, timeoutNanos);
             }
         } finally {
             out.clear();

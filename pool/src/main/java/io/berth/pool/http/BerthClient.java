@@ -1,4 +1,4 @@
-package io.berth.pool;
+package io.berth.pool.http;
 
 import io.berth.Backend;
 import io.berth.BackendPool;
@@ -10,10 +10,15 @@ import io.berth.ResponseTimeoutException;
 import io.berth.Server;
 import io.berth.Session;
 import io.berth.TlsConfig;
+import io.berth.pool.Berth;
+import io.berth.pool.internal.HostHeader;
+import io.berth.pool.internal.PoolAccess;
+import io.berth.spi.Attachment;
+import io.berth.spi.Connection;
 import io.berth.transport.http1.BodySink;
 import io.berth.transport.http1.ExchangeListener;
 import io.berth.transport.http1.HeaderFields;
-import io.berth.transport.http1.Http1Connection;
+import io.berth.transport.http1.Http1Codec;
 import io.berth.transport.http1.RequestBody;
 import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
@@ -58,14 +63,14 @@ import java.util.zip.GZIPInputStream;
  * <p>Thread-safe: share one client per backend.
  */
 public final class BerthClient implements AutoCloseable {
-    private final HttpEngine pool;
+    private final PoolAccess pool;
     private final boolean secure;
     private final TlsConfig tls;
     private final boolean ownsPool;
     /** The Host header of each server: it depends on the server only when no TLS name is set. */
     private final ConcurrentHashMap<Server, String> hostHeaders = new ConcurrentHashMap<>();
 
-    BerthClient(HttpEngine pool, boolean ownsPool) {
+    private BerthClient(PoolAccess pool, boolean ownsPool) {
         this.pool = pool;
         Backend backend = pool.backend();
         this.secure = backend.isSecure();
@@ -88,7 +93,7 @@ public final class BerthClient implements AutoCloseable {
      * @return a client over a new pool
      */
     public static BerthClient create(Backend backend, BackendPoolConfig config) {
-        return new BerthClient((HttpEngine) Berth.newPool(backend, config), true);
+        return new BerthClient(PoolAccess.of(Berth.newPool(backend, config)), true);
     }
 
     /**
@@ -100,10 +105,7 @@ public final class BerthClient implements AutoCloseable {
      * @throws IllegalArgumentException if the pool was not built by {@link Berth}
      */
     public static BerthClient over(BackendPool pool) {
-        if (!(pool instanceof HttpEngine)) {
-            throw new IllegalArgumentException("pool must be built by Berth.newPool but was " + pool);
-        }
-        return new BerthClient((HttpEngine) pool, false);
+        return new BerthClient(PoolAccess.of(pool), false);
     }
 
     /** @return the pool: stats, reconfiguration, sessions */
@@ -170,9 +172,10 @@ public final class BerthClient implements AutoCloseable {
             Lease lease = retried
                     ? pool.acquireNew(replayable, request.session(), acquireTimeout, failedServer)
                     : pool.acquire(replayable, request.session(), acquireTimeout, TimeUnit.NANOSECONDS);
-            Http1Connection conn = (Http1Connection) lease.connection();
+            Http1State state = stateOf(lease, config);
+            Http1Codec conn = state.codec;
             HeaderFields headers = request.headersFor(hostHeader(lease.server()), gzip);
-            if (cancellation != null && !attach(cancellation, conn, lease)) {
+            if (cancellation != null && !attach(cancellation, conn.connection(), lease)) {
                 throw canceled(request, null);
             }
             ResponseHead responseHead;
@@ -181,12 +184,12 @@ public final class BerthClient implements AutoCloseable {
                         bounded(responseTimeout, deadline));
                 responseHead = conn.readResponseHead(bounded(responseTimeout, deadline), head);
             } catch (IllegalArgumentException e) {
-                release(lease, Outcome.REUSABLE, cancellation, conn); // rejected before anything was written
+                release(lease, Outcome.REUSABLE, cancellation, conn.connection()); // rejected before anything was written
                 throw e;
             } catch (IOException e) {
                 boolean nothingBack = !conn.responseStarted();
                 boolean reused = lease.reused();
-                release(lease, Outcome.BROKEN, cancellation, conn);
+                release(lease, Outcome.BROKEN, cancellation, conn.connection());
                 if (cancellation != null && cancellation.isCanceled()) {
                     throw canceled(request, e);
                 }
@@ -204,11 +207,11 @@ public final class BerthClient implements AutoCloseable {
                 }
                 throw timeoutPassed(e, deadline, request);
             } catch (RuntimeException | Error e) {
-                release(lease, Outcome.BROKEN, cancellation, conn);
+                release(lease, Outcome.BROKEN, cancellation, conn.connection());
                 throw e;
             }
             if (cancellation != null && cancellation.isCanceled()) {
-                release(lease, Outcome.BROKEN, cancellation, conn);
+                release(lease, Outcome.BROKEN, cancellation, conn.connection());
                 throw canceled(request, null);
             }
             long id = lease.id();
@@ -217,11 +220,11 @@ public final class BerthClient implements AutoCloseable {
             if ((status == 401 || status == 407) && negotiates(responseHead.headers(), status)) {
                 lease.makePrivate();
             }
-            ExchangeListener releaser = releaser(lease);
+            ExchangeListener releaser = state.releaser;
             if (cancellation != null) {
                 ExchangeListener poolReleaser = releaser;
                 releaser = outcome -> poolReleaser.exchangeCompleted(
-                        cancellation.detach(conn) ? Outcome.BROKEN : outcome);
+                        cancellation.detach(conn.connection()) ? Outcome.BROKEN : outcome);
             }
             ResponseBody raw = conn.body(responseHead, head, responseTimeout, releaser);
             BerthResponse response = response(responseHead, raw, gzip, id, reused);
@@ -232,23 +235,44 @@ public final class BerthClient implements AutoCloseable {
         }
     }
 
-    /** @return the listener that releases the lease when its response ends: made once per connection */
-    private ExchangeListener releaser(Lease lease) {
-        HttpEngine p = pool;
-        if (lease.connection().multiplexed()) {
-            return outcome -> p.release(lease, outcome); // one lease per exchange
+    /**
+     * The HTTP/1.1 state kept with a pooled connection, as its attachment: the codec, made on the
+     * connection's first exchange, and the listener that releases its lease when a response ends
+     * (made once, so that an exchange allocates neither).
+     */
+    private static final class Http1State implements Attachment {
+        final Http1Codec codec;
+        final ExchangeListener releaser;
+
+        Http1State(Http1Codec codec, ExchangeListener releaser) {
+            this.codec = codec;
+            this.releaser = releaser;
         }
-        Object a = lease.attachment();
-        if (a instanceof ExchangeListener r) {
-            return r;
+
+        @Override
+        public void idle() {
+            codec.idle();
         }
-        ExchangeListener r = outcome -> p.release(lease, outcome);
-        lease.attach(r);
-        return r;
+
+        @Override
+        public void closed() {
+            codec.closed();
+        }
+    }
+
+    private Http1State stateOf(Lease lease, BackendPoolConfig config) {
+        if (lease.attachment() instanceof Http1State s) {
+            return s;
+        }
+        PoolAccess p = pool;
+        Http1State s = new Http1State(Http1Codec.of(lease.connection(), config.maxResponseHeadSize(),
+                Http1Codec.DEFAULT_EXPECT_CONTINUE_TIMEOUT), outcome -> p.release(lease, outcome));
+        lease.attach(s);
+        return s;
     }
 
     /** Attaches the exchange to its cancellation; if already cancelled, releases the unused connection. */
-    private boolean attach(Cancellation cancellation, Http1Connection conn, Lease lease) {
+    private boolean attach(Cancellation cancellation, Connection conn, Lease lease) {
         boolean attached;
         try {
             attached = cancellation.attach(conn);
@@ -263,7 +287,7 @@ public final class BerthClient implements AutoCloseable {
     }
 
     /** Detaches the exchange from its cancellation first, so that a late cancel cannot reach the next user. */
-    private void release(Lease lease, Outcome outcome, Cancellation cancellation, Http1Connection conn) {
+    private void release(Lease lease, Outcome outcome, Cancellation cancellation, Connection conn) {
         if (cancellation != null && cancellation.detach(conn)) {
             outcome = Outcome.BROKEN;
         }
@@ -357,30 +381,10 @@ public final class BerthClient implements AutoCloseable {
     private String hostHeader(Server server) {
         String h = hostHeaders.get(server);
         if (h == null) {
-            h = hostHeader(secure, tls, server);
+            h = HostHeader.of(secure, tls, server);
             hostHeaders.putIfAbsent(server, h);
         }
         return h;
-    }
-
-    /**
-     * @return the Host header for a server: the TLS name to verify (or the SNI name) when one is set,
-     *     else the server's host; with the port unless it is the scheme's default
-     */
-    static String hostHeader(boolean secure, TlsConfig tls, Server server) {
-        String host = server.host();
-        if (secure) {
-            if (tls.verifyHostname() != null) {
-                host = tls.verifyHostname();
-            } else if (tls.sniName() != null) {
-                host = tls.sniName();
-            }
-        }
-        if (host.indexOf(':') >= 0) {
-            host = "[" + host + "]";
-        }
-        int defaultPort = secure ? 443 : 80;
-        return server.port() == defaultPort ? host : host + ":" + server.port();
     }
 
     /**

@@ -1,8 +1,10 @@
-package io.berth.pool;
+package io.berth.pool.http;
 
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
 import io.berth.TlsConfig;
+import io.berth.internal.Origin;
+import io.berth.pool.Berth;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -107,20 +109,7 @@ public final class BerthPools implements AutoCloseable {
 
     static String origin(URI uri) {
         Objects.requireNonNull(uri, "uri");
-        String scheme = uri.getScheme();
-        if (scheme == null || uri.getHost() == null) {
-            throw new IllegalArgumentException("URI must be absolute with a host but was '" + uri + "'");
-        }
-        scheme = scheme.toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http")) {
-            throw new IllegalArgumentException("URI scheme must be https or http but was '" + uri + "'");
-        }
-        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-        String host = uri.getHost().toLowerCase(Locale.ROOT);
-        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
-        return scheme + "://" + host + ":" + port;
+        return Origin.of(uri).toString();
     }
 
     /** Builds {@link BerthPools}. Not thread-safe. */

@@ -1,4 +1,4 @@
-package io.berth.pool;
+package io.berth.pool.http;
 
 import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http1.ResponseBody;
