@@ -298,6 +298,31 @@ class MultiServerTest {
     }
 
     @Test
+    void theOnlyServerRefusingThenAcceptingIsUsedAgainWithinOneBackoff() throws Exception {
+        HttpTestServer a = start("a");
+        int port = a.port();
+        a.close();
+        servers.remove(a);
+        Duration backoff = Duration.ofMillis(600);
+        pool(weights(a, 1), x -> x.downBackoff(backoff).slowStart(Duration.ZERO).acquireTimeout(Duration.ofSeconds(5)));
+        assertThatThrownBy(() -> get("/")).isInstanceOf(java.net.ConnectException.class); // 4 refused connects
+        ServerStats down = pool.stats().servers().get(0);
+        assertThat(down.state()).isEqualTo(ServerState.DOWN);
+        assertThat(down.consecutiveFailures()).isEqualTo(3);
+        assertThat(down.backoff()).as("the next one, doubled").isEqualTo(backoff.multipliedBy(2));
+        HttpTestServer back = HttpTestServer.startOn(port, TestPki.server().context(), r -> Reply.ok("back"));
+        servers.add(back);
+        long start = System.nanoTime();
+        assertThat(get("/")).isEqualTo("back"); // waits for the back-off's end, then connects
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(backoff.plusMillis(500));
+        ServerStats up = pool.stats().servers().get(0);
+        assertThat(up.state()).isEqualTo(ServerState.UP);
+        assertThat(up.consecutiveFailures()).isZero();
+        assertThat(up.backoff()).as("reset by the success").isEqualTo(backoff);
+        assertThat(up.downCount()).isEqualTo(1);
+    }
+
+    @Test
     void activeHealthCheckMarksDownAndBackUp() throws Exception {
         AtomicBoolean healthy = new AtomicBoolean(true);
         HttpTestServer a = start("a");
