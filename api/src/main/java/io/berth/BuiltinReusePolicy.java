@@ -18,13 +18,13 @@ enum BuiltinReusePolicy implements ReusePolicy {
     SAFE {
         @Override
         public boolean mayCarry(boolean replayable, ConnectionInfo connection) {
-            return replayable;
+            return replayable || connection.multiplexed();
         }
     },
     AGGRESSIVE {
         @Override
         public boolean mayCarry(boolean replayable, ConnectionInfo connection) {
-            return replayable || connection.proven();
+            return replayable || connection.proven() || connection.multiplexed();
         }
     },
     ALWAYS {

@@ -30,6 +30,13 @@ public interface ConnectionInfo {
     }
 
     /**
+     * @return whether the connection may carry several exchanges at once (HTTP/2); fixed for its life
+     */
+    default boolean multiplexed() {
+        return false;
+    }
+
+    /**
      * @return how many exchanges the connection carries right now: 0 or 1 for a connection that
      *     carries one at a time, up to its capacity for a multiplexed (HTTP/2) one
      */

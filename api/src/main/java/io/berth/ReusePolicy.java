@@ -20,7 +20,18 @@ import java.util.Objects;
  * <tr><td>replayable request, unproven connection</td><td>no</td><td>yes</td><td>yes</td><td>yes</td></tr>
  * <tr><td>non-replayable request, proven connection</td><td>no</td><td>no</td><td>yes</td><td>yes</td></tr>
  * <tr><td>non-replayable request, unproven connection</td><td>no</td><td>no</td><td>no</td><td>yes</td></tr>
+ * <tr><td>non-replayable request, multiplexed (HTTP/2) connection proven alive</td><td>no</td><td>yes</td>
+ *     <td>yes</td><td>yes</td></tr>
  * </table>
+ *
+ * <p><b>HTTP/2</b> (HAProxy's {@code http-reuse} on streams). A multiplexed connection proves it is
+ * alive by carrying responses: under {@code SAFE} a non-replayable request's stream goes on one only
+ * while it carries an exchange or its last one ended less than {@code validateAfterIdle} ago; idle
+ * longer, the HTTP layer first sends it a PING and uses it only if the answer comes back in time
+ * (otherwise the connection is closed and the request goes on a new one, not sent twice). Under
+ * {@code SAFE} and {@code NEVER} a busy connection carrying a {@link Session}'s exchange serves only
+ * that session until it is idle again; under {@code AGGRESSIVE} and {@code ALWAYS} sessions share busy
+ * connections. {@code maxUses} counts streams.
  *
  * <p>Where no idle connection qualifies, the request gets a new connection (or waits at
  * {@code maxConnections}); among those that qualify the most recently used goes first. A
@@ -38,8 +49,9 @@ public interface ReusePolicy {
     ReusePolicy NEVER = BuiltinReusePolicy.NEVER;
     /**
      * The default: replayable requests may use any idle connection (if it dies under them they are
-     * retried once on a new one); non-replayable requests always get a new connection, so they never
-     * meet a connection the server has just closed.
+     * retried once on a new one); non-replayable requests get a new HTTP/1.1 connection, so they never
+     * meet a connection the server has just closed, or a multiplexed (HTTP/2) connection proven alive
+     * (see the class comment).
      */
     ReusePolicy SAFE = BuiltinReusePolicy.SAFE;
     /**

@@ -97,6 +97,17 @@ public interface Connection {
         return 1;
     }
 
+    /**
+     * Registers the pool's listener for changes of {@link #capacity()}: a multiplexed connection calls
+     * it (from any thread, e.g. its reader) after its capacity changed, above all when it grew (an
+     * HTTP/2 server's SETTINGS raised its stream limit), so that callers waiting for room are served at
+     * once. Called once, when the pool registers the connection. Does nothing by default.
+     *
+     * @param listener quick, never throws, may be called concurrently
+     */
+    default void onCapacityChange(Runnable listener) {
+    }
+
     /** @return whether the TLS session was resumed from an earlier connection; false for plain TCP */
     default boolean tlsSessionResumed() {
         return false;

@@ -27,4 +27,18 @@ public interface Connector {
      * @throws IOException for any other failure; no file descriptor is left open
      */
     Connection connect(Server server, long connectTimeoutNanos) throws IOException;
+
+    /**
+     * How many exchanges a connection to {@code server} that is being opened is expected to carry at
+     * once, before the pool has seen one: e.g. HTTP/2's usual 100 when the backend offers {@code h2}.
+     * Callers that find no usable connection wait for the connections being opened while these are
+     * expected to carry them all, instead of each opening its own (no connection burst); the pool then
+     * learns each server's real figure from the connections it opens. 1 (no waiting) by default.
+     *
+     * @param server a server of the backend
+     * @return at least 1
+     */
+    default int expectedCapacity(Server server) {
+        return 1;
+    }
 }

@@ -77,7 +77,8 @@ final class Acquirer {
                 }
             }
             ServerEntry e = null;
-            if (pool.waiters.waiting() == 0 && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))) {
+            if (pool.waiters.waiting() == 0 && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
+                    && (fresh || pool.promised() == 0)) {
                 e = reserve(st, now, failed, avoid, fresh);
             }
             if (e == null) {
@@ -117,7 +118,9 @@ final class Acquirer {
             }
             try {
                 PooledConnection c = pool.open(e, st);
-                return pool.lease(c, s, pool.ticker.read(), st);
+                Lease l = pool.lease(c, s, pool.ticker.read(), st);
+                pool.settle(c);
+                return l;
             } catch (IOException ex) {
                 if (!LockFreeBackendPool.retryable(ex)) {
                     throw ex;
@@ -208,6 +211,9 @@ final class Acquirer {
         if (!ignoreChecks && checkWait > 0 && usableUnderCheck(replayable, st)) {
             return nanoNow + checkWait;
         }
+        if (pool.promised() > 0) {
+            return deadline; // a connection being opened will hand us room, or its slot goes to us
+        }
         long wake = Long.MIN_VALUE;
         for (ServerEntry e : pool.entries) {
             if (!e.servesRequests()) {
@@ -246,8 +252,9 @@ final class Acquirer {
             return received(w);
         }
         long now = pool.ticker.read();
-        Object mine = fresh ? null : takeShared(replayable, st, now);
-        if (mine == null && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))) {
+        Object mine = fresh ? null : takeShared(replayable, s, st, now);
+        if (mine == null && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
+                && (fresh || pool.waiters.waiting() > pool.promised())) {
             ServerEntry e = reserve(st, now, failed, avoid, fresh);
             mine = e == null ? null : e.permit;
         }
@@ -289,7 +296,7 @@ final class Acquirer {
     }
 
     /** Takes an idle connection or room on a multiplexed one, ignoring waiters (the caller is one). */
-    private Object takeShared(boolean replayable, Settings st, long now) {
+    private Object takeShared(boolean replayable, PinnedSession s, Settings st, long now) {
         if (!st.policy.sharesIdleConnections()) {
             return null;
         }
@@ -298,8 +305,8 @@ final class Acquirer {
                 continue;
             }
             if (e.table.mayHaveMultiplexed()) {
-                PooledConnection m = e.table.findMultiplexed(x -> !x.privateToSession
-                        && pool.accepts(st.policy, replayable, x) && x.tryJoin());
+                PooledConnection m = e.table.findMultiplexed(x -> pool.mayJoin(x, replayable, s, st)
+                        && x.tryJoin());
                 if (m != null) {
                     return new Joined(m);
                 }

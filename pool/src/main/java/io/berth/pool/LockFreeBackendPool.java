@@ -184,6 +184,11 @@ final class LockFreeBackendPool implements PoolAccess {
                     return lease(c, s, now, st);
                 }
             }
+            PooledConnection last = s.last; // the session's own busy multiplexed connection
+            if (last != null && last.multiplexed && last.session == s && last.entry.servesRequests()
+                    && last.tryJoin()) {
+                return joinedLease(last, s, now, st);
+            }
         }
         if (!shared || !st.policy.sharesIdleConnections()) {
             return null;
@@ -216,8 +221,7 @@ final class LockFreeBackendPool implements PoolAccess {
     /** Takes room on a busy multiplexed connection of {@code e}, else its most recent usable idle connection. */
     Lease takeFrom(ServerEntry e, boolean replayable, PinnedSession s, long now, Settings st) {
         if (e.table.mayHaveMultiplexed()) {
-            PooledConnection m = e.table.findMultiplexed(x -> !x.privateToSession
-                    && accepts(st.policy, replayable, x) && x.tryJoin());
+            PooledConnection m = e.table.findMultiplexed(x -> mayJoin(x, replayable, s, st) && x.tryJoin());
             if (m != null) {
                 return joinedLease(m, s, now, st);
             }
@@ -231,13 +235,34 @@ final class LockFreeBackendPool implements PoolAccess {
         return null;
     }
 
+    /**
+     * Says whether a request may add an exchange to a busy multiplexed connection: its policy lets the
+     * connection carry it, and the connection is not pinned to another session: a session's exchange
+     * reserves a busy connection for that session under {@code SAFE} and {@code NEVER} (HAProxy's
+     * {@code http-reuse safe}), while {@code AGGRESSIVE} and {@code ALWAYS} let sessions share it.
+     * A session's own busy connection always takes its requests.
+     */
+    boolean mayJoin(PooledConnection c, boolean replayable, PinnedSession s, Settings st) {
+        if (c.privateToSession ? c.session != s : c.session != null && c.session != s && !sharesBusy(st.policy)) {
+            return false;
+        }
+        return (s != null && c.session == s) || accepts(st.policy, replayable, c);
+    }
+
+    private static boolean sharesBusy(ReusePolicy policy) {
+        return policy == ReusePolicy.AGGRESSIVE || policy == ReusePolicy.ALWAYS;
+    }
+
     /** Takes one particular connection, the caller's last, if it is idle (or has room), usable and allowed. */
     private Lease tryTake(PooledConnection c, boolean replayable, PinnedSession s, long now, Settings st) {
-        if (c.pool != this || c.privateToSession || !c.entry.servesRequests() || !accepts(st.policy, replayable, c)) {
+        if (c.pool != this || !c.entry.servesRequests()) {
             return null;
         }
-        if (c.multiplexed && c.tryJoin()) {
+        if (c.multiplexed && mayJoin(c, replayable, s, st) && c.tryJoin()) {
             return joinedLease(c, s, now, st);
+        }
+        if (c.privateToSession || !accepts(st.policy, replayable, c)) {
+            return null;
         }
         if (!c.entry.table.remove(c)) {
             return null;
@@ -358,17 +383,24 @@ final class LockFreeBackendPool implements PoolAccess {
 
     // ------------------------------------------------------------------ opening
 
-    /** Opens a connection in a slot of {@code e} already reserved; on failure the reservation is undone. */
+    /**
+     * Opens a connection in a slot of {@code e} already reserved; on failure the reservation is undone.
+     * While it opens it counts in {@code e.opening} (callers may wait for what it is expected to
+     * carry); on success the caller leases it or makes it idle, then calls {@link #settle}.
+     */
     PooledConnection open(ServerEntry e, Settings st) throws IOException {
         Connection conn;
+        e.opening.incrementAndGet();
         try {
             conn = connector.connect(e.server, st.connectTimeoutNanos);
             Objects.requireNonNull(conn, "connector returned null");
         } catch (IOException ex) {
+            e.opening.decrementAndGet(); // before the slot goes to a waiter: it no longer promises
             unreserve(e);
             connectFailed(e, ex, st);
             throw ex;
         } catch (RuntimeException | Error ex) {
+            e.opening.decrementAndGet();
             stats.connectFailures.incrementAndGet();
             e.connectFailures.incrementAndGet();
             unreserve(e);
@@ -381,8 +413,13 @@ final class LockFreeBackendPool implements PoolAccess {
         if (index < 0) {
             // Cannot happen: slots >= maxConnections >= total. Fail loudly rather than leak.
             conn.abort();
+            e.opening.decrementAndGet();
             unreserve(e);
             throw new IllegalStateException("pool '" + name + "': no free slot on " + e);
+        }
+        e.expectedCapacity = c.multiplexed ? Math.max(1, conn.capacity()) : 1;
+        if (c.multiplexed) {
+            conn.onCapacityChange(() -> offerRoom(c));
         }
         c.index = index;
         e.opened.incrementAndGet();
@@ -395,10 +432,62 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         guard.opened(c);
         if (closed) {
+            e.opening.decrementAndGet();
             closeConnection(c, CloseReason.POOL_CLOSED, false);
             throw closedException();
         }
         return c;
+    }
+
+    /**
+     * Ends the opening of a connection its opener has leased or made idle: a multiplexed one hands its
+     * remaining room to waiting callers; callers beyond what the opening connections are still expected
+     * to carry get the server's free slots.
+     */
+    void settle(PooledConnection c) {
+        if (c.multiplexed) {
+            offerRoom(c);
+        }
+        c.entry.opening.decrementAndGet();
+        if (waiters.waiting() > promised()) {
+            signalFreeSlot(c.entry);
+        }
+    }
+
+    /**
+     * @return exchanges that the connections being opened are expected to carry beyond their openers':
+     *     callers wait for these rather than open connections of their own (no connection burst)
+     */
+    int promised() {
+        int p = 0;
+        for (ServerEntry e : entries) {
+            int o = e.opening.get();
+            if (o > 0) {
+                int expected = e.expectedCapacity;
+                if (expected == 0) { // no connection opened yet: the connector's hint
+                    expected = Math.max(1, connector.expectedCapacity(e.server));
+                }
+                p += o * (expected - 1);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Hands the room of a busy multiplexed connection to waiting callers: it just opened, or its
+     * capacity grew (the server's SETTINGS); called by the connection's listener from any thread.
+     */
+    void offerRoom(PooledConnection c) {
+        Settings st = settings;
+        while (waiters.waiting() > 0 && !c.draining && !closed && c.entry.servesRequests()) {
+            if (!c.tryJoin()) {
+                return; // no room (or idle: an idle connection is taken from the idle set)
+            }
+            if (!handOffStream(c)) {
+                leaveStream(c, ticker.read(), st); // nobody could use it: give it back (it re-offers)
+                return;
+            }
+        }
     }
 
     /** Counts a failed connect: stats, the listener, and the server's passive health. */
@@ -614,8 +703,8 @@ final class LockFreeBackendPool implements PoolAccess {
     /** Hands one exchange's room on a busy multiplexed connection (held by the caller) to a waiter. */
     private boolean handOffStream(PooledConnection c) {
         Settings st = settings;
-        Object gift = waiters.offer(w -> !w.fresh && (w.session == null || !c.privateToSession)
-                && accepts(st.policy, w.replayable, c) ? new Acquirer.Joined(c) : null);
+        Object gift = waiters.offer(w -> !w.fresh && mayJoin(c, w.replayable, w.session, st)
+                ? new Acquirer.Joined(c) : null);
         return gift != null;
     }
 
@@ -665,9 +754,9 @@ final class LockFreeBackendPool implements PoolAccess {
         for (;;) {
             long seen = waiters.arrivals();
             Settings st = settings;
-            if (waiters.waiting() == 0 || closed || !e.takesNewConnections(ticker.read(), st.slowStartNanos)
-                    || !e.tryReserve(st.maxConnections)) {
-                return;
+            if (waiters.waiting() <= promised() || closed
+                    || !e.takesNewConnections(ticker.read(), st.slowStartNanos) || !e.tryReserve(st.maxConnections)) {
+                return; // nobody waits, or the connections being opened will carry the waiters
             }
             if (waiters.offer(w -> e.permit) != null) {
                 continue; // given: there may be more waiters

@@ -218,6 +218,7 @@ final class Maintenance {
                 return;
             }
             pool.makeIdle(c, st, pool.ticker.read());
+            pool.settle(c);
         }
     }
 

@@ -244,7 +244,12 @@ final class PooledConnection implements Lease {
 
     @Override
     public int inFlight() {
-        return streams;
+        return multiplexed ? streams : state == IN_USE ? 1 : 0;
+    }
+
+    @Override
+    public boolean multiplexed() {
+        return multiplexed;
     }
 
     @Override

@@ -28,9 +28,16 @@ final class ServerEntry {
     final AtomicInteger periodPeak = new AtomicInteger();
     /** Idle connections the maintenance pass holds to check them (callers wait for those). */
     final AtomicInteger checking = new AtomicInteger();
+    /** Connections being opened (a slot reserved, connecting). */
+    final AtomicInteger opening = new AtomicInteger();
     final AtomicLong opened = new AtomicLong();
     final AtomicLong connectFailures = new AtomicLong();
     volatile int weight;
+    /**
+     * How many exchanges a connection to this server is expected to carry: what the last one opened
+     * could carry (1 for HTTP/1.1), or 0 before the first (then the connector's hint applies).
+     */
+    volatile int expectedCapacity;
     /** Removed from the pool: it takes nothing new and leaves the stats once its last connection closed. */
     volatile boolean removed;
     int need; // maintenance pass only

@@ -101,6 +101,11 @@ final class StreamLease implements Lease {
     }
 
     @Override
+    public boolean multiplexed() {
+        return true;
+    }
+
+    @Override
     public long createdNanos() {
         return c.createdNanos;
     }

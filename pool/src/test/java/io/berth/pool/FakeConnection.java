@@ -24,6 +24,8 @@ final class FakeConnection implements Connection {
     final boolean multiplexed;
     /** Exchanges it may carry at once now (an HTTP/2 server's limit, changing while it lives). */
     volatile int capacity = 1;
+    /** The pool's listener for capacity changes, if it registered one. */
+    volatile Runnable capacityListener;
     /** How long a socket read by {@link #liveness()} takes: a slow check. */
     volatile long livenessDelayMillis;
 
@@ -99,6 +101,20 @@ final class FakeConnection implements Connection {
     @Override
     public int capacity() {
         return multiplexed ? capacity : 1;
+    }
+
+    @Override
+    public void onCapacityChange(Runnable listener) {
+        capacityListener = listener;
+    }
+
+    /** Changes the capacity as a server's SETTINGS would, and tells the pool. */
+    void changeCapacity(int n) {
+        capacity = n;
+        Runnable l = capacityListener;
+        if (l != null) {
+            l.run();
+        }
     }
 
     @Override

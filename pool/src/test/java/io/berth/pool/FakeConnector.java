@@ -21,12 +21,25 @@ final class FakeConnector implements Connector {
     volatile boolean resumeTls;
     /** Connections opened from now on are multiplexed with this capacity (0: not multiplexed). */
     volatile int multiplexedCapacity;
+    /** The connector's hint of what a connection being opened will carry ({@code expectedCapacity}). */
+    volatile int expectedCapacityHint = 1;
+    /** How long each connect takes. */
+    volatile long connectDelayMillis;
     /** How long liveness reads of connections opened from now on take. */
     volatile long livenessDelayMillis;
 
     @Override
     public Connection connect(Server server, long connectTimeoutNanos) throws IOException {
         attempts.incrementAndGet();
+        long delay = connectDelayMillis;
+        if (delay > 0) {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while connecting");
+            }
+        }
         IOException f = failures.poll();
         if (f != null) {
             throw f;
@@ -40,6 +53,11 @@ final class FakeConnector implements Connector {
             connections.add(c);
             return c;
         }
+    }
+
+    @Override
+    public int expectedCapacity(Server server) {
+        return expectedCapacityHint;
     }
 
     int opened() {

@@ -188,4 +188,99 @@ class MultiplexedEngineTest {
             assertThatThrownBy(l::connection).isInstanceOf(IllegalStateException.class);
         }
     }
+
+    @Test
+    void concurrentCallersToABackendWithNoConnectionWaitForTheOneBeingOpened() throws Exception {
+        try (PoolFixture f = fixture(10, b -> b.acquireTimeout(Duration.ofSeconds(5)))) {
+            f.connector.expectedCapacityHint = 10; // e.g. h2 offered: a connection carries about 10
+            f.connector.connectDelayMillis = 200;
+            List<CompletableFuture<Lease>> callers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                callers.add(CompletableFuture.supplyAsync(() -> get(f)));
+            }
+            List<Lease> got = new ArrayList<>();
+            for (CompletableFuture<Lease> c : callers) {
+                got.add(c.get(5, TimeUnit.SECONDS));
+            }
+            assertThat(f.connector.attempts.get()).as("one connection, not one per caller").isEqualTo(1);
+            assertThat(got).extracting(Lease::id).containsOnly(got.get(0).id());
+            got.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
+        }
+    }
+
+    @Test
+    void whenTheConnectionOpenedCarriesOneTheWaitersOpenTheirOwn() throws Exception {
+        try (PoolFixture f = fixture(0, b -> b.acquireTimeout(Duration.ofSeconds(5)))) { // HTTP/1.1 after all
+            f.connector.expectedCapacityHint = 10;
+            f.connector.connectDelayMillis = 100;
+            List<CompletableFuture<Lease>> callers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                callers.add(CompletableFuture.supplyAsync(() -> get(f)));
+            }
+            List<Lease> got = new ArrayList<>();
+            for (CompletableFuture<Lease> c : callers) {
+                got.add(c.get(5, TimeUnit.SECONDS));
+            }
+            assertThat(got).extracting(Lease::id).doesNotHaveDuplicates();
+            assertThat(f.connector.opened()).isEqualTo(4);
+            got.forEach(l -> f.pool.release(l, Outcome.REUSABLE));
+        }
+    }
+
+    @Test
+    void whenTheServerRaisesItsLimitWaitersAreServedAtOnce() throws Exception {
+        try (PoolFixture f = fixture(1, b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+            Lease first = f.pool.acquire(true);
+            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f));
+            await().until(() -> f.pool.waitingCount() == 1);
+            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f));
+            await().until(() -> f.pool.waitingCount() == 2);
+            f.connector.connections.get(0).changeCapacity(3); // SETTINGS: three streams
+            assertThat(w1.get(5, TimeUnit.SECONDS).id()).isEqualTo(first.id());
+            assertThat(w2.get(5, TimeUnit.SECONDS).id()).isEqualTo(first.id());
+            assertThat(f.pool.stats().connections().get(0).inFlight()).isEqualTo(3);
+            f.pool.release(first, Outcome.REUSABLE);
+            f.pool.release(w1.get(), Outcome.REUSABLE);
+            f.pool.release(w2.get(), Outcome.REUSABLE);
+        }
+    }
+
+    @Test
+    void underSafeABusyConnectionCarryingASessionsExchangeServesOnlyThatSession() throws Exception {
+        for (io.berth.ReusePolicy policy : List.of(io.berth.ReusePolicy.SAFE, io.berth.ReusePolicy.ALWAYS)) {
+            try (PoolFixture f = fixture(10, b -> b.reusePolicy(policy))) {
+                io.berth.Session a = f.pool.openSession();
+                io.berth.Session other = f.pool.openSession();
+                Lease first = f.pool.acquire(true, a);
+                Lease again = f.pool.acquire(false, a); // the session's own busy connection, whatever the policy
+                assertThat(again.id()).isEqualTo(first.id());
+                Lease stranger = f.pool.acquire(true, other);
+                Lease anonymous = f.pool.acquire(true);
+                if (policy == io.berth.ReusePolicy.SAFE) {
+                    assertThat(List.of(stranger.id(), anonymous.id())).as(policy.toString())
+                            .doesNotContain(first.id());
+                } else {
+                    assertThat(List.of(stranger.id(), anonymous.id())).as(policy.toString())
+                            .containsOnly(first.id());
+                }
+                for (Lease l : List.of(first, again, stranger, anonymous)) {
+                    f.pool.release(l, Outcome.REUSABLE);
+                }
+                a.close();
+                other.close();
+            }
+        }
+    }
+
+    @Test
+    void underSafeANonReplayableRequestMayUseABusyMultiplexedConnection() throws Exception {
+        try (PoolFixture f = fixture(10, b -> b)) {
+            Lease get = f.pool.acquire(true);
+            Lease post = f.pool.acquire(false);
+            assertThat(post.id()).as("carrying an exchange: proven alive").isEqualTo(get.id());
+            f.pool.release(get, Outcome.REUSABLE);
+            f.pool.release(post, Outcome.REUSABLE);
+            assertThat(f.connector.opened()).isEqualTo(1);
+        }
+    }
 }
