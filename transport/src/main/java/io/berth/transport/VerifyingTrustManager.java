@@ -8,28 +8,29 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The trust manager of a {@link TlsProfile}: the JDK's PKIX trust manager (chain and, through the
- * engine's HTTPS endpoint identification, host name), plus two things the JDK does not do.
+ * The trust manager of a {@link TlsProfile}, whichever JSSE provider runs the handshake: the JDK's
+ * PKIX trust manager for the chain (without endpoint identification, which is off in every engine),
+ * then Berth's {@link CertificateRules}, then the connection, which matches the host name
+ * ({@link HostnameMatcher}) and so learns that a certificate chain was verified. A handshake that
+ * completes without that is a resumption: both TLS 1.2 abbreviated handshakes and TLS 1.3 PSK
+ * handshakes skip the server's Certificate message, so the trust manager is not asked. That is how
+ * {@link TlsConnection#tlsSessionResumed()} is decided.
  *
- * <ul>
- *   <li>It tells the connection whose handshake it checks that a certificate chain was verified. A
- *       handshake that completes without that is a resumption: both TLS 1.2 abbreviated handshakes
- *       and TLS 1.3 PSK handshakes skip the server's Certificate message, so the trust manager is not
- *       asked. That is how {@link TlsConnection#tlsSessionResumed()} is decided.</li>
- *   <li>When the SNI name sent differs from the name to verify, the JDK accepts a certificate that
- *       matches either of them (it tries the SNI name first). Berth promises the configured name, so
- *       the chain is then also matched against the verified name with {@link HostnameMatcher}.</li>
- * </ul>
+ * <p>Conscrypt passes the key-exchange type {@code GENERIC} for TLS 1.3, which the JDK's trust
+ * manager refuses; it means what the JDK's own TLS 1.3 passes as {@code UNKNOWN} (the certificate
+ * signs the handshake), and is passed on as that.
  *
  * <p>Only SSLEngine client handshakes of registered connections are accepted; every other use fails
  * closed. Thread-safe.
  */
 final class VerifyingTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager jdk;
+    private final CertificateRules rules;
     private final ConcurrentHashMap<SSLEngine, TlsConnection> handshakes = new ConcurrentHashMap<>();
 
-    VerifyingTrustManager(X509ExtendedTrustManager jdk) {
+    VerifyingTrustManager(X509ExtendedTrustManager jdk, CertificateRules rules) {
         this.jdk = jdk;
+        this.rules = rules;
     }
 
     /** Registers a connection whose handshake is about to start. */
@@ -49,7 +50,11 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
         if (connection == null) {
             throw new CertificateException("this trust manager only checks Berth's own TLS handshakes");
         }
-        jdk.checkServerTrusted(chain, authType, engine);
+        if (chain == null || chain.length == 0) {
+            throw new CertificateException("the server sent no certificate");
+        }
+        jdk.checkServerTrusted(chain, "GENERIC".equals(authType) ? "UNKNOWN" : authType, engine);
+        rules.check(chain);
         connection.serverChainVerified(chain);
     }
 
