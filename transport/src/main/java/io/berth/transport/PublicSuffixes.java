@@ -16,7 +16,7 @@ import java.util.zip.ZipFile;
  * Whether a domain is an ICANN public suffix ({@code com}, {@code co.uk}, any {@code *.ck} but
  * {@code www.ck}), from the list the JDK ships for its own wildcard check
  * ({@code $JAVA_HOME/lib/security/public_suffix_list.dat}: a zip with one entry per top-level domain,
- * one rule a line, ICANN rules indented by a space). Read lazily, one top-level domain at a time;
+ * one rule a line after a byte naming its section: 0 for ICANN, 1 for private domains). Read lazily, one top-level domain at a time;
  * without the file only single labels count as public suffixes (the JDK then skips its check).
  *
  * <p>Thread-safe.
@@ -60,8 +60,8 @@ final class PublicSuffixes {
             }
             try (InputStream in = zip.getInputStream(entry)) {
                 for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                    if (line.startsWith(" ")) { // the ICANN section; the others are private domains
-                        rules.add(line.trim().toLowerCase(Locale.ROOT));
+                    if (line.length() > 1 && line.charAt(0) == '\0') { // ICANN; private domains are left out
+                        rules.add(line.substring(1).trim().toLowerCase(Locale.ROOT));
                     }
                 }
             }
