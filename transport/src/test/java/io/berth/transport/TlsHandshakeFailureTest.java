@@ -11,6 +11,7 @@ import io.berth.TlsConfig;
 import io.berth.spi.Connection;
 import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.RawServer;
+import io.berth.transport.testing.ServerHelloTap;
 import io.berth.transport.testing.TestPki;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertificateException;
@@ -168,16 +169,20 @@ class TlsHandshakeFailureTest {
     @Test
     void tls12WorksAndResumesToo() throws Exception {
         serve(TestPki.SERVER, TestPki.CA, "TLSv1.2");
-        NioConnector connector = new NioConnector(https(server.port(), trustingTestCa().build()));
-        for (boolean resumed : new boolean[] {false, true}) {
-            Connection c = connector.connect(loopback(server.port()), CONNECT_TIMEOUT);
-            try {
-                assertThat(c.tlsProtocol()).isEqualTo("TLSv1.2");
-                assertThat(c.tlsSessionResumed()).isEqualTo(resumed);
-                assertThat(Http.get(c, "backend.test")).isEqualTo("ok");
-            } finally {
-                c.close();
+        try (ServerHelloTap tap = ServerHelloTap.start(server.port())) {
+            NioConnector connector = new NioConnector(https(tap.port(), trustingTestCa().build()));
+            for (boolean resumed : new boolean[] {false, true}) {
+                Connection c = connector.connect(loopback(tap.port()), CONNECT_TIMEOUT);
+                try {
+                    assertThat(c.tlsProtocol()).isEqualTo("TLSv1.2");
+                    assertThat(c.tlsSessionResumed()).isEqualTo(resumed);
+                    assertThat(Http.get(c, "backend.test")).isEqualTo("ok");
+                } finally {
+                    c.close();
+                }
             }
+            // on the wire: a Certificate message in the first handshake only
+            assertThat(tap.serverResumed()).containsExactly(false, true);
         }
     }
 }
