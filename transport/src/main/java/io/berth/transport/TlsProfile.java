@@ -30,7 +30,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * context for the whole backend.
  *
  * <p><b>Peer host = the name verified.</b> Engines are created with
- * {@link TlsConfig#verifyHostnameFor(Server)} as peer host (the session cache's key, with the port);
+ * {@link TlsConfig#verifyHostnameFor(Server)} as peer host (the session cache's key, with the port;
+ * with a trailing dot when no SNI is sent, see {@code ServerTls.peerHost()});
  * SNI is set explicitly (an empty list when none is sent), so the JDK never derives it from the peer
  * host. The provider's endpoint identification is off: its rule depends on the SNI name (the JDK
  * checks the SNI name first, and accepts the common name and partial wildcards), so Berth's one rule
@@ -55,6 +56,15 @@ final class TlsProfile {
 
     /** What a connection to one server needs: the context, the name verified and the SNI sent. */
     private record ServerTls(SSLContext context, String verifyName, List<SNIServerName> serverNames, String sni) {
+        /**
+         * The engine's peer host: the name verified, with a trailing dot when no SNI is sent. An empty
+         * server-name list means "no SNI" to the JDK, but Conscrypt then sends the peer host, unless
+         * it ends with a dot (RFC 6066 forbids one in SNI). The peer host is only the session cache's
+         * key here: the name is matched by Berth, from the connection, not by the provider.
+         */
+        String peerHost() {
+            return sni == null && HostnameMatcher.ipLiteral(verifyName) == null ? verifyName + "." : verifyName;
+        }
     }
 
     TlsProfile(Backend backend) {
@@ -103,7 +113,7 @@ final class TlsProfile {
      */
     SSLEngine newEngine(Server server) {
         ServerTls s = forServer(server);
-        SSLEngine engine = s.context.createSSLEngine(s.verifyName, server.port());
+        SSLEngine engine = s.context.createSSLEngine(s.peerHost(), server.port());
         engine.setUseClientMode(true);
         SSLParameters p = engine.getSSLParameters();
         p.setEndpointIdentificationAlgorithm(null); // Berth's own rule runs in the trust manager

@@ -27,6 +27,12 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager jdk;
     private final CertificateRules rules;
     private final ConcurrentHashMap<SSLEngine, TlsConnection> handshakes = new ConcurrentHashMap<>();
+    /**
+     * The engine whose handshake each thread is driving. Conscrypt hands the trust manager its inner
+     * engine, not the one Berth created (a wrapper), and verifies inside {@code unwrap} on the
+     * handshaking thread: that thread finds the connection.
+     */
+    private final ConcurrentHashMap<Thread, SSLEngine> handshaking = new ConcurrentHashMap<>();
 
     VerifyingTrustManager(X509ExtendedTrustManager jdk, CertificateRules rules) {
         this.jdk = jdk;
@@ -36,17 +42,34 @@ final class VerifyingTrustManager extends X509ExtendedTrustManager {
     /** Registers a connection whose handshake is about to start. */
     void begin(SSLEngine engine, TlsConnection connection) {
         handshakes.put(engine, connection);
+        handshaking.put(Thread.currentThread(), engine);
     }
 
-    /** Unregisters it once its handshake is over, successfully or not. */
+    /** Unregisters it once its handshake is over, successfully or not; on the thread that began it. */
     void end(SSLEngine engine) {
         handshakes.remove(engine);
+        handshaking.remove(Thread.currentThread(), engine);
+    }
+
+    /** @return the connection whose handshake {@code engine} (ours, or a provider's inner engine) runs */
+    private TlsConnection connectionOf(SSLEngine engine) {
+        if (engine == null) {
+            return null;
+        }
+        TlsConnection connection = handshakes.get(engine);
+        if (connection != null) {
+            return connection;
+        }
+        SSLEngine ours = handshaking.get(Thread.currentThread());
+        boolean same = ours != null && ours.getPeerPort() == engine.getPeerPort()
+                && java.util.Objects.equals(ours.getPeerHost(), engine.getPeerHost());
+        return same ? handshakes.get(ours) : null;
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
-        TlsConnection connection = engine == null ? null : handshakes.get(engine);
+        TlsConnection connection = connectionOf(engine);
         if (connection == null) {
             throw new CertificateException("this trust manager only checks Berth's own TLS handshakes");
         }

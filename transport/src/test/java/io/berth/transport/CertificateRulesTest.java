@@ -44,7 +44,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * 127.0.0.1, each case with the SNI name equal to the name verified, with another SNI name, and with
  * SNI off: the outcome must be the same in all three. The certificates are generated here (Bouncy
  * Castle); a refusal is the handshake's {@link SSLHandshakeException} with the JDK-like cause.
- * {@link ConscryptTlsTest} runs the same cases over Conscrypt.
+ * The same cases run over Conscrypt, whose handshake, trust-manager calls and SNI handling differ.
  */
 @ExtendWith(Hygiene.class)
 @Timeout(30)
@@ -170,6 +170,12 @@ class CertificateRulesTest {
         check(c, sni, null);
     }
 
+    @ParameterizedTest(name = "{0}, SNI {1}")
+    @MethodSource("everyCaseInEverySniConfiguration")
+    void theRuleIsTheSameOverConscrypt(Case c, Sni sni) throws Exception {
+        check(c, sni, ConscryptTlsTest.CONSCRYPT);
+    }
+
     @Test
     void connectingByHostNameVerifiesThatName() throws Exception {
         serve(leaf("x").dns("localhost").build().serverContext());
@@ -191,10 +197,7 @@ class CertificateRulesTest {
                 .hasRootCauseExactlyInstanceOf(CertificateException.class);
     }
 
-    /**
-     * Runs one case in one SNI configuration, with the JDK's provider ({@code provider} null) or
-     * another; shared with {@link ConscryptTlsTest}.
-     */
+    /** Runs one case in one SNI configuration, with the JDK's provider ({@code provider} null) or another. */
     void check(Case c, Sni sni, Provider provider) throws Exception {
         serve(c.cert.serverContext());
         TlsConfig.Builder b = TlsConfig.builder()
