@@ -128,7 +128,8 @@ final class TlsProfile {
     String describeFor(Server server) {
         ServerTls s = forServer(server);
         return "verifying '" + s.verifyName + "', SNI " + (s.sni == null ? "none" : "'" + s.sni + "'")
-                + ", trusting " + config.trustSource() + ", protocols " + config.protocols();
+                + ", trusting " + config.trustSource() + ", protocols " + config.protocols()
+                + (config.providerName() == null ? "" : ", provider " + config.providerName());
     }
 
     private SSLContext newContext() {
