@@ -62,7 +62,8 @@ import javax.net.ssl.X509KeyManager;
  * <tr><td>{@code clientKeyManager}</td><td>none</td></tr>
  * <tr><td>{@code minRsaKeySize}</td><td>2048 bits (RSA and DSA)</td></tr>
  * <tr><td>{@code minEcKeySize}</td><td>224 bits</td></tr>
- * <tr><td>{@code provider}</td><td>the JDK's default JSSE provider</td></tr>
+ * <tr><td>{@code provider}</td><td>{@code SSLContext.getInstance("TLS")}: the most preferred installed
+ *     provider, the JDK's SunJSSE unless the application installed another ahead of it</td></tr>
  * </table>
  *
  * <p>Immutable and thread-safe.
@@ -234,7 +235,7 @@ public final class TlsConfig {
 
     /**
      * @return the name of the JSSE provider whose {@code SSLContext} is used, or {@code null} for the
-     *     JDK's default provider
+     *     default ({@code SSLContext.getInstance("TLS")}, SunJSSE unless another was installed ahead)
      */
     public String providerName() {
         return provider != null ? provider.getName() : providerName;

@@ -11,7 +11,7 @@ import io.berth.TlsConfig;
 import io.berth.spi.Connection;
 import io.berth.transport.testing.GeneratedCert;
 import io.berth.transport.testing.Hygiene;
-import io.berth.transport.testing.RawServer;
+import io.berth.transport.testing.OkTlsServer;
 import java.security.Provider;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
@@ -21,16 +21,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -153,9 +149,7 @@ class CertificateRulesTest {
         return new Case(name, selfSigned, null, NAME, b -> b, refusal, null);
     }
 
-    private RawServer server;
-    /** The SNI names the server saw, one list per completed handshake. */
-    private final List<List<SNIServerName>> sniSeen = new CopyOnWriteArrayList<>();
+    private OkTlsServer server;
 
     @AfterEach
     void stop() throws Exception {
@@ -231,7 +225,7 @@ class CertificateRulesTest {
                 case OTHER -> List.of(new SNIHostName("other.test"));
                 case OFF -> List.of();
             };
-            assertThat(sniSeen).singleElement().isEqualTo(expected);
+            assertThat(server.sniSeen()).singleElement().isEqualTo(expected);
         } else {
             assertThat(catchThrowable(() -> connector.connect(target, CONNECT_TIMEOUT).close()))
                     .isExactlyInstanceOf(SSLHandshakeException.class)
@@ -241,7 +235,7 @@ class CertificateRulesTest {
                             assertThat(rootCause(e).getMessage()).contains(c.says);
                         }
                     });
-            assertThat(sniSeen).as("no handshake completed").isEmpty();
+            assertThat(server.sniSeen()).as("no handshake completed").isEmpty();
         }
     }
 
@@ -253,25 +247,6 @@ class CertificateRulesTest {
     }
 
     private void serve(SSLContext context) throws Exception {
-        sniSeen.clear();
-        server = RawServer.start(raw -> {
-            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(raw, null, true);
-            tls.setUseClientMode(false);
-            try {
-                tls.startHandshake();
-                tls.getSession(); // a TLS 1.3 server finishes when the client's Finished arrives
-            } catch (SSLException refused) {
-                return; // the client refused us: the refusal cases
-            }
-            try {
-                RawServer.readHead(tls.getInputStream());
-            } catch (SSLException | java.io.EOFException refused) {
-                return; // TLS 1.3: the client's refusal arrives after the server's handshake ended
-            }
-            sniSeen.add(((ExtendedSSLSession) tls.getSession()).getRequestedServerNames());
-            tls.getOutputStream().write(RawServer.response("ok"));
-            tls.getOutputStream().flush();
-            tls.getInputStream().read();
-        });
+        server = OkTlsServer.start(context);
     }
 }
