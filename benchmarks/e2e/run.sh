@@ -58,7 +58,7 @@ status_port=${E2E_STATUS_PORT:-18080}
 java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
 out=${E2E_OUT:-}
 serve=${E2E_SERVE:-0}
-command_line="$0 $*"
+command_line="$( (env | grep "^E2E_" || true) | sort | tr "\n" " ")$0 $*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
