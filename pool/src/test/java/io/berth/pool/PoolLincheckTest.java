@@ -73,8 +73,8 @@ public class PoolLincheckTest {
     @Test
     @Timeout(120)
     void acquireReleaseAndPurgeKeepThePoolsInvariants() {
-        new ModelCheckingOptions().iterations(Integer.getInteger("lincheck.iterations", 6))
-                .invocationsPerIteration(50).threads(3).actorsPerThread(1).actorsBefore(0).actorsAfter(0)
+        new ModelCheckingOptions().iterations(Integer.getInteger("lincheck.iterations", 5))
+                .invocationsPerIteration(40).threads(3).actorsPerThread(1).actorsBefore(0).actorsAfter(0)
                 .check(PoolLincheckTest.class);
     }
 
