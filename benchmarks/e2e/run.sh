@@ -19,7 +19,11 @@
 #   E2E_WARMUP         --warmup        warm-up per client and C, once        3 (seconds)
 #   E2E_ROUND_WARMUP   --round-warmup  warm-up before each measured window   0.5 (seconds)
 #   E2E_CLIENTS        --clients       which clients                         berth,berth-jdk,okhttp,apache,jdk,jetty,floor
-#                                      (also berth-read: validateAfterIdle 0, a read before every reuse)
+#                                      (also berth-read: validateAfterIdle 0, a read before every reuse;
+#                                      berth-conscrypt: Berth over Conscrypt's JSSE provider)
+#   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
+#                                      (nginx returns bodies up to 4000 bytes from its config, larger
+#                                      ones from a file: its config cannot hold them)
 #   E2E_LOOP           --loop          run the closed-loop benchmark (1/0)   1
 #   E2E_COLD           --cold          run the cold-path benchmark (1/0)     1
 #   E2E_COLD_SAMPLES   --cold-samples  connection set-up samples per client  200
@@ -43,6 +47,7 @@ rounds=${E2E_ROUNDS:-5}
 warmup=${E2E_WARMUP:-3}
 round_warmup=${E2E_ROUND_WARMUP:-0.5}
 clients=${E2E_CLIENTS:-berth,berth-jdk,okhttp,apache,jdk,jetty,floor}
+body_bytes=${E2E_BODY_BYTES:-100}
 loop=${E2E_LOOP:-1}
 cold=${E2E_COLD:-1}
 cold_samples=${E2E_COLD_SAMPLES:-200}
@@ -53,7 +58,7 @@ status_port=${E2E_STATUS_PORT:-18080}
 java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
 out=${E2E_OUT:-}
 serve=${E2E_SERVE:-0}
-command_line="$0 $*"
+command_line="$( (env | grep "^E2E_" || true) | sort | tr "\n" " ")$0 $*"
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2 ;;
     --round-warmup) round_warmup=$2 ;;
     --clients) clients=$2 ;;
+    --body-bytes) body_bytes=$2 ;;
     --loop) loop=$2 ;;
     --cold) cold=$2 ;;
     --cold-samples) cold_samples=$2 ;;
@@ -142,10 +148,21 @@ trap 'exit 130' INT TERM
     -extfile server.ext -out server.pem 2>/dev/null
 ) >&2
 
-# A fixed body of exactly 100 bytes.
-body=$(printf 'berth-e2e-%090d' 0)
-body_length=${#body}
+if ! [[ "$body_bytes" =~ ^[0-9]+$ ]] || [ "$body_bytes" -lt 11 ]; then
+  echo "--body-bytes must be a number >= 11 but was '$body_bytes'" >&2
+  exit 2
+fi
+# A fixed body of exactly body_bytes bytes: in nginx's config (return) up to 4000 bytes, else a file.
 mkdir -p "$work/temp" "$work/www"
+body=$(printf "berth-e2e-%0$((body_bytes - 10))d" 0)
+body_length=${#body}
+printf '%s' "$body" > "$work/www/body.txt"
+chmod 644 "$work/www/body.txt"
+if [ "$body_length" -le 4000 ]; then
+  body_directive="return 200 \"$body\";"
+else
+  body_directive="root $work/www; try_files /body.txt =404;"
+fi
 # The cold path's held response: a 1 MiB file (Target.HOLD_BODY_LENGTH), readable by nginx's worker,
 # which runs as another user when nginx is started as root.
 head -c 1048576 /dev/zero > "$work/www/hold.bin"
@@ -186,13 +203,13 @@ http {
         ssl_session_timeout 1h;
         location = / {
             default_type text/plain;
-            return 200 "$body";
+            $body_directive
         }
         # The same response, plus what TLS the connection has: protocol, cipher, and r if resumed.
         location = /cold {
             default_type text/plain;
             add_header X-TLS "\$ssl_protocol \$ssl_cipher \$ssl_session_reused" always;
-            return 200 "$body";
+            $body_directive
         }
         # A body too large to be buffered whole by a client: a response left unread keeps its
         # connection busy, so the cold path's next request must open another one.

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Provider;
+import java.security.Security;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -27,8 +29,26 @@ import javax.net.ssl.X509KeyManager;
  * SNI: a JDK client that shares a session cache between an SNI and a no-SNI profile sends SNI on
  * resumed sessions of the no-SNI one. A backend configured with {@code sni(false)} never sees SNI.
  *
- * <p>Host names are always verified (HTTPS endpoint identification), also when no SNI is sent and
- * when the server is addressed by IP; there is no trust-all mode.
+ * <p><b>Certificate rules</b>, the same whatever SNI is sent and however the server is addressed; there
+ * is no trust-all mode. After the JDK's PKIX trust manager has verified the chain against the trust
+ * anchors, Berth checks:
+ * <ul>
+ *   <li>the host name ({@link #verifyHostnameFor(Server)}) against the leaf's subjectAltName only (the
+ *       subject's common name is never used): a DNS name matches a {@code dNSName} entry equal to it
+ *       (ASCII case ignored, one trailing dot ignored), or a wildcard entry whose whole leftmost label
+ *       is {@code *} and whose rest has at least two labels and is not a public suffix
+ *       ({@code *.example.com} matches {@code a.example.com}, never {@code example.com} nor
+ *       {@code a.b.example.com}; {@code *.com}, {@code *.co.uk}, {@code f*.example.com} and
+ *       {@code a.*.example.com} match nothing); an IP literal matches only an {@code iPAddress} entry of
+ *       the same address;</li>
+ *   <li>the validity dates of the leaf, also when it is itself a trust anchor (a pinned self-signed
+ *       certificate, which the JDK does not check);</li>
+ *   <li>the key size of every certificate the server sent and of the anchor it chains to: RSA and DSA
+ *       keys of at least {@link #minRsaKeySize()} bits, EC keys of at least {@link #minEcKeySize()}.</li>
+ * </ul>
+ * A failure is the {@code SSLHandshakeException} of the handshake, caused by a
+ * {@code CertificateException} ({@code CertificateExpiredException},
+ * {@code CertificateNotYetValidException}) naming what was wrong.
  *
  * <table class="striped">
  * <caption>Settings and defaults</caption>
@@ -41,6 +61,10 @@ import javax.net.ssl.X509KeyManager;
  * <tr><td>{@code alpn}</td><td>{@code http/1.1}</td></tr>
  * <tr><td>{@code handshakeTimeout}</td><td>10 s</td></tr>
  * <tr><td>{@code clientKeyManager}</td><td>none</td></tr>
+ * <tr><td>{@code minRsaKeySize}</td><td>2048 bits (RSA and DSA)</td></tr>
+ * <tr><td>{@code minEcKeySize}</td><td>224 bits</td></tr>
+ * <tr><td>{@code provider}</td><td>{@code SSLContext.getInstance("TLS")}: the most preferred installed
+ *     provider, the JDK's SunJSSE unless the application installed another ahead of it</td></tr>
  * </table>
  *
  * <p>Immutable and thread-safe.
@@ -52,6 +76,10 @@ public final class TlsConfig {
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
     /** Default ALPN protocols: {@code http/1.1}. */
     public static final List<String> DEFAULT_ALPN = List.of("http/1.1");
+    /** Default smallest RSA or DSA key accepted anywhere in the server's chain: 2048 bits. */
+    public static final int DEFAULT_MIN_RSA_KEY_SIZE = 2048;
+    /** Default smallest EC key accepted anywhere in the server's chain: 224 bits. */
+    public static final int DEFAULT_MIN_EC_KEY_SIZE = 224;
 
     private static final TlsConfig DEFAULTS = new Builder().build();
 
@@ -64,6 +92,10 @@ public final class TlsConfig {
     private final List<String> alpn;
     private final Duration handshakeTimeout;
     private final X509KeyManager clientKeyManager;
+    private final int minRsaKeySize;
+    private final int minEcKeySize;
+    private final Provider provider;
+    private final String providerName;
 
     private TlsConfig(Builder b) {
         this.trustedCertificates = List.copyOf(b.trustedCertificates);
@@ -75,6 +107,10 @@ public final class TlsConfig {
         this.alpn = b.alpn;
         this.handshakeTimeout = b.handshakeTimeout;
         this.clientKeyManager = b.clientKeyManager;
+        this.minRsaKeySize = b.minRsaKeySize;
+        this.minEcKeySize = b.minEcKeySize;
+        this.provider = b.provider;
+        this.providerName = b.providerName;
     }
 
     /** @return the default settings: JDK trust store, SNI on, host name verified, TLS 1.3 and 1.2 */
@@ -99,6 +135,10 @@ public final class TlsConfig {
         b.alpn = alpn;
         b.handshakeTimeout = handshakeTimeout;
         b.clientKeyManager = clientKeyManager;
+        b.minRsaKeySize = minRsaKeySize;
+        b.minEcKeySize = minEcKeySize;
+        b.provider = provider;
+        b.providerName = providerName;
         return b;
     }
 
@@ -170,6 +210,38 @@ public final class TlsConfig {
         return clientKeyManager;
     }
 
+    /**
+     * @return the smallest RSA or DSA key, in bits, accepted in the server's certificate, its chain and
+     *     the trust anchor; default {@value #DEFAULT_MIN_RSA_KEY_SIZE}
+     */
+    public int minRsaKeySize() {
+        return minRsaKeySize;
+    }
+
+    /**
+     * @return the smallest EC key, in bits (the curve's field size), accepted in the server's
+     *     certificate, its chain and the trust anchor; default {@value #DEFAULT_MIN_EC_KEY_SIZE}
+     */
+    public int minEcKeySize() {
+        return minEcKeySize;
+    }
+
+    /**
+     * @return the JSSE provider given as an instance, or {@code null} (a provider given by name, or the
+     *     JDK's default)
+     */
+    public Provider provider() {
+        return provider;
+    }
+
+    /**
+     * @return the name of the JSSE provider whose {@code SSLContext} is used, or {@code null} for the
+     *     default ({@code SSLContext.getInstance("TLS")}, SunJSSE unless another was installed ahead)
+     */
+    public String providerName() {
+        return provider != null ? provider.getName() : providerName;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof TlsConfig t
@@ -180,13 +252,18 @@ public final class TlsConfig {
                 && t.protocols.equals(protocols)
                 && t.alpn.equals(alpn)
                 && t.handshakeTimeout.equals(handshakeTimeout)
-                && t.clientKeyManager == clientKeyManager;
+                && t.clientKeyManager == clientKeyManager
+                && t.minRsaKeySize == minRsaKeySize
+                && t.minEcKeySize == minEcKeySize
+                && t.provider == provider
+                && Objects.equals(t.providerName, providerName);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(trustedCertificates, sni, sniName, verifyHostname, protocols, alpn, handshakeTimeout,
-                System.identityHashCode(clientKeyManager));
+                System.identityHashCode(clientKeyManager), minRsaKeySize, minEcKeySize,
+                System.identityHashCode(provider), providerName);
     }
 
     @Override
@@ -194,7 +271,10 @@ public final class TlsConfig {
         return "TlsConfig{trust=" + trustSource + ", sni=" + (sni ? (sniName == null ? "host" : sniName) : "off")
                 + ", verify=" + (verifyHostname == null ? "host" : verifyHostname) + ", protocols=" + protocols
                 + ", alpn=" + alpn + ", handshakeTimeout=" + handshakeTimeout
-                + (clientKeyManager == null ? "" : ", clientCertificate") + "}";
+                + (clientKeyManager == null ? "" : ", clientCertificate")
+                + (minRsaKeySize == DEFAULT_MIN_RSA_KEY_SIZE ? "" : ", minRsaKeySize=" + minRsaKeySize)
+                + (minEcKeySize == DEFAULT_MIN_EC_KEY_SIZE ? "" : ", minEcKeySize=" + minEcKeySize)
+                + (providerName() == null ? "" : ", provider=" + providerName()) + "}";
     }
 
     /** Builds a {@link TlsConfig}; every setter validates its argument at once. Not thread-safe. */
@@ -208,6 +288,10 @@ public final class TlsConfig {
         private List<String> alpn = DEFAULT_ALPN;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
         private X509KeyManager clientKeyManager;
+        private int minRsaKeySize = DEFAULT_MIN_RSA_KEY_SIZE;
+        private int minEcKeySize = DEFAULT_MIN_EC_KEY_SIZE;
+        private Provider provider;
+        private String providerName;
 
         private Builder() {
         }
@@ -386,6 +470,87 @@ public final class TlsConfig {
         public Builder clientKeyManager(X509KeyManager keyManager) {
             this.clientKeyManager = keyManager;
             return this;
+        }
+
+        /**
+         * Lowers (or raises) the smallest RSA and DSA key accepted anywhere in the server's chain, the
+         * trust anchor included. Lower it only for a legacy backend that cannot present a larger key.
+         *
+         * @param bits 1024 to 16384; default {@value TlsConfig#DEFAULT_MIN_RSA_KEY_SIZE} (the JDK itself
+         *     refuses keys below 1024 bits)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder minRsaKeySize(int bits) {
+            this.minRsaKeySize = inRange("minRsaKeySize", bits, 1024, 16384);
+            return this;
+        }
+
+        /**
+         * Lowers (or raises) the smallest EC key accepted anywhere in the server's chain, the trust
+         * anchor included, in bits of the curve's field size (P-256: 256).
+         *
+         * @param bits 160 to 571; default {@value TlsConfig#DEFAULT_MIN_EC_KEY_SIZE}
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder minEcKeySize(int bits) {
+            this.minEcKeySize = inRange("minEcKeySize", bits, 160, 571);
+            return this;
+        }
+
+        /**
+         * Uses this JSSE provider's {@code SSLContext} (for example Conscrypt's,
+         * {@code org.conscrypt.Conscrypt.newProvider()}) instead of the JDK's; the provider need not be
+         * installed. Trust stays the JDK's PKIX trust manager plus Berth's certificate rules, whichever
+         * provider runs the handshake.
+         *
+         * @param provider a provider offering {@code SSLContext.TLS}, or {@code null} for the JDK's
+         *     default (the default)
+         * @return this builder
+         * @throws IllegalArgumentException if the provider offers no {@code SSLContext} for {@code TLS}
+         */
+        public Builder provider(Provider provider) {
+            if (provider != null && provider.getService("SSLContext", "TLS") == null) {
+                throw new IllegalArgumentException("provider must offer SSLContext.TLS but " + provider.getName()
+                        + " does not");
+            }
+            this.provider = provider;
+            this.providerName = null;
+            return this;
+        }
+
+        /**
+         * Uses the {@code SSLContext} of the installed JSSE provider of this name (see
+         * {@link Security#addProvider(Provider)}).
+         *
+         * @param name the name of an installed provider offering {@code SSLContext.TLS}, e.g.
+         *     {@code Conscrypt}
+         * @return this builder
+         * @throws IllegalArgumentException if no such provider is installed or it offers no
+         *     {@code SSLContext} for {@code TLS}
+         */
+        public Builder provider(String name) {
+            Objects.requireNonNull(name, "provider");
+            Provider p = Security.getProvider(name);
+            if (p == null) {
+                throw new IllegalArgumentException("provider must name an installed security provider but '"
+                        + name + "' is not installed (Security.addProvider, or pass the Provider instance)");
+            }
+            if (p.getService("SSLContext", "TLS") == null) {
+                throw new IllegalArgumentException("provider must offer SSLContext.TLS but " + name + " does not");
+            }
+            this.provider = null;
+            this.providerName = name;
+            return this;
+        }
+
+        private static int inRange(String setting, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(setting + " must be between " + min + " and " + max
+                        + " but was " + value);
+            }
+            return value;
         }
 
         /** @return the settings */

@@ -135,5 +135,37 @@ class TlsConfigTest {
         assertThat(base.toBuilder().trustPem(pemA).build()).isNotEqualTo(base);
         assertThat(base.toBuilder().protocols(List.of("TLSv1.3")).build()).isNotEqualTo(base);
         assertThat(base.toBuilder().alpn(List.of()).build()).isNotEqualTo(base);
+        assertThat(base.toBuilder().minRsaKeySize(1024).build()).isNotEqualTo(base);
+        assertThat(base.toBuilder().minEcKeySize(256).build()).isNotEqualTo(base);
+        assertThat(base.toBuilder().provider("SunJSSE").build()).isNotEqualTo(base);
+    }
+
+    @Test
+    void keySizeFloorsAndProviderAreValidatedAndHaveDocumentedDefaults() {
+        TlsConfig d = TlsConfig.defaults();
+        assertThat(d.minRsaKeySize()).isEqualTo(2048).isEqualTo(TlsConfig.DEFAULT_MIN_RSA_KEY_SIZE);
+        assertThat(d.minEcKeySize()).isEqualTo(224).isEqualTo(TlsConfig.DEFAULT_MIN_EC_KEY_SIZE);
+        assertThat(d.provider()).isNull();
+        assertThat(d.providerName()).isNull();
+        assertThatThrownBy(() -> TlsConfig.builder().minRsaKeySize(512))
+                .hasMessage("minRsaKeySize must be between 1024 and 16384 but was 512");
+        assertThatThrownBy(() -> TlsConfig.builder().minEcKeySize(1000))
+                .hasMessage("minEcKeySize must be between 160 and 571 but was 1000");
+        assertThatThrownBy(() -> TlsConfig.builder().provider("NoSuchProvider"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("provider must name an installed security provider")
+                .hasMessageContaining("NoSuchProvider");
+        assertThatThrownBy(() -> TlsConfig.builder().provider("SUN")) // installed, but no TLS
+                .hasMessage("provider must offer SSLContext.TLS but SUN does not");
+        assertThatThrownBy(() -> TlsConfig.builder().provider(java.security.Security.getProvider("SUN")))
+                .hasMessage("provider must offer SSLContext.TLS but SUN does not");
+        TlsConfig named = TlsConfig.builder().provider("SunJSSE").minRsaKeySize(3072).build();
+        assertThat(named.providerName()).isEqualTo("SunJSSE");
+        assertThat(named.toBuilder().build()).isEqualTo(named);
+        assertThat(named.toString()).contains("provider=SunJSSE").contains("minRsaKeySize=3072");
+        TlsConfig instance = TlsConfig.builder().provider(java.security.Security.getProvider("SunJSSE")).build();
+        assertThat(instance.provider().getName()).isEqualTo("SunJSSE");
+        assertThat(instance.providerName()).isEqualTo("SunJSSE");
+        assertThat(instance.toBuilder().provider((java.security.Provider) null).build()).isEqualTo(TlsConfig.defaults());
     }
 }

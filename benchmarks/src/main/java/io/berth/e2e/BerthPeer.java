@@ -21,11 +21,14 @@ import java.util.function.UnaryOperator;
  *   <li>A new {@link BerthRequest} per call. The client is bound to its backend, so the request
  *       names only the path: that is Berth's API, not a shortcut.</li>
  *   <li>The body is read with {@link BerthResponse#bodyBytes()}, which also releases the connection.</li>
- *   <li>TLS: {@link TlsConfig} trusting the CA's PEM file, TLS 1.3 only; host name verified, as always.</li>
+ *   <li>TLS: {@link TlsConfig} trusting the CA's PEM file, TLS 1.3 only; host name verified, as always.
+ *       The variant {@code berth-conscrypt} sets {@link TlsConfig.Builder#provider(java.security.Provider)}
+ *       to a Conscrypt provider (BoringSSL, a native library), not installed in the JVM.</li>
  * </ul>
  */
 final class BerthPeer extends Peer {
     private final UnaryOperator<BackendPoolConfig.Builder> variant;
+    private final UnaryOperator<TlsConfig.Builder> tlsVariant;
 
     BerthPeer() {
         this("berth", b -> b);
@@ -33,31 +36,46 @@ final class BerthPeer extends Peer {
 
     /** A variant: settings other than the defaults, under another name. */
     BerthPeer(String name, UnaryOperator<BackendPoolConfig.Builder> variant) {
+        this(name, variant, t -> t);
+    }
+
+    /** A variant: pool and TLS settings other than the defaults, under another name. */
+    BerthPeer(String name, UnaryOperator<BackendPoolConfig.Builder> variant, UnaryOperator<TlsConfig.Builder> tls) {
         super(name);
         this.variant = variant;
+        this.tlsVariant = tls;
     }
 
     static Backend backend(Target t) {
-        TlsConfig tls = TlsConfig.builder().trustPemFile(t.caPem()).protocols(List.of(Tls.PROTOCOL)).build();
+        return backend(t, b -> b);
+    }
+
+    private static Backend backend(Target t, UnaryOperator<TlsConfig.Builder> tlsVariant) {
+        TlsConfig tls = tlsVariant.apply(TlsConfig.builder().trustPemFile(t.caPem()).protocols(List.of(Tls.PROTOCOL)))
+                .build();
         return Backend.of(t.origin()).toBuilder().tls(tls).build();
+    }
+
+    private Backend backendOf(Target t) {
+        return backend(t, tlsVariant);
     }
 
     @Override
     Client pooled(Target t, int connections) {
         BackendPoolConfig config = variant.apply(BackendPoolConfig.builder().maxConnections(connections)
                 .idleTimeout(IDLE)).build();
-        return new BerthCaller(BerthClient.create(backend(t), config), t);
+        return new BerthCaller(BerthClient.create(backendOf(t), config), t);
     }
 
     @Override
     Client fresh(Target t) {
         // A new pool: a new connector, so a new SSLContext and an empty session cache.
-        return new BerthCaller(BerthClient.create(backend(t), BackendPoolConfig.defaults()), t);
+        return new BerthCaller(BerthClient.create(backendOf(t), BackendPoolConfig.defaults()), t);
     }
 
     @Override
     Shared shared(Target t) {
-        BackendPool pool = Berth.newPool(backend(t), BackendPoolConfig.defaults());
+        BackendPool pool = Berth.newPool(backendOf(t), BackendPoolConfig.defaults());
         return new Shared() {
             @Override
             public Client newInstance() {

@@ -101,7 +101,8 @@ final class FloorPeer extends Peer {
         private final byte[] hotRequest;
         private final byte[] coldRequest;
         private final byte[] holdRequest;
-        private final byte[] buf = new byte[16 * 1024];
+        /** A response head and the whole body fit. */
+        private final byte[] buf;
         private SSLSocket socket;
         private InputStream in;
         private OutputStream out;
@@ -114,6 +115,7 @@ final class FloorPeer extends Peer {
             this.hotRequest = target.minimalRequest(Target.HOT_PATH);
             this.coldRequest = target.minimalRequest(Target.COLD_PATH);
             this.holdRequest = target.minimalRequest(Target.HOLD_PATH);
+            this.buf = new byte[16 * 1024 + target.bodyLength()];
         }
 
         private void connect() throws IOException {

@@ -25,9 +25,10 @@ abstract class Peer {
 
     /**
      * Variants measured only when named: {@code berth-read}, Berth's own API with
-     * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read.
+     * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
+     * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL).
      */
-    static final List<String> VARIANTS = List.of("berth-read");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt");
 
     private final String name;
 
@@ -51,6 +52,8 @@ abstract class Peer {
                 return new BerthPeer();
             case "berth-read":
                 return new BerthPeer("berth-read", b -> b.validateAfterIdle(java.time.Duration.ZERO));
+            case "berth-conscrypt":
+                return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
 
             case "berth-jdk":
                 return new BerthJdkPeer();

@@ -366,8 +366,14 @@ class FaultMatrixTest {
     // ---------------------------------------------------------------- TLS
 
     private void tlsFailure(HeldCertificate leaf, Class<? extends Throwable> rootCause) throws Exception {
-        server = HttpTestServer.start(TestPki.server(leaf, TestPki.CA).context(), r -> Reply.ok("never"));
-        connect(server.port(), b -> b.retries(3));
+        tlsFailure(TestPki.server(leaf, TestPki.CA).context(),
+                TlsConfig.builder().trustCertificates(List.of(TestPki.CA.certificate())).build(), rootCause);
+    }
+
+    private void tlsFailure(javax.net.ssl.SSLContext serverTls, TlsConfig tls, Class<? extends Throwable> rootCause)
+            throws Exception {
+        server = HttpTestServer.start(serverTls, r -> Reply.ok("never"));
+        connect(server.port(), tls, b -> b.retries(3));
         assertThatThrownBy(() -> get("/a")).isInstanceOf(SSLHandshakeException.class)
                 .hasRootCauseInstanceOf(rootCause);
         assertThat(stats().connectFailures()).as("never retried").isEqualTo(1);
@@ -399,6 +405,27 @@ class FaultMatrixTest {
     @Test
     void notYetValidCertificate() throws Exception {
         tlsFailure(TestPki.NOT_YET_VALID, CertificateNotYetValidException.class);
+    }
+
+    @Test
+    void expiredPinnedCertificate() throws Exception {
+        // Self-signed and trusted directly: the JDK checks nothing more of a trust anchor; Berth does.
+        long now = System.currentTimeMillis();
+        HeldCertificate pinned = new HeldCertificate.Builder().ecdsa256().addSubjectAlternativeName("127.0.0.1")
+                .validityInterval(now - java.util.concurrent.TimeUnit.DAYS.toMillis(2),
+                        now - java.util.concurrent.TimeUnit.DAYS.toMillis(1)).build();
+        tlsFailure(new okhttp3.tls.HandshakeCertificates.Builder().heldCertificate(pinned).build().sslContext(),
+                TlsConfig.builder().trustCertificates(List.of(pinned.certificate())).build(),
+                CertificateExpiredException.class);
+    }
+
+    @Test
+    void rsaKeyBelowTheFloor() throws Exception {
+        java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(1024);
+        HeldCertificate weak = new HeldCertificate.Builder().signedBy(TestPki.CA).keyPair(rsa.generateKeyPair())
+                .addSubjectAlternativeName("127.0.0.1").build();
+        tlsFailure(weak, java.security.cert.CertificateException.class);
     }
 
     @Test

@@ -6,12 +6,13 @@ import io.berth.AcquireTimeoutException;
 import io.berth.BackendPoolConfig;
 import io.berth.Lease;
 import io.berth.Outcome;
-import io.berth.PurgeScheduler;
 import io.berth.testing.ManualPurgeScheduler;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.jetbrains.lincheck.Lincheck;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,74 +22,90 @@ import org.junit.jupiter.api.Timeout;
  * invariants hold: no connection held by two callers, idle + in use = open, the slot table agrees
  * with the count, nothing probed or closed twice. A racy check-then-act beside it must fail.
  *
- * <p>Assertions inside the model-checked block throw plain {@link AssertionError}s (Lincheck calls
- * {@code equals} on AssertJ objects; see RELIABILITY.md).
+ * <p>Lincheck's data-structure API ({@link Operation}s and a {@link Validate} function), not its
+ * general {@code Lincheck.runConcurrentTest}: on Temurin 25 the general API explored no interleaving
+ * and its must-fail canary passed (RELIABILITY.md §1), while this one catches the canary on JDK 17 and
+ * 25. Every operation returns nothing, so any order is linearizable: what can fail is an operation
+ * throwing (a connection held twice) or the validation. Assertions throw plain {@link AssertionError}s
+ * (Lincheck calls {@code equals} on AssertJ objects; see RELIABILITY.md).
  */
-class PoolLincheckTest {
+public class PoolLincheckTest {
+    private final FakeTicker ticker = new FakeTicker();
+    private final FakeConnector connector = new FakeConnector();
+    private final int violationsBefore = FakeConnection.VIOLATIONS.get();
+    private final LockFreeBackendPool pool;
+
+    public PoolLincheckTest() {
+        BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
+                .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
+                .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
+                .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
+        pool = Berth.engine(PoolFixture.BACKEND, config, connector);
+        cycle(pool, true); // one idle connection to fight over
+    }
+
+    @Operation
+    public void replayable() {
+        cycle(pool, true);
+    }
+
+    @Operation
+    public void notReplayable() {
+        cycle(pool, false);
+    }
+
+    @Operation
+    public void purge() {
+        ticker.advance(Duration.ofSeconds(5));
+        pool.maintain(ticker.read());
+    }
+
+    @Validate
+    public void invariants() {
+        check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
+        check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
+        check(pool.total() <= 2, "over the limit: " + pool.total());
+        check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
+                + " != pool's count " + pool.total());
+        check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
+    }
 
     @Test
     @Timeout(120)
     void acquireReleaseAndPurgeKeepThePoolsInvariants() {
-        Lincheck.runConcurrentTest(Integer.getInteger("lincheck.invocations", 50), () -> {
-            int violationsBefore = FakeConnection.VIOLATIONS.get();
-            FakeTicker ticker = new FakeTicker();
-            FakeConnector connector = new FakeConnector();
-            BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
-                    .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
-                    .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
-                    .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
-            LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
-            cycle(pool, true); // one idle connection to fight over
-
-            Thread a = new Thread(() -> cycle(pool, true));
-            Thread b = new Thread(() -> cycle(pool, false));
-            Thread purger = new Thread(() -> {
-                ticker.advance(Duration.ofSeconds(5));
-                pool.maintain(ticker.read());
-            });
-            a.start();
-            b.start();
-            purger.start();
-            join(a);
-            join(b);
-            join(purger);
-
-            check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
-            check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
-            check(pool.total() <= 2, "over the limit: " + pool.total());
-            check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
-                    + " != pool's count " + pool.total());
-            check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
-            pool.close();
-            check(connector.openCount() == 0, "open after close: " + connector.openCount());
-        });
+        new ModelCheckingOptions().iterations(Integer.getInteger("lincheck.iterations", 5))
+                .invocationsPerIteration(40).threads(3).actorsPerThread(1).actorsBefore(0).actorsAfter(0)
+                .check(PoolLincheckTest.class);
     }
 
     @Test
     @Timeout(120)
     void canaryCheckThenActIsCaught() {
-        AssertionError e = assertThrows(AssertionError.class, () -> Lincheck.runConcurrentTest(300, () -> {
-            RacyHolder holder = new RacyHolder();
-            Thread a = new Thread(holder::take);
-            Thread b = new Thread(holder::take);
-            a.start();
-            b.start();
-            join(a);
-            join(b);
-            check(holder.takers <= 1, "taken twice");
-        }));
+        AssertionError e = assertThrows(AssertionError.class, () -> new ModelCheckingOptions().iterations(10)
+                .invocationsPerIteration(200).threads(2).actorsPerThread(1).actorsBefore(0).actorsAfter(0)
+                .minimizeFailedScenario(false).check(RacyHolder.class));
         org.assertj.core.api.Assertions.assertThat(e).hasMessageContaining("taken twice");
     }
 
-    private static final class RacyHolder {
-        volatile boolean taken;
-        volatile int takers;
+    /** Takes its one item with a check-then-act: two takers can both take it. */
+    public static final class RacyHolder {
+        private volatile boolean taken;
+        private volatile int takers;
 
-        void take() {
+        public RacyHolder() {
+        }
+
+        @Operation
+        public void take() {
             if (!taken) {
                 taken = true;
                 takers++;
             }
+        }
+
+        @Validate
+        public void takenOnce() {
+            check(takers <= 1, "taken twice");
         }
     }
 
@@ -107,14 +124,6 @@ class PoolLincheckTest {
         }
         c.holders.decrementAndGet();
         pool.release(l, Outcome.REUSABLE);
-    }
-
-    private static void join(Thread t) {
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static void check(boolean ok, String what) {

@@ -35,8 +35,8 @@ class PressureTest {
                 Thread t = new Thread(() -> {
                     try {
                         Lease l = f.pool.acquire(true);
+                        toRelease.add(l); // before it counts as served: the main thread then takes it
                         served.add(me);
-                        toRelease.add(l);
                     } catch (Exception e) {
                         throw new AssertionError(e);
                     }

@@ -11,14 +11,24 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Matches a host name or IP literal against the subject alternative names of a certificate, by the
- * rules of RFC 6125 as used for HTTPS: a DNS name matches a {@code dNSName} entry equal to it
- * (ignoring case and a trailing dot), or a wildcard entry {@code *.rest} whose {@code rest} has at
- * least two labels and equals the name less its first label; an IP literal matches an
- * {@code iPAddress} entry with the same address. The subject's common name is never used.
+ * Berth's one host-name rule (RFC 9525, formerly RFC 6125, as used for HTTPS), run on every full
+ * handshake whatever SNI was sent and whichever provider ran it; the providers' own endpoint
+ * identification is off (see {@link TlsProfile}).
  *
- * <p>Only needed where the JDK's own check is not enough (see {@link VerifyingTrustManager}).
- * Stateless and thread-safe.
+ * <ul>
+ *   <li>Only the subjectAltName extension counts; the subject's common name is never used.</li>
+ *   <li>A DNS name matches a {@code dNSName} entry equal to it, ignoring ASCII case (so IDNA A-labels
+ *       compare case-insensitively) and one trailing dot on either side.</li>
+ *   <li>A wildcard is allowed only as the whole leftmost label, {@code *.rest}: it matches a name of
+ *       exactly one more label whose other labels equal {@code rest}. {@code rest} must have at least
+ *       two labels and must not be a public suffix (the JDK's ICANN list, when the JDK ships it), so
+ *       {@code *.com} and {@code *.co.uk} match nothing. Partial-label wildcards ({@code f*.test}) and
+ *       wildcards in any other label ({@code a.*.test}) match nothing.</li>
+ *   <li>An IP literal matches only an {@code iPAddress} entry with the same address, never a
+ *       {@code dNSName}; a DNS name never matches an {@code iPAddress} entry.</li>
+ * </ul>
+ *
+ * <p>Stateless and thread-safe.
  */
 final class HostnameMatcher {
     private static final int DNS_NAME = 2;
@@ -70,11 +80,11 @@ final class HostnameMatcher {
             return n.equals(p);
         }
         String rest = p.substring(1); // ".example.com"
-        if (rest.indexOf('.', 1) < 0 || rest.indexOf('*') >= 0) {
-            return false; // "*.com" and nested wildcards match nothing
+        if (rest.indexOf('.', 1) < 0 || rest.indexOf('*') >= 0 || rest.contains("..")) {
+            return false; // "*.com", nested wildcards and empty labels match nothing
         }
         int firstDot = n.indexOf('.');
-        return firstDot > 0 && n.substring(firstDot).equals(rest);
+        return firstDot > 0 && n.substring(firstDot).equals(rest) && !PublicSuffixes.isPublicSuffix(rest.substring(1));
     }
 
     private static String normalize(String name) {

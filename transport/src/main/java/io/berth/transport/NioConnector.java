@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  * connector. Servers that are sent different SNI names get different contexts, so a resumed session
  * never carries another server's SNI, and a backend without SNI never sends any, resumed sessions
  * included. The server's certificate is always checked against
- * {@link io.berth.TlsConfig#verifyHostnameFor(Server)} (HTTPS endpoint identification), also when no
- * SNI is sent and when the server is an IP literal.
+ * {@link io.berth.TlsConfig#verifyHostnameFor(Server)} by Berth's one rule (see {@link io.berth.TlsConfig}),
+ * also when no SNI is sent and when the server is an IP literal.
  *
  * <p><b>Closes.</b> {@link #gracefulCloses()} and {@link #aborts()} count how the connections this
  * connector opened were closed: gracefully (TLS close_notify and FIN written without waiting) or by a
@@ -105,8 +105,8 @@ public final class NioConnector implements Connector {
      * @throws ConnectTimeoutException if the TCP connect took too long
      * @throws io.berth.HandshakeTimeoutException if the TLS handshake took too long
      * @throws javax.net.ssl.SSLHandshakeException if the handshake failed (untrusted chain, wrong host,
-     *     expired certificate, no common protocol), with the JDK's cause and a suppressed exception
-     *     naming the server
+     *     expired certificate, a key below the floor, no common protocol), with the JDK-like cause and a
+     *     suppressed exception naming the server
      * @throws ConnectException if the server refused the connection
      * @throws NoRouteToHostException if the server's address is unreachable
      * @throws UnknownHostException if the host does not resolve

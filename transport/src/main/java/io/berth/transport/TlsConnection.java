@@ -49,7 +49,6 @@ final class TlsConnection extends NioConnection {
 
     private final SSLEngine engine;
     private final String verifyName;
-    private final String sniName;
     private final int netSize;
     private ByteBuffer netIn;
     private ByteBuffer netOut;
@@ -69,7 +68,6 @@ final class TlsConnection extends NioConnection {
         super(server, channel, selector, connector);
         this.engine = tls.newEngine(server);
         this.verifyName = tls.config().verifyHostnameFor(server);
-        this.sniName = tls.config().sniNameFor(server);
         // The JDK's packet size exceeds a pooled buffer only with jsse.SSLEngine.acceptLargeFragments.
         this.netSize = Math.max(BufferPool.BUFFER_SIZE, engine.getSession().getPacketBufferSize());
         this.description = server + " TLS handshaking";
@@ -135,12 +133,9 @@ final class TlsConnection extends NioConnection {
         description = server + " " + protocol + " " + session.getCipherSuite() + (resumed ? " resumed" : "");
     }
 
-    /** Called by the trust manager once the JDK accepted the server's chain and host name. */
+    /** Called by the trust manager once the server's chain passed; the host name is checked here. */
     void serverChainVerified(X509Certificate[] chain) throws CertificateException {
-        if (sniName != null && !sniName.equalsIgnoreCase(verifyName)) {
-            // The JDK accepted a certificate for the SNI name; we promise the name to verify.
-            HostnameMatcher.verify(verifyName, chain[0]);
-        }
+        HostnameMatcher.verify(verifyName, chain[0]);
         chainVerified = true;
     }
 

@@ -30,9 +30,18 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * context for the whole backend.
  *
  * <p><b>Peer host = the name verified.</b> Engines are created with
- * {@link TlsConfig#verifyHostnameFor(Server)} as peer host and the HTTPS endpoint identification
- * algorithm, so the JDK checks the certificate against that name even when no SNI is sent; SNI is set
- * explicitly (an empty list when none is sent), so the JDK never derives it from the peer host.
+ * {@link TlsConfig#verifyHostnameFor(Server)} as peer host (the session cache's key, with the port;
+ * with a trailing dot when no SNI is sent, see {@code ServerTls.peerHost()});
+ * SNI is set explicitly (an empty list when none is sent), so the JDK never derives it from the peer
+ * host. The provider's endpoint identification is off: its rule depends on the SNI name (the JDK
+ * checks the SNI name first, and accepts the common name and partial wildcards), so Berth's one rule
+ * ({@link HostnameMatcher}, {@link CertificateRules}) runs instead, in {@link VerifyingTrustManager}.
+ *
+ * <p><b>Provider.</b> The {@code SSLContext} comes from {@link TlsConfig#provider()} (or the provider
+ * named by {@link TlsConfig#providerName()}), the JDK's by default; the trust manager is always the
+ * JDK's PKIX one wrapped by {@link VerifyingTrustManager}. A provider's session cache belongs to its
+ * context, and Conscrypt's engines refuse a session from another context, so each context resumes
+ * only its own sessions, as above.
  *
  * <p>Immutable and thread-safe.
  */
@@ -47,13 +56,23 @@ final class TlsProfile {
 
     /** What a connection to one server needs: the context, the name verified and the SNI sent. */
     private record ServerTls(SSLContext context, String verifyName, List<SNIServerName> serverNames, String sni) {
+        /**
+         * The engine's peer host: the name verified, with a trailing dot when no SNI is sent. An empty
+         * server-name list means "no SNI" to the JDK, but Conscrypt then sends the peer host, unless
+         * it ends with a dot (RFC 6066 forbids one in SNI). The peer host is only the session cache's
+         * key here: the name is matched by Berth, from the connection, not by the provider.
+         */
+        String peerHost() {
+            return sni == null && HostnameMatcher.ipLiteral(verifyName) == null ? verifyName + "." : verifyName;
+        }
     }
 
     TlsProfile(Backend backend) {
         this.config = backend.tls();
         this.protocols = config.protocols().toArray(new String[0]);
         this.alpn = config.alpn().toArray(new String[0]);
-        this.trustManager = new VerifyingTrustManager(jdkTrustManager(config));
+        X509ExtendedTrustManager jdk = jdkTrustManager(config);
+        this.trustManager = new VerifyingTrustManager(jdk, new CertificateRules(config, jdk.getAcceptedIssuers()));
         for (Server server : backend.servers()) {
             forServer(server); // fail fast on a bad SNI name
         }
@@ -89,15 +108,15 @@ final class TlsProfile {
 
     /**
      * @param server a server of the backend (or added to its pool)
-     * @return a client engine for it: peer host the name verified, HTTPS endpoint identification, the
-     *     configured protocols, ALPN and SNI
+     * @return a client engine for it: peer host the name verified, no endpoint identification (see
+     *     the class comment), the configured protocols, ALPN and SNI
      */
     SSLEngine newEngine(Server server) {
         ServerTls s = forServer(server);
-        SSLEngine engine = s.context.createSSLEngine(s.verifyName, server.port());
+        SSLEngine engine = s.context.createSSLEngine(s.peerHost(), server.port());
         engine.setUseClientMode(true);
         SSLParameters p = engine.getSSLParameters();
-        p.setEndpointIdentificationAlgorithm("HTTPS");
+        p.setEndpointIdentificationAlgorithm(null); // Berth's own rule runs in the trust manager
         p.setServerNames(s.serverNames);
         p.setProtocols(protocols);
         p.setApplicationProtocols(alpn);
@@ -109,12 +128,15 @@ final class TlsProfile {
     String describeFor(Server server) {
         ServerTls s = forServer(server);
         return "verifying '" + s.verifyName + "', SNI " + (s.sni == null ? "none" : "'" + s.sni + "'")
-                + ", trusting " + config.trustSource() + ", protocols " + config.protocols();
+                + ", trusting " + config.trustSource() + ", protocols " + config.protocols()
+                + (config.providerName() == null ? "" : ", provider " + config.providerName());
     }
 
     private SSLContext newContext() {
         try {
-            SSLContext context = SSLContext.getInstance("TLS");
+            SSLContext context = config.provider() != null ? SSLContext.getInstance("TLS", config.provider())
+                    : config.providerName() != null ? SSLContext.getInstance("TLS", config.providerName())
+                    : SSLContext.getInstance("TLS");
             KeyManager[] keyManagers = config.clientKeyManager() == null
                     ? null : new KeyManager[] {config.clientKeyManager()};
             context.init(keyManagers, new TrustManager[] {trustManager}, null);

@@ -10,20 +10,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.berth.TlsConfig;
 import io.berth.spi.Connection;
 import io.berth.transport.testing.Hygiene;
-import io.berth.transport.testing.RawServer;
+import io.berth.transport.testing.OkTlsServer;
+import io.berth.transport.testing.ServerHelloTap;
 import io.berth.transport.testing.TestPki;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SNIServerName;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLSocket;
 import okhttp3.tls.HeldCertificate;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
@@ -39,9 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(Hygiene.class)
 @Timeout(20)
 class TlsHandshakeFailureTest {
-    private RawServer server;
-    /** The SNI names the server saw, one list per handshake. */
-    private final List<List<SNIServerName>> sniSeen = new CopyOnWriteArrayList<>();
+    private OkTlsServer server;
 
     @AfterEach
     void stop() throws Exception {
@@ -52,24 +46,7 @@ class TlsHandshakeFailureTest {
 
     /** Starts a server presenting {@code leaf}; it answers one request per connection. */
     private void serve(HeldCertificate leaf, HeldCertificate issuer, String... protocols) throws Exception {
-        SSLContext context = TestPki.server(leaf, issuer).context();
-        server = RawServer.start(raw -> {
-            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(raw, null, true);
-            tls.setUseClientMode(false);
-            if (protocols.length > 0) {
-                tls.setEnabledProtocols(protocols);
-            }
-            try {
-                tls.startHandshake();
-            } catch (SSLException expected) {
-                return; // the client refused us: what these tests are about
-            }
-            sniSeen.add(((ExtendedSSLSession) tls.getSession()).getRequestedServerNames());
-            RawServer.readHead(tls.getInputStream());
-            tls.getOutputStream().write(RawServer.response("ok"));
-            tls.getOutputStream().flush();
-            tls.getInputStream().read();
-        });
+        server = OkTlsServer.start(TestPki.server(leaf, issuer).context(), protocols);
     }
 
     private void connectsAndExchanges(TlsConfig tls) throws Exception {
@@ -134,7 +111,7 @@ class TlsHandshakeFailureTest {
                 .hasRootCauseExactlyInstanceOf(CertificateException.class);
 
         connectsAndExchanges(trustingTestCa().sni(false).verifyHostname("backend.test").build());
-        assertThat(sniSeen).containsExactly(List.of());
+        assertThat(server.sniSeen()).containsExactly(List.of());
     }
 
     @Test
@@ -154,7 +131,7 @@ class TlsHandshakeFailureTest {
                 .hasRootCauseExactlyInstanceOf(CertificateException.class);
 
         connectsAndExchanges(trustingTestCa().sniName("backend.test").verifyHostname("backend.test").build());
-        assertThat(sniSeen).singleElement().isEqualTo(List.of(new SNIHostName("backend.test")));
+        assertThat(server.sniSeen()).singleElement().isEqualTo(List.of(new SNIHostName("backend.test")));
     }
 
     @Test
@@ -168,16 +145,20 @@ class TlsHandshakeFailureTest {
     @Test
     void tls12WorksAndResumesToo() throws Exception {
         serve(TestPki.SERVER, TestPki.CA, "TLSv1.2");
-        NioConnector connector = new NioConnector(https(server.port(), trustingTestCa().build()));
-        for (boolean resumed : new boolean[] {false, true}) {
-            Connection c = connector.connect(loopback(server.port()), CONNECT_TIMEOUT);
-            try {
-                assertThat(c.tlsProtocol()).isEqualTo("TLSv1.2");
-                assertThat(c.tlsSessionResumed()).isEqualTo(resumed);
-                assertThat(Http.get(c, "backend.test")).isEqualTo("ok");
-            } finally {
-                c.close();
+        try (ServerHelloTap tap = ServerHelloTap.start(server.port())) {
+            NioConnector connector = new NioConnector(https(tap.port(), trustingTestCa().build()));
+            for (boolean resumed : new boolean[] {false, true}) {
+                Connection c = connector.connect(loopback(tap.port()), CONNECT_TIMEOUT);
+                try {
+                    assertThat(c.tlsProtocol()).isEqualTo("TLSv1.2");
+                    assertThat(c.tlsSessionResumed()).isEqualTo(resumed);
+                    assertThat(Http.get(c, "backend.test")).isEqualTo("ok");
+                } finally {
+                    c.close();
+                }
             }
+            // on the wire: a Certificate message in the first handshake only
+            assertThat(tap.serverResumed()).containsExactly(false, true);
         }
     }
 }

@@ -8,6 +8,8 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A TCP relay on 127.0.0.1 that delays every chunk by a fixed time in each direction, like a WAN
@@ -20,12 +22,12 @@ public final class DelayRelay implements AutoCloseable {
 
     private final RawServer server;
 
-    private DelayRelay(int targetPort, Duration delay) throws IOException {
+    private DelayRelay(int targetPort, Duration delay, Supplier<Consumer<byte[]>> downTap) throws IOException {
         this.server = RawServer.start(client -> {
             try (Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort)) {
                 upstream.setTcpNoDelay(true);
-                Thread up = pump(client, upstream, delay, "relay-up");
-                Thread down = pump(upstream, client, delay, "relay-down");
+                Thread up = pump(client, upstream, delay, "relay-up", null);
+                Thread down = pump(upstream, client, delay, "relay-down", downTap == null ? null : downTap.get());
                 up.join();
                 down.join();
             } finally {
@@ -36,7 +38,17 @@ public final class DelayRelay implements AutoCloseable {
 
     /** @return a started relay to {@code targetPort} adding {@code delay} each way */
     public static DelayRelay start(int targetPort, Duration delay) throws IOException {
-        return new DelayRelay(targetPort, delay);
+        return new DelayRelay(targetPort, delay, null);
+    }
+
+    /**
+     * @param downTap makes, for each relayed connection, a consumer of the bytes the target sends, in
+     *     order, called on the relay's reader thread before the bytes are passed on
+     * @return a started relay to {@code targetPort} adding {@code delay} each way
+     */
+    public static DelayRelay start(int targetPort, Duration delay, Supplier<Consumer<byte[]>> downTap)
+            throws IOException {
+        return new DelayRelay(targetPort, delay, downTap);
     }
 
     /** @return the relay's port on 127.0.0.1 */
@@ -44,14 +56,18 @@ public final class DelayRelay implements AutoCloseable {
         return server.port();
     }
 
-    private static Thread pump(Socket from, Socket to, Duration delay, String name) {
+    private static Thread pump(Socket from, Socket to, Duration delay, String name, Consumer<byte[]> tap) {
         BlockingQueue<Object[]> queue = new LinkedBlockingQueue<>();
         Thread reader = new Thread(() -> {
             byte[] buf = new byte[16 * 1024];
             try {
                 InputStream in = from.getInputStream();
                 for (int n; (n = in.read(buf)) >= 0; ) {
-                    queue.add(new Object[] {System.nanoTime(), java.util.Arrays.copyOf(buf, n)});
+                    byte[] bytes = java.util.Arrays.copyOf(buf, n);
+                    if (tap != null) {
+                        tap.accept(bytes);
+                    }
+                    queue.add(new Object[] {System.nanoTime(), bytes});
                 }
             } catch (IOException e) {
                 // the connection went away

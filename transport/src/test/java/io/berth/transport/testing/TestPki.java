@@ -1,17 +1,9 @@
 package io.berth.transport.testing;
 
-import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509KeyManager;
 import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
 
@@ -62,17 +54,16 @@ public final class TestPki {
     }
 
     /**
-     * A server-side TLS context presenting {@code leaf} (and its CA), whose key manager counts the
-     * handshakes that chose a certificate: full handshakes, as a resumed one presents none.
+     * A server-side TLS context presenting {@code leaf} (and its CA). Whether a handshake resumed a
+     * session is read on the wire with {@link ServerHelloTap}, not from the server's key manager.
      */
     public static ServerTls server(HeldCertificate leaf, HeldCertificate issuer) {
         HandshakeCertificates hc = new HandshakeCertificates.Builder()
                 .heldCertificate(leaf, issuer.certificate()).build();
-        CountingKeyManager km = new CountingKeyManager(hc.keyManager());
         try {
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(new KeyManager[] {km}, null, null);
-            return new ServerTls(context, km.fullHandshakes);
+            context.init(new KeyManager[] {hc.keyManager()}, null, null);
+            return new ServerTls(context);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
@@ -84,59 +75,10 @@ public final class TestPki {
     }
 
     /**
-     * A server TLS context and the count of full handshakes it made.
+     * A server TLS context.
      *
      * @param context the context
-     * @param fullHandshakes handshakes in which it presented its certificate
      */
-    public record ServerTls(SSLContext context, AtomicInteger fullHandshakes) {
-    }
-
-    private static final class CountingKeyManager extends X509ExtendedKeyManager {
-        private final X509KeyManager delegate;
-        private final AtomicInteger fullHandshakes = new AtomicInteger();
-
-        CountingKeyManager(X509KeyManager delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            String alias = delegate.chooseServerAlias(keyType, issuers, socket);
-            if (alias != null) {
-                fullHandshakes.incrementAndGet();
-            }
-            return alias;
-        }
-
-        @Override
-        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return chooseServerAlias(keyType, issuers, null);
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return delegate.getClientAliases(keyType, issuers);
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return delegate.chooseClientAlias(keyType, issuers, socket);
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return delegate.getServerAliases(keyType, issuers);
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String alias) {
-            return delegate.getCertificateChain(alias);
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String alias) {
-            return delegate.getPrivateKey(alias);
-        }
+    public record ServerTls(SSLContext context) {
     }
 }
