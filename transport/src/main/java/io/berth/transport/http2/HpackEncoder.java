@@ -39,13 +39,21 @@ import java.nio.ByteBuffer;
  * <p>Not thread-safe: one per connection, used by its writer.
  */
 final class HpackEncoder {
+    /** Strings are sent as they are (only to reproduce RFC 7541 C.3 and C.5). */
+    static final int HUFFMAN_NEVER = 0;
+    /** Strings are Huffman-coded when that makes them shorter: the production setting. */
+    static final int HUFFMAN_SHORTER = 1;
+    /** Strings are always Huffman-coded (only to reproduce RFC 7541 C.4 and C.6, which code ties too). */
+    static final int HUFFMAN_ALWAYS = 2;
+
     /** Cookie values shorter than this are never indexed. */
     static final int SHORT_COOKIE = 20;
 
     private static final int BUCKETS = 256;
 
     private final long maxTableSize;
-    private final boolean huffman;
+    /** {@link #HUFFMAN_NEVER}, {@link #HUFFMAN_SHORTER} or {@link #HUFFMAN_ALWAYS}. */
+    private final int huffman;
     private final boolean indexEverything;
     private final DynamicTable table;
     private long pendingMin = -1;
@@ -61,16 +69,16 @@ final class HpackEncoder {
 
     /** @param maxTableSize the largest dynamic table this encoder keeps, whatever the peer allows */
     HpackEncoder(int maxTableSize) {
-        this(maxTableSize, true, false);
+        this(maxTableSize, HUFFMAN_SHORTER, false);
     }
 
     /**
      * @param maxTableSize the largest dynamic table this encoder keeps, whatever the peer allows
-     * @param huffman whether strings may be Huffman-coded (off only to reproduce RFC 7541 C.3 and C.5)
+     * @param huffman when strings are Huffman-coded: {@link #HUFFMAN_SHORTER} but in tests
      * @param indexEverything whether every field that is not sensitive is indexed (only to reproduce
      *     the RFC 7541 Appendix C examples, which index {@code date} and {@code location})
      */
-    HpackEncoder(int maxTableSize, boolean huffman, boolean indexEverything) {
+    HpackEncoder(int maxTableSize, int huffman, boolean indexEverything) {
         this.huffman = huffman;
         this.indexEverything = indexEverything;
         if (maxTableSize < 0) {
@@ -286,10 +294,10 @@ final class HpackEncoder {
         out.put((byte) v);
     }
 
-    /** Writes a string literal, Huffman-coded if allowed and shorter. */
-    static void writeString(ByteBuffer out, String s, boolean allowHuffman) {
-        int huffmanLength = allowHuffman ? Huffman.encodedLength(s) : Integer.MAX_VALUE;
-        if (huffmanLength < s.length()) {
+    /** Writes a string literal, Huffman-coded as {@code huffman} says. */
+    static void writeString(ByteBuffer out, String s, int huffman) {
+        int huffmanLength = huffman == HUFFMAN_NEVER ? Integer.MAX_VALUE : Huffman.encodedLength(s);
+        if (huffmanLength < s.length() || huffman == HUFFMAN_ALWAYS) {
             writeInt(out, 0x80, 7, huffmanLength);
             Huffman.encode(s, out);
         } else {
