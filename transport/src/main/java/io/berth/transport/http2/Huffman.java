@@ -90,11 +90,13 @@ final class Huffman {
     private static final boolean[] ACCEPT = new boolean[256];
     /** Per state: bits since the last completed symbol. */
     private static final int[] DEPTH = new int[256];
+    /** Per state: whether those bits are all ones. */
+    private static final boolean[] ALL_ONES = new boolean[256];
 
     static {
         // The code tree: inner node i has children kids[2i] and kids[2i+1]; a leaf is -(symbol + 1).
         int[] kids = new int[512];
-        boolean[] allOnes = new boolean[256];
+        boolean[] allOnes = ALL_ONES;
         allOnes[0] = true;
         int nodes = 1;
         for (int sym = 0; sym <= EOS; sym++) {
@@ -173,7 +175,7 @@ final class Huffman {
             state = e & 0xFF;
         }
         if (!ACCEPT[state]) {
-            return DEPTH[state] > 7 ? PADDING_TOO_LONG : PADDING_NOT_ONES;
+            return ALL_ONES[state] ? PADDING_TOO_LONG : PADDING_NOT_ONES;
         }
         return o;
     }
