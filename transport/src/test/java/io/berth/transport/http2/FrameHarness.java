@@ -41,6 +41,14 @@ final class FrameHarness {
     }
 
     static String run(byte[] input, int[] cuts, boolean push, Kind kind) {
+        return run(input, cuts, push, kind, false);
+    }
+
+    /**
+     * @param hideLastByte the must-fail canary: each piece is handed to the reader without its last
+     *     byte, as if the reader had left it unconsumed; the checker must then fail
+     */
+    static String run(byte[] input, int[] cuts, boolean push, Kind kind, boolean hideLastByte) {
         Recorder rec = new Recorder();
         Http2FrameReader reader = new Http2FrameReader(rec);
         reader.setMaxHeaderListSize(MAX_LIST);
@@ -57,7 +65,13 @@ final class FrameHarness {
                 ByteBuffer piece = buffer(input, from, to, kind);
                 from = to;
                 int limit = piece.limit();
-                reader.read(piece);
+                if (hideLastByte) {
+                    piece.limit(limit - 1);
+                    reader.read(piece);
+                    piece.limit(limit);
+                } else {
+                    reader.read(piece);
+                }
                 check(!piece.hasRemaining(), "read left input unconsumed");
                 check(piece.limit() == limit, "read changed the input's limit");
                 check(reader.bufferedCapacity() <= Math.max(Http2Settings.DEFAULT_MAX_FRAME_SIZE, MAX_LIST),
