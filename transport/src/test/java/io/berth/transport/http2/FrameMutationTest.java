@@ -10,6 +10,7 @@ import static io.berth.transport.http2.Frames.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.berth.transport.testing.ByteMutations;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -123,51 +124,6 @@ class FrameMutationTest {
     }
 
     static byte[] mutate(byte[] base, SplittableRandom rnd) {
-        byte[] b = base.clone();
-        int edits = 1 + rnd.nextInt(3);
-        for (int e = 0; e < edits; e++) {
-            int len = b.length;
-            int at = len == 0 ? 0 : rnd.nextInt(len);
-            switch (rnd.nextInt(6)) {
-                case 0:
-                    if (len > 0) {
-                        b[at] ^= (byte) (1 << rnd.nextInt(8));
-                    }
-                    break;
-                case 1:
-                    if (len > 0) {
-                        b[at] = INTERESTING[rnd.nextInt(INTERESTING.length)];
-                    }
-                    break;
-                case 2: {
-                    byte[] n = new byte[len + 1];
-                    System.arraycopy(b, 0, n, 0, at);
-                    n[at] = rnd.nextBoolean() ? INTERESTING[rnd.nextInt(INTERESTING.length)] : (byte) rnd.nextInt(256);
-                    System.arraycopy(b, at, n, at + 1, len - at);
-                    b = n;
-                    break;
-                }
-                case 3: {
-                    int n = Math.min(len - at, 1 + rnd.nextInt(4));
-                    byte[] r = new byte[len - n];
-                    System.arraycopy(b, 0, r, 0, at);
-                    System.arraycopy(b, at + n, r, at, len - at - n);
-                    b = r;
-                    break;
-                }
-                case 4: {
-                    int n = Math.min(len - at, 1 + rnd.nextInt(40));
-                    byte[] r = new byte[len + n];
-                    System.arraycopy(b, 0, r, 0, at + n);
-                    System.arraycopy(b, at, r, at + n, len - at);
-                    b = r;
-                    break;
-                }
-                default:
-                    b = Arrays.copyOf(b, at);
-                    break;
-            }
-        }
-        return b;
+        return ByteMutations.mutate(base, rnd, INTERESTING, 3);
     }
 }
