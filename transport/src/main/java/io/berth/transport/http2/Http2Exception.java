@@ -66,4 +66,11 @@ public final class Http2Exception extends ProtocolException {
     public int streamId() {
         return streamId;
     }
+
+    /** @return e.g. {@code Http2Exception: PROTOCOL_ERROR, connection error: <message>} */
+    @Override
+    public String toString() {
+        return "Http2Exception: " + errorCode + (streamId == 0 ? ", connection error: " : ", stream " + streamId
+                + " error: ") + getMessage();
+    }
 }

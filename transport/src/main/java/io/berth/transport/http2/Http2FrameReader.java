@@ -98,8 +98,8 @@ public final class Http2FrameReader {
         void onHeaders(int streamId, Http2Headers headers, boolean endStream) throws Http2Exception;
 
         /**
-         * A valid PRIORITY frame, or the priority fields of a HEADERS frame are not reported. RFC 9113
-         * deprecates the scheme; the default ignores it.
+         * A valid PRIORITY frame (the priority fields of a HEADERS frame are checked, not reported).
+         * RFC 9113 deprecates the priority scheme; the default ignores it.
          *
          * @param streamId the stream, at least 1
          * @param dependency the stream it depends on (not itself: that is a stream error)
