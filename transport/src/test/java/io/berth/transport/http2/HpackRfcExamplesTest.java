@@ -13,6 +13,19 @@ import org.junit.jupiter.api.Test;
 class HpackRfcExamplesTest {
 
     @Test
+    void c1_integers() throws Exception {
+        ByteBuffer out = ByteBuffer.allocate(8);
+        HpackEncoder.writeInt(out, 0xA0, 5, 10); // C.1.1, after three flag bits 101
+        HpackEncoder.writeInt(out, 0x00, 5, 1337); // C.1.2
+        HpackEncoder.writeInt(out, 0x00, 8, 42); // C.1.3
+        assertThat(Hex.of(out.flip())).isEqualTo("aa" + "1f9a0a" + "2a");
+        // 1337 with a 5-bit prefix, read back as a dynamic table size update (001 prefix).
+        HpackDecoder d = new HpackDecoder();
+        decode(d, "3f9a0a");
+        assertThat(d.table().maxSize()).isEqualTo(1337);
+    }
+
+    @Test
     void c2_1LiteralWithIndexing() throws Exception {
         HpackDecoder d = new HpackDecoder();
         assertThat(decode(d, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"))
@@ -37,6 +50,7 @@ class HpackRfcExamplesTest {
         assertThat(e.table()).hasToString("size 0");
     }
 
+    /** Decoded only: the encoder never-indexes only the fields of its own rule (see HpackEncoderTest). */
     @Test
     void c2_3LiteralNeverIndexed() throws Exception {
         HpackDecoder d = new HpackDecoder();

@@ -297,6 +297,16 @@ class Http2FrameReaderTest {
     }
 
     @Test
+    void aPushPromiseIsDecodedWhenPushIsEnabled() {
+        byte[] input = afterPreface(frame(PUSH_PROMISE, PADDED, 1, "02 00000002 8287 0000"),
+                frame(CONTINUATION, END_HEADERS, 1, "8441 0b6578616d706c652e636f6d"));
+        assertThat(FrameHarness.run(input, new int[0], true)).isEqualTo("SETTINGS {}\n"
+                + "PUSH_PROMISE 1 promises 2\n:method: GET\n:scheme: https\n:path: /\n:authority: example.com\nend");
+        assertThat(FrameHarness.run(input, everyByte(input.length), true)).isEqualTo(
+                FrameHarness.run(input, new int[0], true));
+    }
+
+    @Test
     void aFailedReaderRefusesInput() {
         Http2FrameReader reader = new Http2FrameReader(new FrameHarness.Recorder());
         assertThatThrownBy(() -> reader.read(ByteBuffer.wrap(frame(PING, 0, 0, "0000000000000000"))))
