@@ -45,8 +45,9 @@ import java.util.Objects;
  *
  * <p><b>Memory.</b> The reader buffers at most a frame header, one frame's payload when it arrives
  * in pieces (never DATA, which is handed out as it arrives, nor unknown frames, which are skipped), and
- * one header block of at most {@code maxHeaderBlockSize} bytes. A frame that arrives whole in one
- * input buffer is processed in place.
+ * one header block of at most {@code maxHeaderBlockSize} bytes, and lets go of buffers that grew
+ * beyond 16 KiB once they are used. A frame that arrives whole in one input buffer is processed in
+ * place.
  *
  * <p>Not thread-safe: one per connection, driven by its reading thread.
  */
@@ -196,13 +197,15 @@ public final class Http2FrameReader {
     private static final int DATA = 2;
     private static final int SKIP = 3;
     private static final int FAILED = 4;
+    /** Buffers grown beyond this are let go after use. */
+    private static final int KEPT_BUFFER = 16 * 1024;
 
     private final Handler handler;
     private final HpackDecoder hpack = new HpackDecoder();
     private final Http2Settings settings = new Http2Settings();
     private final ByteBuffer empty = ByteBuffer.allocate(0);
     private int maxFrameSize = Http2Settings.DEFAULT_MAX_FRAME_SIZE;
-    private int maxHeaderBlockSize = DEFAULT_MAX_HEADER_LIST_SIZE;
+    private int maxHeaderBlockSize = 2 * DEFAULT_MAX_HEADER_LIST_SIZE;
     private int maxContinuations = DEFAULT_MAX_CONTINUATIONS;
     private boolean pushEnabled;
     private boolean prefaceSeen;
@@ -275,7 +278,7 @@ public final class Http2FrameReader {
     /**
      * Sets the decoded header-list limit (name + value + 32 per field): the SETTINGS_MAX_HEADER_LIST_SIZE
      * we advertise. A larger list is decoded (to keep HPACK in step), dropped and reported as a stream
-     * error. Also sets {@link #setMaxHeaderBlockSize} to the same value. Default
+     * error. Also sets {@link #setMaxHeaderBlockSize} to twice the value. Default
      * {@value #DEFAULT_MAX_HEADER_LIST_SIZE}.
      *
      * @param size at least 1
@@ -283,24 +286,19 @@ public final class Http2FrameReader {
      */
     public void setMaxHeaderListSize(int size) {
         hpack.setMaxHeaderListSize(size);
-        maxHeaderBlockSize = size;
+        maxHeaderBlockSize = (int) Math.min(Integer.MAX_VALUE, 2L * size);
     }
 
     /**
-     * Sets the most encoded bytes of one header block (all its frames' fragments). A sensible encoder
-     * never needs more bytes than the decoded list's size, so this defaults to the header-list limit;
-     * a larger block is a connection error (ENHANCE_YOUR_CALM), since it cannot be decoded.
+     * Sets the most encoded bytes of one header block (all its frames' fragments), which the reader
+     * buffers until END_HEADERS. A larger block is a connection error (ENHANCE_YOUR_CALM): it cannot be
+     * decoded without buffering it, and HPACK state forbids skipping it. A sensible encoder's block is
+     * no larger than the decoded list, so the default, twice the header-list limit (128 KiB), leaves a
+     * head somewhat over the list limit to cost only its stream.
      *
      * @param size at least 1
      * @throws IllegalArgumentException if below 1
      */
-    public void setMaxHeaderBlockSize(int size) {
-        if (size < 1) {
-            throw new IllegalArgumentException("maxHeaderBlockSize must be >= 1 but was " + size);
-        }
-        maxHeaderBlockSize = size;
-    }
-
     /**
      * Sets the most CONTINUATION frames one header block may have, empty ones included. Default
      * {@value #DEFAULT_MAX_CONTINUATIONS}.
@@ -548,7 +546,12 @@ public final class Http2FrameReader {
         if (payloadFill == length) {
             state = HEADER;
             payloadFill = 0;
-            process(payloadView.clear(), 0);
+            ByteBuffer whole = payloadView.clear();
+            if (payload.length > KEPT_BUFFER) {
+                payload = new byte[64];
+                payloadView = ByteBuffer.wrap(payload);
+            }
+            process(whole, 0);
         }
     }
 
@@ -698,7 +701,11 @@ public final class Http2FrameReader {
         blockFill += len;
         if (endHeaders) {
             blockStream = 0;
-            deliverBlock(ByteBuffer.wrap(block, 0, blockFill), stream);
+            ByteBuffer assembled = ByteBuffer.wrap(block, 0, blockFill);
+            if (block.length > KEPT_BUFFER) {
+                block = new byte[256]; // a rare large block does not pin memory for the connection's life
+            }
+            deliverBlock(assembled, stream);
         } else {
             blockStream = stream;
         }

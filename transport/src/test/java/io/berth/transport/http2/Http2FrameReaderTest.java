@@ -250,9 +250,9 @@ class Http2FrameReaderTest {
                         frame(CONTINUATION, 0, 1, ""), frame(CONTINUATION, 0, 1, ""), frame(CONTINUATION, 0, 1, ""),
                         frame(CONTINUATION, 0, 1, "")), false, Http2ErrorCode.ENHANCE_YOUR_CALM,
                         "header block of stream 1 has more than 4 CONTINUATION frames"),
-                Arguments.of("header block over its byte limit", afterPreface(frame(HEADERS, 0, 1, new byte[600]),
-                        frame(CONTINUATION, END_HEADERS, 1, new byte[600])), false, Http2ErrorCode.ENHANCE_YOUR_CALM,
-                        "header block of stream 1 exceeds 1024 bytes"),
+                Arguments.of("header block over its byte limit", afterPreface(frame(HEADERS, 0, 1, new byte[1100]),
+                        frame(CONTINUATION, END_HEADERS, 1, new byte[1100])), false, Http2ErrorCode.ENHANCE_YOUR_CALM,
+                        "header block of stream 1 exceeds 2048 bytes"),
                 Arguments.of("HPACK error", afterPreface(frame(HEADERS, END_HEADERS, 1, "80")), false,
                         Http2ErrorCode.COMPRESSION_ERROR, "HPACK: header block of stream 1, offset 0: indexed field with index 0"),
                 Arguments.of("HPACK error in a block of three frames", afterPreface(headersOpen,
@@ -304,6 +304,30 @@ class Http2FrameReaderTest {
                 + "PUSH_PROMISE 1 promises 2\n:method: GET\n:scheme: https\n:path: /\n:authority: example.com\nend");
         assertThat(FrameHarness.run(input, everyByte(input.length), true)).isEqualTo(
                 FrameHarness.run(input, new int[0], true));
+    }
+
+    @Test
+    void aLargeBlockIsAStreamErrorAndItsBufferIsLetGo() throws Exception {
+        HpackEncoder encoder = new HpackEncoder(4096);
+        byte[] big = block(encoder, "x-a", "a".repeat(40_000), "x-b", "b".repeat(40_000));
+        StringBuilder seen = new StringBuilder();
+        Http2FrameReader reader = new Http2FrameReader(new FrameHarness.Recorder() {
+            @Override
+            public void onStreamError(Http2Exception error) {
+                seen.append(error.errorCode()).append(' ').append(error.streamId());
+            }
+        });
+        // 50 KB of Huffman-coded block, decoding to 80 KB: over the 64 KiB list limit, within the block limit.
+        byte[][] frames = new byte[(big.length + 15_999) / 16_000 + 1][];
+        frames[0] = Frames.SETTINGS_EMPTY;
+        for (int i = 1, p = 0; i < frames.length; i++, p += 16_000) {
+            int end = Math.min(big.length, p + 16_000);
+            frames[i] = frame(i == 1 ? HEADERS : CONTINUATION, end == big.length ? END_HEADERS : 0, 1,
+                    java.util.Arrays.copyOfRange(big, p, end));
+        }
+        reader.read(ByteBuffer.wrap(concat(frames)));
+        assertThat(seen).hasToString("PROTOCOL_ERROR 1");
+        assertThat(reader.bufferedCapacity()).isLessThanOrEqualTo(16 * 1024);
     }
 
     @Test
