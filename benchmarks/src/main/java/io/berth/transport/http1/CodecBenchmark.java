@@ -38,7 +38,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * at setup. Run from the repository root:
  * <pre>{@code
  * mvn -B -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/benchmarks.jar CodecBenchmark -prof gc
+ * java -jar benchmarks/target/benchmarks.jar http1.CodecBenchmark -prof gc
  * }</pre>
  * {@code -prof gc} adds {@code gc.alloc.rate.norm}, the bytes allocated per op. Results and the machine
  * they came from: {@code benchmarks/results/codec.md}.

@@ -3,6 +3,7 @@ package io.berth.transport.http1;
 import static io.berth.transport.http1.Wire.bytes;
 import static io.berth.transport.http1.Wire.head;
 
+import io.berth.transport.testing.ByteMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -61,51 +62,6 @@ class ResponseMutationTest {
     }
 
     static byte[] mutate(byte[] base, SplittableRandom rnd) {
-        byte[] b = base.clone();
-        int edits = 1 + rnd.nextInt(4);
-        for (int e = 0; e < edits; e++) {
-            int len = b.length;
-            int at = len == 0 ? 0 : rnd.nextInt(len);
-            switch (rnd.nextInt(6)) {
-                case 0: // flip a bit
-                    if (len > 0) {
-                        b[at] ^= (byte) (1 << rnd.nextInt(8));
-                    }
-                    break;
-                case 1: // overwrite with a byte the grammar cares about
-                    if (len > 0) {
-                        b[at] = INTERESTING[rnd.nextInt(INTERESTING.length)];
-                    }
-                    break;
-                case 2: { // insert a byte
-                    byte[] n = new byte[len + 1];
-                    System.arraycopy(b, 0, n, 0, at);
-                    n[at] = rnd.nextBoolean() ? INTERESTING[rnd.nextInt(INTERESTING.length)] : (byte) rnd.nextInt(256);
-                    System.arraycopy(b, at, n, at + 1, len - at);
-                    b = n;
-                    break;
-                }
-                case 3: { // delete a range
-                    int n = Math.min(len - at, 1 + rnd.nextInt(4));
-                    byte[] r = new byte[len - n];
-                    System.arraycopy(b, 0, r, 0, at);
-                    System.arraycopy(b, at + n, r, at, len - at - n);
-                    b = r;
-                    break;
-                }
-                case 4: { // duplicate a range
-                    int n = Math.min(len - at, 1 + rnd.nextInt(40));
-                    byte[] r = new byte[len + n];
-                    System.arraycopy(b, 0, r, 0, at + n);
-                    System.arraycopy(b, at, r, at + n, len - at);
-                    b = r;
-                    break;
-                }
-                default: // truncate
-                    b = Arrays.copyOf(b, at);
-                    break;
-            }
-        }
-        return b;
+        return ByteMutations.mutate(base, rnd, INTERESTING, 4);
     }
 }
