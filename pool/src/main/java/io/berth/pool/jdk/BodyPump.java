@@ -74,6 +74,8 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private final AtomicLong demand = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean cancelled;
+    private final Runnable onClosed;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** The loop saw the cancellation and closed the response. */
     private volatile boolean cancelledAndClosed;
     private volatile IllegalArgumentException badRequest;
@@ -87,6 +89,15 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private long delivered;
 
     BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor) {
+        this(response, subscriber, executor, null);
+    }
+
+    /**
+     * @param onClosed run once when the response is closed (the body's end, a failure or a cancel);
+     *     {@code null} for nothing
+     */
+    BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor, Runnable onClosed) {
+        this.onClosed = onClosed;
         this.response = response;
         this.body = response.body();
         this.subscriber = subscriber;
@@ -319,6 +330,10 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
             response.close();
         } catch (RuntimeException ignored) {
             // e.g. a gzip stream failing to close: the connection was released or closed regardless
+        } finally {
+            if (onClosed != null && closed.compareAndSet(false, true)) {
+                onClosed.run();
+            }
         }
     }
 

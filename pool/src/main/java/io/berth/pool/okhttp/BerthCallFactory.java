@@ -53,6 +53,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
     private BerthCallFactory(OkHttpClient client, BerthPools pools, boolean ownsPools) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(pools, "pools");
+        OkHttpVersion.checkSupported();
         if (!client.certificatePinner().getPins().isEmpty()) {
             throw new IllegalArgumentException("client has a CertificatePinner, which Berth cannot apply (its pools"
                     + " own TLS); set trust on the BerthPools instead");
@@ -65,7 +66,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
         List<Interceptor> interceptors = b.interceptors();
         interceptors.removeIf(i -> i instanceof BerthInterceptor || i instanceof CallStart);
         interceptors.add(0, CallStart.INSTANCE);
-        interceptors.add(BerthInterceptor.create(pools));
+        interceptors.add(new BerthInterceptor(pools, client));
         this.client = b.build();
         this.callTimeoutMillis = client.callTimeoutMillis();
         this.pools = pools;
@@ -123,7 +124,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
      */
     @Override
     public Call newCall(Request request) {
-        return new BerthCall(this, client.newCall(request), callTimeoutMillis);
+        return new BerthCall(this, client, request, callTimeoutMillis);
     }
 
     /** @return the pools the calls run over */
@@ -153,7 +154,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
 
         @Override
         public Response intercept(Chain chain) throws IOException {
-            CallState state = chain.call().tag(CallState.class);
+            CallState state = chain.request().tag(CallState.class);
             if (state != null) {
                 state.start();
             }

@@ -1,0 +1,89 @@
+package io.berth.pool.jdk;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The executor of a {@link BerthHttpClient} built without one: it runs {@code sendAsync} exchanges and
+ * reads streamed bodies ahead, each task blocking a thread for as long as its exchange waits.
+ *
+ * <ul>
+ *   <li>JDK 21 and later: one new virtual thread per task, named {@code berth-http-N}
+ *       ({@code Executors.newThreadPerTaskExecutor}): a thousand exchanges in flight cost a thousand
+ *       virtual threads, not platform threads. Reached through {@link MethodHandles}, as the code is
+ *       compiled for 17.</li>
+ *   <li>JDK 17: at most {@link #PLATFORM_THREADS} daemon platform threads named {@code berth-http-N},
+ *       made on demand and ended after 60 s idle. Beyond that many tasks at once, further ones wait
+ *       in a FIFO queue for a free thread (as exchanges would wait for a connection at the default
+ *       {@code maxConnections} of 64). A streamed body's read-ahead waits in the same queue, so an
+ *       application with more exchanges at once than that, streaming bodies, should pass an executor
+ *       of its own.</li>
+ * </ul>
+ */
+final class DefaultExecutor {
+    /** The most platform threads of the default executor on JDK 17 (and 18 to 20). */
+    static final int PLATFORM_THREADS = 64;
+    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+    /** {@code Thread.ofVirtual().name("berth-http-", 1).factory()}, or {@code null} before JDK 21. */
+    private static final MethodHandle NEW_THREAD_PER_TASK = threadPerTask();
+    private static final ThreadFactory VIRTUAL = virtualFactory();
+
+    private DefaultExecutor() {
+    }
+
+    /** @return whether the default executor uses virtual threads on this JDK */
+    static boolean virtual() {
+        return VIRTUAL != null && NEW_THREAD_PER_TASK != null;
+    }
+
+    static ExecutorService create(BerthHttpClient owner) {
+        if (virtual()) {
+            ThreadFactory threads = r -> VIRTUAL.newThread(BerthHttpClient.owned(owner, r));
+            try {
+                return (ExecutorService) NEW_THREAD_PER_TASK.invoke(threads);
+            } catch (Throwable t) {
+                throw new IllegalStateException("could not create the virtual-thread executor", t);
+            }
+        }
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(PLATFORM_THREADS, PLATFORM_THREADS, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(BerthHttpClient.owned(owner, r), "berth-http-" + THREAD_IDS.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    private static MethodHandle threadPerTask() {
+        try {
+            return MethodHandles.publicLookup().findStatic(java.util.concurrent.Executors.class,
+                    "newThreadPerTaskExecutor", MethodType.methodType(ExecutorService.class, ThreadFactory.class));
+        } catch (ReflectiveOperationException e) {
+            return null; // before JDK 21
+        }
+    }
+
+    private static ThreadFactory virtualFactory() {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            Class<?> builderClass = Class.forName("java.lang.Thread$Builder");
+            Class<?> virtualClass = Class.forName("java.lang.Thread$Builder$OfVirtual");
+            Object builder = lookup.findStatic(Thread.class, "ofVirtual", MethodType.methodType(virtualClass))
+                    .invoke();
+            builder = lookup.findVirtual(virtualClass, "name",
+                    MethodType.methodType(virtualClass, String.class, long.class)).invoke(builder, "berth-http-", 1L);
+            return (ThreadFactory) lookup.findVirtual(builderClass, "factory",
+                    MethodType.methodType(ThreadFactory.class)).invoke(builder);
+        } catch (Throwable e) {
+            return null; // before JDK 21
+        }
+    }
+}
