@@ -79,6 +79,16 @@ public record PoolStats(
         return sum;
     }
 
+    /**
+     * The connection -> uses table as text, with the reuse probe's columns, for a log line or a health
+     * endpoint: see {@link StatsTable#format(PoolStats)}.
+     *
+     * @return the table, lines ending with {@code \n}
+     */
+    public String table() {
+        return StatsTable.format(this);
+    }
+
     /** @return the share of leases that reused a connection, 0 to 1 (0 when nothing was acquired) */
     public double reuseRatio() {
         return acquired == 0 ? 0 : (double) reused / acquired;
