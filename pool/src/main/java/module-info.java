@@ -1,14 +1,17 @@
 /**
  * Berth's pool: the lock-free pool engine, the HTTP client over it, the {@code java.net.http} and
  * OkHttp adapters, and Micrometer metrics. The one dependency an application adds. OkHttp and
- * Micrometer are optional: only the adapter and the binder that use them need them.
+ * Micrometer are optional: only the adapter and the binder that use them need them, and a module
+ * that uses one requires its library itself ({@code requires okhttp3;}, {@code requires micrometer.core;}).
+ * They are {@code requires static} without {@code transitive}: a transitive one would make every module
+ * that requires this one need them to compile.
  */
 module io.berth.pool {
     requires transitive io.berth;
     requires io.berth.transport;
     requires transitive java.net.http;
-    requires static transitive micrometer.core;
-    requires static transitive okhttp3;
+    requires static micrometer.core;
+    requires static okhttp3;
     requires static okio;
     requires static kotlin.stdlib;
 
