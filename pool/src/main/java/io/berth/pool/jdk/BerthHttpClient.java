@@ -30,7 +30,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
@@ -105,7 +104,7 @@ import javax.net.ssl.SSLParameters;
  *
  * <p><b>Threads.</b> {@code send} runs on the caller's thread. {@code sendAsync} runs the exchange on the
  * executor: by default, on JDK 21 and later, one virtual thread per exchange; on JDK 17 at most 64
- * platform threads (see {@link Builder#executor}).
+ * platform threads, and 64 more that read streamed bodies ahead (see {@link Builder#executor}).
  *
  * <p>Thread-safe: share one instance, or many over one {@link BerthPools}. Arguments must not be null
  * (a {@link NullPointerException} says which), and nothing returned is null.
@@ -128,7 +127,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     private final Redirect redirect;
     private final CookieHandler cookieHandler;
     private final Executor userExecutor;
-    private final ExecutorService ownExecutor;
+    private final DefaultExecutor ownExecutor;
     private final Duration connectTimeout;
     private final TlsConfig tls;
     private final ProxySelector proxy;
@@ -292,8 +291,9 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     /**
      * @return the executor given to {@link Builder#executor}, or empty when the client uses its own:
      *     on JDK 21 and later a new virtual thread per task; on JDK 17 at most 64 daemon platform
-     *     threads, further tasks waiting in a FIFO queue; either way named {@code berth-http-N} and
-     *     stopped by {@link #close()} or at termination
+     *     threads for exchanges and 64 for reading streamed bodies ahead, further tasks waiting in a
+     *     FIFO queue; named {@code berth-http-N} (and {@code berth-http-body-N}) and stopped by
+     *     {@link #close()} or at termination
      */
     @Override
     public Optional<Executor> executor() {
@@ -301,7 +301,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     }
 
     Executor executorForBodies() {
-        return userExecutor != null ? userExecutor : ownExecutor;
+        return userExecutor != null ? userExecutor : ownExecutor.bodies;
     }
 
     /**
@@ -414,7 +414,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         }
         AsyncExchange<T> async = new AsyncExchange<>(exchange);
         try {
-            executorForBodies().execute(async);
+            (userExecutor != null ? userExecutor : ownExecutor.exchanges).execute(async);
         } catch (RejectedExecutionException e) {
             exchange.release();
             if (closed.get()) {
@@ -513,7 +513,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
             return false;
         }
         return ownExecutor == null
-                || ownExecutor.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                || ownExecutor.awaitTermination(Math.max(0, deadline - System.nanoTime()));
     }
 
     /**
@@ -555,7 +555,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         }
         if (ownExecutor != null && OWNER.get() != this) {
             try {
-                ownExecutor.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                ownExecutor.awaitTermination(TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -872,8 +872,9 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
          *     ({@code ofInputStream}, {@code ofLines}, {@code ofPublisher}), so a thread reading such a body
          *     must not be the executor's only one; default: the client's own, whose threads are named
          *     {@code berth-http-N}: on JDK 21 and later a new virtual thread per task, on JDK 17 at most
-         *     64 daemon platform threads made on demand (further tasks wait in a FIFO queue for a free
-         *     one), stopped by {@link BerthHttpClient#close()} (an executor given here is left running)
+         *     64 daemon platform threads made on demand for exchanges and 64 ({@code berth-http-body-N})
+         *     for reading streamed bodies ahead (further tasks wait in a FIFO queue for a free one),
+         *     stopped by {@link BerthHttpClient#close()} (an executor given here is left running)
          * @return this builder
          */
         @Override

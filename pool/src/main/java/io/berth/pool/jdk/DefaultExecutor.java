@@ -11,31 +11,41 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The executor of a {@link BerthHttpClient} built without one: it runs {@code sendAsync} exchanges and
- * reads streamed bodies ahead, each task blocking a thread for as long as its exchange waits.
+ * The executors of a {@link BerthHttpClient} built without one: they run {@code sendAsync} exchanges
+ * and read streamed bodies ahead, each task blocking a thread for as long as its exchange waits.
  *
  * <ul>
  *   <li>JDK 21 and later: one new virtual thread per task, named {@code berth-http-N}
  *       ({@code Executors.newThreadPerTaskExecutor}): a thousand exchanges in flight cost a thousand
  *       virtual threads, not platform threads. Reached through {@link MethodHandles}, as the code is
  *       compiled for 17.</li>
- *   <li>JDK 17: at most {@link #PLATFORM_THREADS} daemon platform threads named {@code berth-http-N},
- *       made on demand and ended after 60 s idle. Beyond that many tasks at once, further ones wait
- *       in a FIFO queue for a free thread (as exchanges would wait for a connection at the default
- *       {@code maxConnections} of 64). A streamed body's read-ahead waits in the same queue, so an
- *       application with more exchanges at once than that, streaming bodies, should pass an executor
- *       of its own.</li>
+ *   <li>JDK 17: at most {@link #PLATFORM_THREADS} daemon platform threads named {@code berth-http-N}
+ *       for exchanges, and as many named {@code berth-http-body-N} for reading streamed bodies ahead,
+ *       made on demand and ended after 60 s idle. Beyond that many tasks at once, further ones wait in
+ *       a FIFO queue for a free thread (as exchanges would wait for a connection at the default
+ *       {@code maxConnections} of 64). Bodies have threads of their own because an exchange may wait
+ *       for a connection that only the reading of a body releases: in one queue, a thousand callers
+ *       of Spring's {@code RestClient} (which reads every body as a stream) stalled until their
+ *       acquire timeout.</li>
  * </ul>
  */
 final class DefaultExecutor {
-    /** The most platform threads of the default executor on JDK 17 (and 18 to 20). */
+    /** The most platform threads of each of the default executors on JDK 17 (and 18 to 20). */
     static final int PLATFORM_THREADS = 64;
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
-    /** {@code Thread.ofVirtual().name("berth-http-", 1).factory()}, or {@code null} before JDK 21. */
+    /** {@code Executors.newThreadPerTaskExecutor(ThreadFactory)}, or {@code null} before JDK 21. */
     private static final MethodHandle NEW_THREAD_PER_TASK = threadPerTask();
+    /** {@code Thread.ofVirtual().name("berth-http-", 1).factory()}, or {@code null} before JDK 21. */
     private static final ThreadFactory VIRTUAL = virtualFactory();
 
-    private DefaultExecutor() {
+    /** Runs {@code sendAsync} exchanges. */
+    final ExecutorService exchanges;
+    /** Reads streamed bodies ahead: {@link #exchanges} itself on JDK 21+. */
+    final ExecutorService bodies;
+
+    private DefaultExecutor(ExecutorService exchanges, ExecutorService bodies) {
+        this.exchanges = exchanges;
+        this.bodies = bodies;
     }
 
     /** @return whether the default executor uses virtual threads on this JDK */
@@ -43,23 +53,51 @@ final class DefaultExecutor {
         return VIRTUAL != null && NEW_THREAD_PER_TASK != null;
     }
 
-    static ExecutorService create(BerthHttpClient owner) {
+    static DefaultExecutor create(BerthHttpClient owner) {
         if (virtual()) {
             ThreadFactory threads = r -> VIRTUAL.newThread(BerthHttpClient.owned(owner, r));
             try {
-                return (ExecutorService) NEW_THREAD_PER_TASK.invoke(threads);
+                ExecutorService all = (ExecutorService) NEW_THREAD_PER_TASK.invoke(threads);
+                return new DefaultExecutor(all, all);
             } catch (Throwable t) {
                 throw new IllegalStateException("could not create the virtual-thread executor", t);
             }
         }
+        return new DefaultExecutor(platform(owner, "berth-http-"), platform(owner, "berth-http-body-"));
+    }
+
+    private static ExecutorService platform(BerthHttpClient owner, String prefix) {
         ThreadPoolExecutor pool = new ThreadPoolExecutor(PLATFORM_THREADS, PLATFORM_THREADS, 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(BerthHttpClient.owned(owner, r), "berth-http-" + THREAD_IDS.incrementAndGet());
+                    Thread t = new Thread(BerthHttpClient.owned(owner, r), prefix + THREAD_IDS.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
         pool.allowCoreThreadTimeOut(true);
         return pool;
+    }
+
+    /** Lets the tasks submitted run, takes no new ones. */
+    void shutdown() {
+        exchanges.shutdown();
+        bodies.shutdown();
+    }
+
+    /** Interrupts the running tasks, drops the waiting ones. */
+    void shutdownNow() {
+        exchanges.shutdownNow();
+        bodies.shutdownNow();
+    }
+
+    /** @return whether every thread ended within {@code nanos} */
+    boolean awaitTermination(long nanos) throws InterruptedException {
+        long deadline = System.nanoTime() + nanos;
+        return exchanges.awaitTermination(nanos, TimeUnit.NANOSECONDS)
+                && bodies.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    boolean isTerminated() {
+        return exchanges.isTerminated() && bodies.isTerminated();
     }
 
     private static MethodHandle threadPerTask() {

@@ -42,6 +42,9 @@ import okhttp3.Response;
  * connection is aborted and discarded) and {@code clone} behave as OkHttp's. Everything else, and
  * what is not supported, is as {@link BerthInterceptor} says.
  *
+ * <p>Works with OkHttp 4.12 and 5 (what only 5 has is found at run time); on OkHttp 4,
+ * {@code Call.cancel()} of a factory's call aborts the exchange through the factory's call itself.
+ *
  * <p>Thread-safe.
  */
 public final class BerthCallFactory implements Call.Factory, AutoCloseable {
@@ -80,6 +83,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
      * @throws IllegalArgumentException if the client pins certificates or names a proxy, which Berth
      *     cannot apply
      * @throws NullPointerException if an argument is null
+     * @throws UnsupportedOperationException if the OkHttp on the class path is older than 4.12, naming it
      */
     public static BerthCallFactory create(OkHttpClient client, BerthPools pools) {
         return new BerthCallFactory(client, pools, false);

@@ -44,6 +44,10 @@ import okhttp3.ResponseBody;
  *         .build();
  * }</pre>
  *
+ * <p><b>OkHttp 5.</b> {@link #create} needs OkHttp 5, whose chain tells the client's settings; with
+ * OkHttp 4.12 use {@link BerthCallFactory}, which runs this interceptor with its client's settings (on
+ * OkHttp 4 a response has no trailers: OkHttp 4 takes none for a response built by an interceptor).
+ *
  * <p><b>It must be the last application interceptor</b>: interceptors added after it never run, and
  * OkHttp's own chain (retries and follow-ups, bridge, cache, connect, network interceptors) never
  * runs at all. {@link BerthCallFactory} places it for you.
