@@ -487,9 +487,15 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         shutdown();
         for (Exchange<?> e : operations) {
             e.abort();
+            e.discard(); // a body being read ends now, on this thread if no one is reading it
         }
         if (ownExecutor != null) {
-            ownExecutor.shutdownNow(); // interrupts exchanges still waiting on its threads
+            // Interrupts exchanges waiting on its threads; one not started yet fails here.
+            for (Runnable dropped : ownExecutor.shutdownNow()) {
+                if (dropped instanceof AsyncExchange) {
+                    ((AsyncExchange<?>) dropped).abandon();
+                }
+            }
         }
     }
 
@@ -698,6 +704,16 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
                 if (clear) {
                     Thread.interrupted(); // ours, not the executor's: do not leak it to its next task
                 }
+            }
+        }
+
+        /** Fails an exchange that will never run: its executor dropped it. */
+        void abandon() {
+            try {
+                future.completeExceptionally(new IOException(exchange + " aborted before it started: the client"
+                        + " was shut down (shutdownNow)"));
+            } finally {
+                exchange.release();
             }
         }
 

@@ -3,6 +3,8 @@ package io.berth.pool.jdk;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
@@ -83,10 +85,15 @@ final class DefaultExecutor {
         bodies.shutdown();
     }
 
-    /** Interrupts the running tasks, drops the waiting ones. */
-    void shutdownNow() {
-        exchanges.shutdownNow();
-        bodies.shutdownNow();
+    /**
+     * Interrupts the running tasks, drops the waiting ones.
+     *
+     * @return the tasks dropped before they ran
+     */
+    List<Runnable> shutdownNow() {
+        List<Runnable> dropped = new ArrayList<>(exchanges.shutdownNow());
+        dropped.addAll(bodies.shutdownNow());
+        return dropped;
     }
 
     /** @return whether every thread ended within {@code nanos} */

@@ -137,6 +137,25 @@ class JdkLifecycleTest extends JdkTestBase {
         caller.join(5_000);
     }
 
+    @Test
+    void shutdownNowEndsEveryRequestEvenThoseStillWaitingForAThreadOrAConnection() throws Exception {
+        serve(r -> Reply.ok("late").delay(Duration.ofSeconds(3)));
+        BerthHttpClient client = client(b -> b.defaults(io.berth.BackendPoolConfig.builder().name("jdk-test")
+                .maxConnections(4).build()));
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            futures.add(client.sendAsync(get("/" + i), BodyHandlers.ofString()));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.requests().size() == 4);
+        lifecycle(client, "shutdownNow");
+        assertThat(lifecycle(client, "awaitTermination", Duration.ofSeconds(10))).isEqualTo(true);
+        for (CompletableFuture<HttpResponse<String>> f : futures) {
+            assertThatThrownBy(() -> f.get(1, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(IOException.class);
+        }
+        assertThat(server.requests()).hasSize(4);
+    }
+
     /**
      * Spring 6.2 sends everything with {@code sendAsync}: a thousand callers at once must not make a
      * thousand platform threads. On JDK 21+ each exchange runs on a virtual thread; on 17 at most 64
