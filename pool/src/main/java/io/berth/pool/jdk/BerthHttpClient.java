@@ -479,12 +479,20 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
      * Shuts down at once, as JDK 21's {@code HttpClient.shutdownNow()}: as {@link #shutdown()}, and every
      * request still running is aborted (its connection closed, so a thread blocked on it wakes); its
      * {@code send} throws an {@link IOException} and its {@code sendAsync} future completes exceptionally
-     * with one; a streamed body being read fails. Idempotent.
+     * with one; a streamed body being read fails. The pools this client created close first, so a
+     * request still waiting for a connection is never sent; over shared {@link Builder#pools pools},
+     * such a request may take a connection another one's abort frees, and is then aborted as soon as it
+     * has it (before writing, if its cancellation came first). Idempotent.
      *
      * @since 1.0 (an override of {@code HttpClient.shutdownNow()} on JDK 21 and later)
      */
     public void shutdownNow() {
         shutdown();
+        if (ownsPools) {
+            // First, so that a request waiting for a connection fails now rather than taking one that
+            // an aborted request frees, and being sent.
+            pools.close();
+        }
         for (Exchange<?> e : operations) {
             e.abort();
             e.discard(); // a body being read ends now, on this thread if no one is reading it
