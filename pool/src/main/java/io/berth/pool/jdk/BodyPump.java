@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -75,7 +76,7 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean cancelled;
     private final Runnable onClosed;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     /** The loop saw the cancellation and closed the response. */
     private volatile boolean cancelledAndClosed;
     private volatile IllegalArgumentException badRequest;
@@ -87,10 +88,6 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     // Owned by the drain loop's owner.
     private boolean terminal;
     private long delivered;
-
-    BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor) {
-        this(response, subscriber, executor, null);
-    }
 
     /**
      * @param onClosed run once when the response is closed (the body's end, a failure or a cancel);

@@ -7,6 +7,7 @@ import io.berth.HandshakeTimeoutException;
 import io.berth.pool.BerthClient;
 import io.berth.pool.BerthRequest;
 import io.berth.pool.BerthResponse;
+import io.berth.pool.Cancellation;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.CookieHandler;
@@ -30,6 +31,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
 
 /**
@@ -50,9 +52,9 @@ final class Exchange<T> {
     private final BodyHandler<T> handler;
     private final long startNanos = System.nanoTime();
     /** Aborts the exchange in flight, and a body being read: {@link BerthHttpClient#shutdownNow()}. */
-    private final io.berth.pool.Cancellation cancellation = io.berth.pool.Cancellation.create();
+    private final Cancellation cancellation = Cancellation.create();
     /** The run, plus one while a body pump is open: the operation ends when both are done. */
-    private final java.util.concurrent.atomic.AtomicInteger holds = new java.util.concurrent.atomic.AtomicInteger(1);
+    private final AtomicInteger holds = new AtomicInteger(1);
     private volatile BodyPump pump;
     private volatile boolean aborted;
 
