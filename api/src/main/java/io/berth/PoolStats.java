@@ -95,6 +95,16 @@ public interface PoolStats {
         return sum;
     }
 
+    /**
+     * The connection -> uses table as text, with the reuse probe's columns, for a log line or a health
+     * endpoint: see {@link StatsTable#format(PoolStats)}.
+     *
+     * @return the table, lines ending with {@code \n}
+     */
+    default String table() {
+        return StatsTable.format(this);
+    }
+
     /** @return the share of leases that reused a connection, 0 to 1 (0 when nothing was acquired) */
     default double reuseRatio() {
         long acquired = acquired();

@@ -5,6 +5,7 @@ import io.berth.CloseReason;
 import io.berth.ConnectionStats;
 import io.berth.PoolStats;
 import io.berth.Server;
+import io.berth.StatsTable;
 import io.berth.TlsConfig;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -219,21 +220,36 @@ final class ProbeReport {
     }
 
     private List<Row> rows() {
-        Map<Long, ConnectionStats> before = new HashMap<>();
-        for (ConnectionStats c : atEnd.connections()) {
-            before.put(c.id(), c);
-        }
-        List<ConnectionStats> after = new ArrayList<>(afterClose.connections());
-        after.sort(Comparator.comparingLong(ConnectionStats::id));
+        List<ConnectionStats> merged = mergedRows();
+        merged.sort(Comparator.comparingLong(ConnectionStats::id));
         List<Row> rows = new ArrayList<>();
-        for (ConnectionStats c : after) {
-            ConnectionStats b = before.get(c.id());
-            String state = (b != null ? b.state() : c.state()).name();
-            rows.add(new Row(c.id(), c.server(), c.uses(), state,
+        for (ConnectionStats c : merged) {
+            rows.add(new Row(c.id(), c.server(), c.uses(), c.state().name(),
                     c.closeReason() == null ? null : c.closeReason().name(), c.tlsSessionResumed(),
                     offset(c.created()), offset(c.lastUsed())));
         }
         return rows;
+    }
+
+    /** A row after close, with the connection's state at the end of the run. */
+    private record AtEnd(long id, String server, io.berth.ConnectionState state, Instant created, Instant lastUsed,
+            int uses, boolean proven, boolean tlsSessionResumed, io.berth.CloseReason closeReason)
+            implements ConnectionStats {
+    }
+
+    /** @return the rows after close, each with its state at the end of the run: what the table shows */
+    private List<ConnectionStats> mergedRows() {
+        Map<Long, ConnectionStats> before = new HashMap<>();
+        for (ConnectionStats c : atEnd.connections()) {
+            before.put(c.id(), c);
+        }
+        List<ConnectionStats> merged = new ArrayList<>();
+        for (ConnectionStats c : afterClose.connections()) {
+            ConnectionStats b = before.get(c.id());
+            merged.add(b == null ? c : new AtEnd(c.id(), c.server(), b.state(), c.created(), c.lastUsed(),
+                    c.uses(), c.proven(), c.tlsSessionResumed(), c.closeReason()));
+        }
+        return merged;
     }
 
     private Long offset(Instant t) {
@@ -272,15 +288,9 @@ final class ProbeReport {
 
         List<Row> rows = rows();
         out.println("connection -> uses (pool's table: state at the end of the run, close reason once the pool closed)");
-        List<String[]> table = new ArrayList<>();
-        table.add(new String[] {"conn", "server", "uses", "state", "close reason", "TLS resumed", "created",
-            "last used"});
-        for (Row r : rows) {
-            table.add(new String[] {Long.toString(r.id()), r.server(), Integer.toString(r.uses()), r.state(),
-                r.closeReason() == null ? "-" : r.closeReason(), r.tlsResumed() ? "yes" : "no",
-                seconds(r.createdMillis()), seconds(r.lastUsedMillis())});
+        if (!rows.isEmpty()) {
+            out.print(StatsTable.format(mergedRows(), Instant.ofEpochMilli(startMillis)));
         }
-        printTable(out, table, new boolean[] {true, false, true, false, false, false, true, true});
         long notShown = afterClose.opened() - rows.size();
         if (notShown > 0) {
             out.println("  (" + notShown + " earlier closed connections are no longer kept in the pool's table)");
@@ -360,37 +370,6 @@ final class ProbeReport {
 
     private static void kv(PrintStream out, String key, String value) {
         out.println(String.format(Locale.ROOT, "  %-16s %s", key, value));
-    }
-
-    private static String seconds(Long millis) {
-        return millis == null ? "-" : String.format(Locale.ROOT, "+%d.%03ds", millis / 1000, millis % 1000);
-    }
-
-    private static void printTable(PrintStream out, List<String[]> table, boolean[] rightAligned) {
-        int[] widths = new int[table.get(0).length];
-        for (String[] row : table) {
-            for (int i = 0; i < row.length; i++) {
-                widths[i] = Math.max(widths[i], row[i].length());
-            }
-        }
-        for (String[] row : table) {
-            StringBuilder sb = new StringBuilder(" ");
-            for (int i = 0; i < row.length; i++) {
-                sb.append(' ');
-                String cell = row[i];
-                String pad = " ".repeat(widths[i] - cell.length());
-                if (rightAligned[i]) {
-                    sb.append(pad).append(cell);
-                } else {
-                    sb.append(cell);
-                    if (i < row.length - 1) {
-                        sb.append(pad);
-                    }
-                }
-                sb.append(i < row.length - 1 ? " " : "");
-            }
-            out.println(sb);
-        }
     }
 
     // ------------------------------------------------------------------ JSON

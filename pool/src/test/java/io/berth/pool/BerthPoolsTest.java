@@ -39,6 +39,43 @@ class BerthPoolsTest {
     }
 
     @Test
+    void aClientListenerHearsOfEveryPoolOnceWhenPoolsAreCreatedAsItIsAdded() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            try (BerthPools pools = BerthPools.withDefaults()) {
+                java.util.Map<BerthClient, Integer> heard = new java.util.concurrent.ConcurrentHashMap<>();
+                java.util.function.Consumer<BerthClient> listener = c -> heard.merge(c, 1, Integer::sum);
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                java.util.List<Thread> creators = new java.util.ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int from = t * 25;
+                    Thread creator = new Thread(() -> {
+                        try {
+                            go.await();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        for (int i = from; i < from + 25; i++) {
+                            pools.client(URI.create("http://host-" + i + ".test/"));
+                        }
+                    });
+                    creator.start();
+                    creators.add(creator);
+                }
+                go.countDown();
+                pools.addClientListener(listener);
+                for (Thread t : creators) {
+                    t.join(10_000);
+                }
+                assertThat(pools.clients()).hasSize(100);
+                assertThat(heard).hasSize(100).allSatisfy((c, n) -> assertThat(n).isEqualTo(1));
+                pools.removeClientListener(listener);
+                pools.client(URI.create("http://later.test/"));
+                assertThat(heard).hasSize(100);
+            }
+        }
+    }
+
+    @Test
     void aClientOverASharedPoolDoesNotCloseIt() {
         try (BerthClient owner = BerthClient.create("https://backend.test")) {
             BerthClient caller = BerthClient.over(owner.pool());

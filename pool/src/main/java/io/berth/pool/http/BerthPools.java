@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * One pool per origin ({@code scheme://host:port}), created on first use: what the
@@ -37,6 +38,10 @@ public final class BerthPools implements AutoCloseable {
     private final Map<String, BackendPoolConfig> configs;
     private final ConcurrentHashMap<String, BerthClient> clients = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Orders announcements of new clients against listeners coming and going: each hears each once. */
+    private final Object listenersLock = new Object();
+    private final List<Consumer<? super BerthClient>> listeners = new ArrayList<>();
+    private final List<BerthClient> announced = new ArrayList<>();
 
     private BerthPools(Builder b) {
         this.defaults = b.defaults;
@@ -70,13 +75,59 @@ public final class BerthPools implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("BerthPools is closed");
         }
-        c = clients.computeIfAbsent(origin, o -> BerthClient.create(backendFor(o, uri), configs.getOrDefault(o,
-                defaults)));
+        boolean[] created = new boolean[1];
+        c = clients.computeIfAbsent(origin, o -> {
+            created[0] = true;
+            return BerthClient.create(backendFor(o, uri), configs.getOrDefault(o, defaults));
+        });
         if (closed) {
             close();
             throw new IllegalStateException("BerthPools is closed");
         }
+        if (created[0]) {
+            announce(c);
+        }
         return c;
+    }
+
+    private void announce(BerthClient c) {
+        synchronized (listenersLock) {
+            announced.add(c);
+            for (Consumer<? super BerthClient> l : listeners) {
+                l.accept(c);
+            }
+        }
+    }
+
+    /**
+     * Tells {@code listener} of every pool: at once, on this thread, of each created so far; then of
+     * each created later, on the thread that creates it, before that thread sends its first request
+     * through it. Each pool is told once. Meant for metrics ({@code BerthMetrics.bind(pools, ...)}) and
+     * logging: keep it short and non-blocking (announcements are serialized); an exception it throws
+     * reaches the caller that added it or created the pool.
+     *
+     * @param listener told of each pool's client
+     * @throws NullPointerException if {@code listener} is null
+     */
+    public void addClientListener(Consumer<? super BerthClient> listener) {
+        Objects.requireNonNull(listener, "listener");
+        synchronized (listenersLock) {
+            listeners.add(listener);
+            for (BerthClient c : announced) {
+                listener.accept(c);
+            }
+        }
+    }
+
+    /**
+     * Stops telling {@code listener} of new pools. Does nothing if it was not added.
+     *
+     * @param listener a listener given to {@link #addClientListener}
+     */
+    public void removeClientListener(Consumer<? super BerthClient> listener) {
+        synchronized (listenersLock) {
+            listeners.remove(listener);
+        }
     }
 
     private Backend backendFor(String origin, URI uri) {

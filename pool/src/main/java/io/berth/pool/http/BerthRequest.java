@@ -79,6 +79,88 @@ public final class BerthRequest {
         return newBuilder("GET", target).build();
     }
 
+    /**
+     * A POST: not replayable (unless {@code idempotencyKeyReplayable} is on and it carries an
+     * {@code Idempotency-Key}), so under the default {@code SAFE} policy it never reuses an idle
+     * connection and opens a new one; see {@link io.berth.ReusePolicy}.
+     *
+     * <pre>{@code
+     * BerthRequest.post("/v1/orders", "application/json", Body.of("{\"sku\":\"a-1\"}"));
+     * BerthRequest.post("/v1/upload", "application/octet-stream", Body.of(bytes));
+     * BerthRequest.post("/v1/notes", "text/plain; charset=ISO-8859-1", Body.of(text, StandardCharsets.ISO_8859_1));
+     * }</pre>
+     *
+     * @param target the request target, {@code /path?query}
+     * @param contentType the {@code Content-Type} header, or {@code null} for none
+     * @param body the body: {@link Body#of(byte[])}, {@link Body#of(String)}, {@link Body#of(String, Charset)},
+     *     {@link Body#ofStream}, {@link Body#ofStreams}, or your own
+     * @return a POST request
+     * @throws IllegalArgumentException if the target or content type is invalid
+     * @throws NullPointerException if {@code target} or {@code body} is null
+     */
+    public static BerthRequest post(String target, String contentType, Body body) {
+        return withBody("POST", target, contentType, body);
+    }
+
+    /**
+     * A PUT: replayable when its body is (the factories' bodies are, except {@link Body#ofStream}).
+     *
+     * @param target the request target, {@code /path?query}
+     * @param contentType the {@code Content-Type} header, or {@code null} for none
+     * @param body the body
+     * @return a PUT request
+     * @throws IllegalArgumentException if the target or content type is invalid
+     * @throws NullPointerException if {@code target} or {@code body} is null
+     */
+    public static BerthRequest put(String target, String contentType, Body body) {
+        return withBody("PUT", target, contentType, body);
+    }
+
+    /**
+     * A PATCH: not idempotent, so not replayable, like a POST.
+     *
+     * @param target the request target, {@code /path?query}
+     * @param contentType the {@code Content-Type} header, or {@code null} for none
+     * @param body the body
+     * @return a PATCH request
+     * @throws IllegalArgumentException if the target or content type is invalid
+     * @throws NullPointerException if {@code target} or {@code body} is null
+     */
+    public static BerthRequest patch(String target, String contentType, Body body) {
+        return withBody("PATCH", target, contentType, body);
+    }
+
+    /**
+     * @param target the request target, {@code /path?query}
+     * @return a DELETE request without body (replayable)
+     * @throws IllegalArgumentException if the target is invalid
+     */
+    public static BerthRequest delete(String target) {
+        return newBuilder("DELETE", target).build();
+    }
+
+    /**
+     * A DELETE with a body (some APIs take one): replayable when its body is.
+     *
+     * @param target the request target, {@code /path?query}
+     * @param contentType the {@code Content-Type} header, or {@code null} for none
+     * @param body the body
+     * @return a DELETE request
+     * @throws IllegalArgumentException if the target or content type is invalid
+     * @throws NullPointerException if {@code target} or {@code body} is null
+     */
+    public static BerthRequest delete(String target, String contentType, Body body) {
+        return withBody("DELETE", target, contentType, body);
+    }
+
+    private static BerthRequest withBody(String method, String target, String contentType, Body body) {
+        Builder b = newBuilder(method, target).body(Objects.requireNonNull(body, "body"));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return b.build();
+    }
+
     /** @return the method */
     public String method() {
         return method;

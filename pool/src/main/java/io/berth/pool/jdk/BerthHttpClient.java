@@ -3,6 +3,7 @@ package io.berth.pool.jdk;
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
 import io.berth.TlsConfig;
+import io.berth.internal.Origin;
 import io.berth.pool.http.BerthPools;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -24,14 +25,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -98,7 +99,13 @@ import javax.net.ssl.SSLParameters;
  *
  * <p><b>Lifecycle.</b> {@link #close()} closes the pools this client created (not pools passed to
  * {@link Builder#pools(BerthPools)}), and stops the default executor, leaving no thread behind. JDK 17's
- * {@code HttpClient} has no {@code close()}; use this one with try-with-resources.
+ * {@code HttpClient} has no {@code close()}; use this one with try-with-resources. JDK 21's lifecycle
+ * methods work as the JDK documents them, on 17 too: {@link #shutdown()}, {@link #shutdownNow()},
+ * {@link #awaitTermination(Duration)}, {@link #isTerminated()}.
+ *
+ * <p><b>Threads.</b> {@code send} runs on the caller's thread. {@code sendAsync} runs the exchange on the
+ * executor: by default, on JDK 21 and later, one virtual thread per exchange; on JDK 17 at most 64
+ * platform threads, and 64 more that read streamed bodies ahead (see {@link Builder#executor}).
  *
  * <p>Thread-safe: share one instance, or many over one {@link BerthPools}. Arguments must not be null
  * (a {@link NullPointerException} says which), and nothing returned is null.
@@ -112,7 +119,6 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
      */
     public static final int MAX_REDIRECTS = 5;
 
-    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
     private static final long CLOSE_WAIT_MILLIS = 5_000;
     /** The client whose default executor runs the current thread, if any. */
     private static final ThreadLocal<BerthHttpClient> OWNER = new ThreadLocal<>();
@@ -122,11 +128,16 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     private final Redirect redirect;
     private final CookieHandler cookieHandler;
     private final Executor userExecutor;
-    private final ThreadPoolExecutor ownExecutor;
+    private final DefaultExecutor ownExecutor;
     private final Duration connectTimeout;
     private final TlsConfig tls;
     private final ProxySelector proxy;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Exchanges submitted and not yet done (their response, and its body if streamed, included). */
+    private final Set<Exchange<?>> operations = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean shutdown = new AtomicBoolean();
+    private final AtomicBoolean terminating = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
 
     private BerthHttpClient(Builder b, BerthPools pools, boolean ownsPools) {
         this.pools = pools;
@@ -134,7 +145,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         this.redirect = b.redirect;
         this.cookieHandler = b.cookieHandler;
         this.userExecutor = b.executor;
-        this.ownExecutor = b.executor == null ? newDefaultExecutor(this) : null;
+        this.ownExecutor = b.executor == null ? DefaultExecutor.create(this) : null;
         this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : pools.defaults().connectTimeout();
         this.tls = b.tls;
         this.proxy = b.proxy;
@@ -279,8 +290,11 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     }
 
     /**
-     * @return the executor given to {@link Builder#executor}, or empty when the client uses its own
-     *     (daemon threads named {@code berth-http-N}, stopped by {@link #close()})
+     * @return the executor given to {@link Builder#executor}, or empty when the client uses its own:
+     *     on JDK 21 and later a new virtual thread per task; on JDK 17 at most 64 daemon platform
+     *     threads for exchanges and 64 for reading streamed bodies ahead, further tasks waiting in a
+     *     FIFO queue; named {@code berth-http-N} (and {@code berth-http-body-N}) and stopped by
+     *     {@link #close()} or at termination
      */
     @Override
     public Optional<Executor> executor() {
@@ -288,7 +302,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     }
 
     Executor executorForBodies() {
-        return userExecutor != null ? userExecutor : ownExecutor;
+        return userExecutor != null ? userExecutor : ownExecutor.bodies;
     }
 
     /**
@@ -327,17 +341,24 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     public <T> HttpResponse<T> send(HttpRequest request, BodyHandler<T> responseBodyHandler)
             throws IOException, InterruptedException {
         check(request, responseBodyHandler);
+        Exchange<T> exchange = begin(request, responseBodyHandler);
         try {
-            return new Exchange<>(this, request, responseBodyHandler).run();
+            return exchange.run();
         } catch (InterruptedIOException e) {
             if (e instanceof SocketTimeoutException) {
                 throw e;
+            }
+            if (exchange.aborted()) {
+                throw new IOException(request.method() + " " + request.uri() + " aborted: the client was shut down"
+                        + " (shutdownNow)", e);
             }
             Thread.interrupted(); // reported by the exception, as InterruptedException is
             InterruptedException ie = new InterruptedException(request.method() + " " + request.uri()
                     + " interrupted: " + e.getMessage());
             ie.initCause(e);
             throw ie;
+        } finally {
+            exchange.release();
         }
     }
 
@@ -386,11 +407,17 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
                     + " HTTP/1.1 only: pass a null PushPromiseHandler, or use the JDK's HttpClient for HTTP/2 push");
         }
         check(request, responseBodyHandler);
-        Exchange<T> exchange = new Exchange<>(this, request, responseBodyHandler);
+        Exchange<T> exchange;
+        try {
+            exchange = begin(request, responseBodyHandler);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e); // shut down: as the JDK's client, not a throw
+        }
         AsyncExchange<T> async = new AsyncExchange<>(exchange);
         try {
-            executorForBodies().execute(async);
+            (userExecutor != null ? userExecutor : ownExecutor.exchanges).execute(async);
         } catch (RejectedExecutionException e) {
+            exchange.release();
             if (closed.get()) {
                 throw new IllegalStateException("BerthHttpClient is closed", e);
             }
@@ -425,14 +452,109 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ lifecycle (JDK 21's, on 17 too)
+    //
+    // JDK 21 added shutdown(), shutdownNow(), awaitTermination(Duration), isTerminated() and close() to
+    // HttpClient. This class is compiled for 17, so it declares them with the same signatures: on 21+
+    // they override HttpClient's (whose defaults do nothing), on 17 they are this class's own.
+
     /**
-     * Closes the client: stops the default executor (interrupting asynchronous exchanges still running
-     * on it, whose futures then complete exceptionally), closes the pools this client created
-     * (connections in use close when released), then waits up to 5 s for the executor's threads to end
-     * (unless called from one of them). Pools given
-     * to {@link Builder#pools(BerthPools)} and an executor given to {@link Builder#executor} stay as they
+     * Starts an orderly shutdown, as JDK 21's {@code HttpClient.shutdown()}: requests already submitted
+     * with {@code send} or {@code sendAsync} run to completion (a streamed response body until it is
+     * read to its end, closed or cancelled), new ones are refused ({@code send} throws an
+     * {@link IOException}, {@code sendAsync} returns a future failed with one). It does not wait: use
+     * {@link #awaitTermination(Duration)}. Once the last request completes the client terminates: its
+     * default executor stops and the pools it created close (pools given to
+     * {@link Builder#pools(BerthPools)} and an executor given to {@link Builder#executor} stay as they
+     * are). Idempotent.
+     *
+     * @since 1.0 (an override of {@code HttpClient.shutdown()} on JDK 21 and later)
+     */
+    public void shutdown() {
+        if (shutdown.compareAndSet(false, true) && operations.isEmpty()) {
+            terminate();
+        }
+    }
+
+    /**
+     * Shuts down at once, as JDK 21's {@code HttpClient.shutdownNow()}: as {@link #shutdown()}, and every
+     * request still running is aborted (its connection closed, so a thread blocked on it wakes); its
+     * {@code send} throws an {@link IOException} and its {@code sendAsync} future completes exceptionally
+     * with one; a streamed body being read fails. The pools this client created close first, so a
+     * request still waiting for a connection is never sent; over shared {@link Builder#pools pools},
+     * such a request may take a connection another one's abort frees, and is then aborted as soon as it
+     * has it (before writing, if its cancellation came first). Idempotent.
+     *
+     * @since 1.0 (an override of {@code HttpClient.shutdownNow()} on JDK 21 and later)
+     */
+    public void shutdownNow() {
+        shutdown();
+        if (ownsPools) {
+            // First, so that a request waiting for a connection fails now rather than taking one that
+            // an aborted request frees, and being sent.
+            pools.close();
+        }
+        for (Exchange<?> e : operations) {
+            e.abort();
+            e.discard(); // a body being read ends now, on this thread if no one is reading it
+        }
+        if (ownExecutor != null) {
+            // Interrupts exchanges waiting on its threads; one not started yet fails here.
+            for (Runnable dropped : ownExecutor.shutdownNow()) {
+                if (dropped instanceof AsyncExchange) {
+                    ((AsyncExchange<?>) dropped).abandon();
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits until the client has terminated after a {@link #shutdown()}, as JDK 21's
+     * {@code HttpClient.awaitTermination(Duration)}: until every request submitted before it completed
+     * and the default executor's threads ended, or the duration passed, whichever comes first. Without
+     * a shutdown the client never terminates, so this waits the whole duration and returns
+     * {@code false}. A duration of zero or less only tests.
+     *
+     * @param duration how long to wait at most
+     * @return {@code true} if the client terminated, {@code false} if the duration passed first
+     * @throws InterruptedException if the thread was interrupted while waiting
+     * @throws NullPointerException if {@code duration} is null
+     * @since 1.0 (an override of {@code HttpClient.awaitTermination(Duration)} on JDK 21 and later)
+     */
+    public boolean awaitTermination(Duration duration) throws InterruptedException {
+        Objects.requireNonNull(duration, "duration");
+        long deadline = System.nanoTime() + (duration.isNegative() ? 0 : saturatedNanos(duration));
+        if (!terminated.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        return ownExecutor == null
+                || ownExecutor.awaitTermination(Math.max(0, deadline - System.nanoTime()));
+    }
+
+    /**
+     * As JDK 21's {@code HttpClient.isTerminated()}: whether every request completed after a
+     * {@link #shutdown()} or {@link #shutdownNow()} and the default executor's threads ended; never
+     * {@code true} before one of them was called.
+     *
+     * @return whether the client has terminated
+     * @since 1.0 (an override of {@code HttpClient.isTerminated()} on JDK 21 and later)
+     */
+    public boolean isTerminated() {
+        return terminated.getCount() == 0 && (ownExecutor == null || ownExecutor.isTerminated());
+    }
+
+    /**
+     * Closes the client now: {@link #shutdownNow()} (asynchronous exchanges still running are interrupted
+     * and their futures complete exceptionally, synchronous ones fail with an {@link IOException}), closes
+     * the pools this client created (connections in use close when released), then waits up to 5 s for
+     * the executor's threads to end (unless called from one of them). Pools given to
+     * {@link Builder#pools(BerthPools)} and an executor given to {@link Builder#executor} stay as they
      * are. Later calls to {@code send} and {@code sendAsync} throw {@link IllegalStateException}.
      * Idempotent.
+     *
+     * <p>Unlike JDK 21's {@code HttpClient.close()}, which waits for requests in flight to complete, this
+     * aborts them: for an orderly end call {@link #shutdown()}, then {@link #awaitTermination(Duration)},
+     * then {@code close()}.
      */
     @Override
     public void close() {
@@ -440,9 +562,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
             return;
         }
         try {
-            if (ownExecutor != null) {
-                ownExecutor.shutdownNow();
-            }
+            shutdownNow();
         } finally {
             if (ownsPools) {
                 pools.close();
@@ -450,10 +570,54 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         }
         if (ownExecutor != null && OWNER.get() != this) {
             try {
-                ownExecutor.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                ownExecutor.awaitTermination(TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** Registers an exchange as an operation of the client, or refuses it once shut down. */
+    private <T> Exchange<T> begin(HttpRequest request, BodyHandler<T> handler) throws IOException {
+        Exchange<T> exchange = new Exchange<>(this, request, handler);
+        operations.add(exchange);
+        if (shutdown.get()) {
+            exchange.release();
+            throw new IOException("BerthHttpClient is shut down: " + request.method() + " " + request.uri()
+                    + " was not sent");
+        }
+        return exchange;
+    }
+
+    /** Called by an exchange when it is done: its response (and body) delivered, or failed. */
+    void ended(Exchange<?> exchange) {
+        operations.remove(exchange);
+        if (shutdown.get() && operations.isEmpty()) {
+            terminate();
+        }
+    }
+
+    private void terminate() {
+        if (!terminating.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (ownExecutor != null) {
+                ownExecutor.shutdown(); // its threads are idle now: they end
+            }
+            if (ownsPools) {
+                pools.close();
+            }
+        } finally {
+            terminated.countDown();
+        }
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
         }
     }
 
@@ -470,24 +634,21 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
 
     // ------------------------------------------------------------------ internals
 
-    private static ThreadPoolExecutor newDefaultExecutor(BerthHttpClient owner) {
-        // Like the JDK's default: a cached pool. Threads are made on demand and end after 60 s idle.
-        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-            Thread t = new Thread(() -> {
-                OWNER.set(owner);
-                r.run();
-            }, "berth-http-" + THREAD_IDS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+    /** Sets the current thread's owner: a thread of {@code owner}'s default executor. */
+    static Runnable owned(BerthHttpClient owner, Runnable r) {
+        return () -> {
+            OWNER.set(owner);
+            r.run();
+        };
     }
 
     /** @return {@code scheme://host:port}, lower case, default ports filled in */
     static String origin(URI uri) {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
-        return scheme + "://" + host + ":" + port;
+        try {
+            return Origin.of(uri).toString();
+        } catch (IllegalArgumentException notHttp) {
+            return String.valueOf(uri); // compared and named only: another origin than any pool's
+        }
     }
 
     /**
@@ -518,6 +679,14 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
 
         @Override
         public void run() {
+            try {
+                runExchange();
+            } finally {
+                exchange.release();
+            }
+        }
+
+        private void runExchange() {
             synchronized (this) {
                 if (future.isDone()) {
                     return; // cancelled before it started
@@ -545,6 +714,16 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
                 if (clear) {
                     Thread.interrupted(); // ours, not the executor's: do not leak it to its next task
                 }
+            }
+        }
+
+        /** Fails an exchange that will never run: its executor dropped it. */
+        void abandon() {
+            try {
+                future.completeExceptionally(new IOException(exchange + " aborted before it started: the client"
+                        + " was shut down (shutdownNow)"));
+            } finally {
+                exchange.release();
             }
         }
 
@@ -717,9 +896,11 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         /**
          * @param executor runs {@code sendAsync} exchanges and reads streaming bodies ahead
          *     ({@code ofInputStream}, {@code ofLines}, {@code ofPublisher}), so a thread reading such a body
-         *     must not be the executor's only one; default: the client's own daemon threads named
-         *     {@code berth-http-N}, made on demand, which {@link BerthHttpClient#close()} stops (an
-         *     executor given here is left running)
+         *     must not be the executor's only one; default: the client's own, whose threads are named
+         *     {@code berth-http-N}: on JDK 21 and later a new virtual thread per task, on JDK 17 at most
+         *     64 daemon platform threads made on demand for exchanges and 64 ({@code berth-http-body-N})
+         *     for reading streamed bodies ahead (further tasks wait in a FIFO queue for a free one),
+         *     stopped by {@link BerthHttpClient#close()} (an executor given here is left running)
          * @return this builder
          */
         @Override

@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -74,6 +75,8 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private final AtomicLong demand = new AtomicLong();
     private final AtomicInteger wip = new AtomicInteger();
     private volatile boolean cancelled;
+    private final Runnable onClosed;
+    private final AtomicBoolean closed = new AtomicBoolean();
     /** The loop saw the cancellation and closed the response. */
     private volatile boolean cancelledAndClosed;
     private volatile IllegalArgumentException badRequest;
@@ -86,7 +89,12 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private boolean terminal;
     private long delivered;
 
-    BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor) {
+    /**
+     * @param onClosed run once when the response is closed (the body's end, a failure or a cancel);
+     *     {@code null} for nothing
+     */
+    BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor, Runnable onClosed) {
+        this.onClosed = onClosed;
         this.response = response;
         this.body = response.body();
         this.subscriber = subscriber;
@@ -319,6 +327,10 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
             response.close();
         } catch (RuntimeException ignored) {
             // e.g. a gzip stream failing to close: the connection was released or closed regardless
+        } finally {
+            if (onClosed != null && closed.compareAndSet(false, true)) {
+                onClosed.run();
+            }
         }
     }
 

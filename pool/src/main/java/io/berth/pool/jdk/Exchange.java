@@ -7,6 +7,7 @@ import io.berth.HandshakeTimeoutException;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
+import io.berth.pool.http.Cancellation;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.CookieHandler;
@@ -30,6 +31,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
 
 /**
@@ -49,7 +51,12 @@ final class Exchange<T> {
     private final HttpRequest original;
     private final BodyHandler<T> handler;
     private final long startNanos = System.nanoTime();
+    /** Aborts the exchange in flight, and a body being read: {@link BerthHttpClient#shutdownNow()}. */
+    private final Cancellation cancellation = Cancellation.create();
+    /** The run, plus one while a body pump is open: the operation ends when both are done. */
+    private final AtomicInteger holds = new AtomicInteger(1);
     private volatile BodyPump pump;
+    private volatile boolean aborted;
 
     Exchange(BerthHttpClient client, HttpRequest request, BodyHandler<T> handler) {
         this.client = client;
@@ -104,6 +111,24 @@ final class Exchange<T> {
         }
     }
 
+    /** Ends one hold (the run, or the body's pump); the last one ends the client's operation. */
+    void release() {
+        if (holds.decrementAndGet() == 0) {
+            client.ended(this);
+        }
+    }
+
+    /** Aborts the exchange now, wherever it is (waiting, writing, reading the head or the body). */
+    void abort() {
+        aborted = true;
+        cancellation.cancel();
+    }
+
+    /** @return whether {@link #abort()} was called */
+    boolean aborted() {
+        return aborted;
+    }
+
     /** Cancels the body's subscription, if one was made: releases a body no one will read. */
     void discard() {
         BodyPump p = pump;
@@ -150,7 +175,7 @@ final class Exchange<T> {
             }
         }
         try {
-            return berth.send(b.build());
+            return berth.send(b.build(), cancellation);
         } catch (IOException e) {
             throw translate(e, request, body);
         }
@@ -317,7 +342,8 @@ final class Exchange<T> {
             response.close();
             throw e;
         }
-        BodyPump p = new BodyPump(response, subscriber, client.executorForBodies());
+        holds.incrementAndGet(); // released once the pump closed the response
+        BodyPump p = new BodyPump(response, subscriber, client.executorForBodies(), this::release);
         pump = p;
         CompletableFuture<T> body;
         try {

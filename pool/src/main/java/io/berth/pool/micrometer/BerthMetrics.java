@@ -5,6 +5,7 @@ import io.berth.CloseReason;
 import io.berth.PoolStats;
 import io.berth.ServerState;
 import io.berth.ServerStats;
+import io.berth.pool.http.BerthPools;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,6 +27,7 @@ import java.util.function.ToDoubleFunction;
  *
  * <pre>{@code
  * BerthMetrics metrics = BerthMetrics.bind(pool, registry, Tags.of("app", "orders"));
+ * BerthPoolsMetrics all = BerthMetrics.bind(pools, registry, Tags.of("app", "orders")); // every origin's pool
  * }</pre>
  *
  * <p>Thread-safe.
@@ -126,6 +128,29 @@ public final class BerthMetrics implements AutoCloseable {
         }
         m.registerServers(pool.stats());
         return m;
+    }
+
+    /**
+     * Registers the meters of every pool of {@code pools}, present and future: each origin's pool
+     * gets this class's meters, tagged {@code pool} and {@code backend} (its origin) plus
+     * {@code tags}, as soon as it is created, before its first request. One call for a
+     * {@code BerthHttpClient}, a {@code BerthInterceptor} or a {@code BerthCallFactory}:
+     *
+     * <pre>{@code
+     * BerthPoolsMetrics metrics = BerthMetrics.bind(pools, registry, Tags.of("app", "orders"));
+     * }</pre>
+     *
+     * @param pools the pools, e.g. {@code berthHttpClient.pools()}
+     * @param registry where to register
+     * @param tags extra tags for every meter
+     * @return a handle that stops binding and removes every pool's meters when closed
+     * @throws NullPointerException if an argument is null
+     */
+    public static BerthPoolsMetrics bind(BerthPools pools, MeterRegistry registry, Iterable<Tag> tags) {
+        Objects.requireNonNull(pools, "pools");
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(tags, "tags");
+        return new BerthPoolsMetrics(pools, registry, tags);
     }
 
     /** Registers the meters of servers not seen before (servers may be added to a running pool). */

@@ -8,6 +8,7 @@ import kotlin.reflect.KClass;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.EventListener;
+import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okio.Timeout;
@@ -28,12 +29,19 @@ final class BerthCall implements Call {
     private final CallState state;
     private final AtomicBoolean executed = new AtomicBoolean();
 
-    BerthCall(BerthCallFactory factory, Call inner, int callTimeoutMillis) {
+    /**
+     * @param factory the factory
+     * @param client its client, whose calls run its interceptors and then Berth's
+     * @param request the request
+     * @param callTimeoutMillis the call timeout, 0 for none
+     */
+    BerthCall(BerthCallFactory factory, OkHttpClient client, Request request, int callTimeoutMillis) {
         this.factory = factory;
-        this.inner = inner;
         this.timeout = new CallState.CallTimeout(this, TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis));
         this.state = new CallState(timeout);
-        inner.tag(CallState.class, () -> state);
+        // The state travels as a tag of the request (OkHttp 4.12 has no call tags); a clone's new call
+        // replaces it with its own.
+        this.inner = client.newCall(request.newBuilder().tag(CallState.class, state).build());
         state.watch(inner);
     }
 
@@ -112,7 +120,8 @@ final class BerthCall implements Call {
      */
     @Override
     public void cancel() {
-        inner.cancel(); // fires the canceled event, which cancels the Berth exchange
+        inner.cancel(); // first, so that whoever the abort wakes sees the call cancelled
+        state.cancellation.cancel(); // OkHttp 5 also fires the canceled event, which does the same
     }
 
     @Override
@@ -130,6 +139,8 @@ final class BerthCall implements Call {
     public Timeout timeout() {
         return timeout;
     }
+
+    // The methods below are OkHttp 5's: on OkHttp 4 nothing calls them.
 
     @Override
     public void addEventListener(EventListener eventListener) {

@@ -42,6 +42,9 @@ import okhttp3.Response;
  * connection is aborted and discarded) and {@code clone} behave as OkHttp's. Everything else, and
  * what is not supported, is as {@link BerthInterceptor} says.
  *
+ * <p>Works with OkHttp 4.12 and 5 (what only 5 has is found at run time); on OkHttp 4,
+ * {@code Call.cancel()} of a factory's call aborts the exchange through the factory's call itself.
+ *
  * <p>Thread-safe.
  */
 public final class BerthCallFactory implements Call.Factory, AutoCloseable {
@@ -53,6 +56,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
     private BerthCallFactory(OkHttpClient client, BerthPools pools, boolean ownsPools) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(pools, "pools");
+        OkHttpVersion.checkSupported();
         if (!client.certificatePinner().getPins().isEmpty()) {
             throw new IllegalArgumentException("client has a CertificatePinner, which Berth cannot apply (its pools"
                     + " own TLS); set trust on the BerthPools instead");
@@ -65,7 +69,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
         List<Interceptor> interceptors = b.interceptors();
         interceptors.removeIf(i -> i instanceof BerthInterceptor || i instanceof CallStart);
         interceptors.add(0, CallStart.INSTANCE);
-        interceptors.add(BerthInterceptor.create(pools));
+        interceptors.add(new BerthInterceptor(pools, client));
         this.client = b.build();
         this.callTimeoutMillis = client.callTimeoutMillis();
         this.pools = pools;
@@ -79,6 +83,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
      * @throws IllegalArgumentException if the client pins certificates or names a proxy, which Berth
      *     cannot apply
      * @throws NullPointerException if an argument is null
+     * @throws UnsupportedOperationException if the OkHttp on the class path is older than 4.12, naming it
      */
     public static BerthCallFactory create(OkHttpClient client, BerthPools pools) {
         return new BerthCallFactory(client, pools, false);
@@ -123,7 +128,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
      */
     @Override
     public Call newCall(Request request) {
-        return new BerthCall(this, client.newCall(request), callTimeoutMillis);
+        return new BerthCall(this, client, request, callTimeoutMillis);
     }
 
     /** @return the pools the calls run over */
@@ -153,7 +158,7 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
 
         @Override
         public Response intercept(Chain chain) throws IOException {
-            CallState state = chain.call().tag(CallState.class);
+            CallState state = chain.request().tag(CallState.class);
             if (state != null) {
                 state.start();
             }

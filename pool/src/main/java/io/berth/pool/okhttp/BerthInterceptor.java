@@ -1,5 +1,6 @@
 package io.berth.pool.okhttp;
 
+import io.berth.internal.Origin;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthPools;
 import io.berth.pool.http.BerthRequest;
@@ -22,7 +23,7 @@ import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.MediaType;
-import okhttp3.OkHttp;
+import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -43,6 +44,10 @@ import okhttp3.ResponseBody;
  *         .addInterceptor(BerthInterceptor.create(pools)) // last
  *         .build();
  * }</pre>
+ *
+ * <p><b>OkHttp 5.</b> {@link #create} needs OkHttp 5, whose chain tells the client's settings; with
+ * OkHttp 4.12 use {@link BerthCallFactory}, which runs this interceptor with its client's settings (on
+ * OkHttp 4 a response has no trailers: OkHttp 4 takes none for a response built by an interceptor).
  *
  * <p><b>It must be the last application interceptor</b>: interceptors added after it never run, and
  * OkHttp's own chain (retries and follow-ups, bridge, cache, connect, network interceptors) never
@@ -117,22 +122,48 @@ public final class BerthInterceptor implements Interceptor {
     static final Duration NO_TIMEOUT = Duration.ofDays(365);
     /** The most redirects and authentication follow-ups of one call, as in OkHttp. */
     static final int MAX_FOLLOW_UPS = 20;
-    private static final String USER_AGENT = "okhttp/" + OkHttp.VERSION;
+    private static final String USER_AGENT = "okhttp/" + OkHttpVersion.FOUND;
     private static final AtomicBoolean CACHE_WARNED = new AtomicBoolean();
 
     private final BerthPools pools;
+    /**
+     * The client whose cookie jar, authenticator, redirect, cache, pinning and proxy settings apply
+     * ({@link BerthCallFactory}'s); {@code null}: the chain's (OkHttp 5 has them on the chain).
+     */
+    private final OkHttpClient client;
 
-    private BerthInterceptor(BerthPools pools) {
-        this.pools = pools;
+    /**
+     * @param pools the pools
+     * @param client the client whose settings apply, or {@code null} to read them from each chain
+     *     (OkHttp 5 only)
+     */
+    BerthInterceptor(BerthPools pools, OkHttpClient client) {
+        this.pools = Objects.requireNonNull(pools, "pools");
+        this.client = client;
     }
 
     /**
+     * Needs OkHttp 5, whose interceptor chain tells the client's cookie jar, authenticator and
+     * redirect settings and whose calls take a listener for {@code cancel()}. With OkHttp 4.12 use
+     * {@link BerthCallFactory}, which runs this interceptor for you with the client's settings.
+     *
      * @param pools the pools to run requests over; they stay the caller's to close
      * @return an interceptor to add last to an {@code OkHttpClient.Builder}
      * @throws NullPointerException if {@code pools} is null
+     * @throws UnsupportedOperationException if the OkHttp on the class path is older than 5.0.0; the
+     *     message names the version found and what to use instead
      */
     public static BerthInterceptor create(BerthPools pools) {
-        return new BerthInterceptor(Objects.requireNonNull(pools, "pools"));
+        Objects.requireNonNull(pools, "pools");
+        OkHttpVersion.checkSupported();
+        if (!OkHttpVersion.IS_5) {
+            throw new UnsupportedOperationException("BerthInterceptor.create(pools) needs OkHttp "
+                    + OkHttpVersion.INTERCEPTOR_NEEDS + " or later (its interceptor chain tells the client's cookie"
+                    + " jar, authenticator and redirect settings), but found OkHttp " + OkHttpVersion.FOUND
+                    + ": with OkHttp 4 use BerthCallFactory.create(client, pools) as the Call.Factory (e.g."
+                    + " Retrofit's callFactory), which works with " + OkHttpVersion.OLDEST + " and later");
+        }
+        return new BerthInterceptor(pools, null);
     }
 
     /** @return the pools requests run over */
@@ -153,7 +184,7 @@ public final class BerthInterceptor implements Interceptor {
     @Override
     public Response intercept(Chain chain) throws IOException {
         Call call = chain.call();
-        CallState state = CallState.of(call);
+        CallState state = CallState.of(chain);
         state.start();
         try {
             checkSupported(chain);
@@ -193,7 +224,7 @@ public final class BerthInterceptor implements Interceptor {
             if (++followUps > MAX_FOLLOW_UPS) {
                 throw new ProtocolException("Too many follow-up requests: " + followUps);
             }
-            prior = response.newBuilder().body(ResponseBody.EMPTY).build();
+            prior = response.newBuilder().body(ResponseBody.create(new byte[0], null)).build();
             request = next;
         }
     }
@@ -266,24 +297,26 @@ public final class BerthInterceptor implements Interceptor {
         }
     }
 
-    private static Response response(Chain chain, Call call, CallState state, Request request, BerthResponse r,
+    private Response response(Chain chain, Call call, CallState state, Request request, BerthResponse r,
             long sentAt, long receivedAt) {
         Headers headers = ResponseBodyBridge.headers(r.headers());
         receiveCookies(chain, request.url(), headers);
         String type = headers.get("Content-Type");
         ResponseBodyBridge body = new ResponseBodyBridge(r, type == null ? null : MediaType.parse(type),
                 reportedLength(request, r.status(), headers), state, call);
-        return new Response.Builder()
+        Response.Builder b = new Response.Builder()
                 .request(request)
                 .protocol(r.version().equals("HTTP/1.0") ? Protocol.HTTP_1_0 : Protocol.HTTP_1_1)
                 .code(r.status())
                 .message(r.reason())
                 .headers(headers)
                 .body(body)
-                .trailers(body)
                 .sentRequestAtMillis(sentAt)
-                .receivedResponseAtMillis(receivedAt)
-                .build();
+                .receivedResponseAtMillis(receivedAt);
+        if (OkHttpVersion.IS_5) {
+            OkHttp5.trailers(b, body); // OkHttp 4 takes no trailers for a response built by hand
+        }
+        return b.build();
     }
 
     /** @return the body length OkHttp would report: 0 without a body, -1 if chunked or unknown */
@@ -307,10 +340,10 @@ public final class BerthInterceptor implements Interceptor {
     }
 
     /** @return the next request of a redirect or an authentication challenge, or {@code null} */
-    private static Request followUp(Chain chain, Response response) throws IOException {
+    private Request followUp(Chain chain, Response response) throws IOException {
         switch (response.code()) {
             case 401:
-                Authenticator authenticator = chain.getAuthenticator();
+                Authenticator authenticator = client != null ? client.authenticator() : OkHttp5.authenticator(chain);
                 return authenticator == Authenticator.NONE ? null : authenticator.authenticate(null, response);
             case 300:
             case 301:
@@ -324,8 +357,8 @@ public final class BerthInterceptor implements Interceptor {
         }
     }
 
-    private static Request redirect(Chain chain, Response response) {
-        if (!chain.getFollowRedirects()) {
+    private Request redirect(Chain chain, Response response) {
+        if (!(client != null ? client.followRedirects() : OkHttp5.followRedirects(chain))) {
             return null;
         }
         String location = response.header("Location");
@@ -337,7 +370,8 @@ public final class BerthInterceptor implements Interceptor {
         if (url == null) {
             return null; // not http or https
         }
-        if (!url.scheme().equals(request.url().scheme()) && !chain.getFollowSslRedirects()) {
+        if (!url.scheme().equals(request.url().scheme())
+                && !(client != null ? client.followSslRedirects() : OkHttp5.followSslRedirects(chain))) {
             return null;
         }
         Request.Builder next = request.newBuilder().url(url);
@@ -363,8 +397,8 @@ public final class BerthInterceptor implements Interceptor {
     }
 
     /** @return the {@code Cookie} header from the client's cookie jar, or {@code null} if it has none for the URL */
-    private static String cookieHeader(Chain chain, HttpUrl url) {
-        CookieJar jar = chain.getCookieJar();
+    private String cookieHeader(Chain chain, HttpUrl url) {
+        CookieJar jar = cookieJar(chain);
         if (jar == CookieJar.NO_COOKIES) {
             return null;
         }
@@ -382,8 +416,12 @@ public final class BerthInterceptor implements Interceptor {
         return sb.toString();
     }
 
-    private static void receiveCookies(Chain chain, HttpUrl url, Headers headers) {
-        CookieJar jar = chain.getCookieJar();
+    private CookieJar cookieJar(Chain chain) {
+        return client != null ? client.cookieJar() : OkHttp5.cookieJar(chain);
+    }
+
+    private void receiveCookies(Chain chain, HttpUrl url, Headers headers) {
+        CookieJar jar = cookieJar(chain);
         if (jar == CookieJar.NO_COOKIES) {
             return;
         }
@@ -393,28 +431,36 @@ public final class BerthInterceptor implements Interceptor {
         }
     }
 
-    private static void checkSupported(Chain chain) {
-        if (!chain.getCertificatePinner().getPins().isEmpty()) {
+    private void checkSupported(Chain chain) {
+        if (client != null) {
+            if (client.cache() != null) {
+                warnCache();
+            }
+            return; // pins and proxies were refused when the factory was created
+        }
+        if (!OkHttp5.certificatePinner(chain).getPins().isEmpty()) {
             throw new IllegalStateException("BerthInterceptor cannot apply the client's CertificatePinner (Berth's"
                     + " pools own TLS): refusing to send without the pins; set trust on the BerthPools instead");
         }
-        Proxy proxy = chain.getProxy();
+        Proxy proxy = OkHttp5.proxy(chain);
         if (proxy != null && proxy.type() != Proxy.Type.DIRECT) {
             throw new IllegalStateException("BerthInterceptor cannot go through the client's proxy " + proxy
                     + ": Berth connects directly; refusing to bypass it");
         }
-        if (chain.getCache() != null && CACHE_WARNED.compareAndSet(false, true)) {
+        if (OkHttp5.cache(chain) != null) {
+            warnCache();
+        }
+    }
+
+    private static void warnCache() {
+        if (CACHE_WARNED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "the OkHttpClient has a Cache, which BerthInterceptor bypasses:"
                     + " responses are neither served from nor stored in it");
         }
     }
 
     static URI origin(HttpUrl url) {
-        String host = url.host();
-        if (host.indexOf(':') >= 0) {
-            host = "[" + host + "]";
-        }
-        return URI.create(url.scheme() + "://" + host + ":" + url.port());
+        return URI.create(Origin.of(url.isHttps(), url.host(), url.port()).toString());
     }
 
     static String target(HttpUrl url) {

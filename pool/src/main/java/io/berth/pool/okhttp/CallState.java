@@ -6,7 +6,7 @@ import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Call;
-import okhttp3.EventListener;
+import okhttp3.Interceptor;
 import okio.AsyncTimeout;
 
 /**
@@ -39,37 +39,39 @@ final class CallState {
     }
 
     /**
-     * @return the state of {@code call}, made and attached on first use (with a timer for the call's
-     *     {@code timeout()}), and listening for the call's cancellation
+     * @return the state of the chain's call: the one a {@link BerthCall} put on its request, or else
+     *     (a client's own call, OkHttp 5) one made and attached to the call on first use, with a timer
+     *     for the call's {@code timeout()}; listening for the call's cancellation on OkHttp 5
      */
-    static CallState of(Call call) {
-        CallState s = call.tag(CallState.class);
+    static CallState of(Interceptor.Chain chain) {
+        Call call = chain.call();
+        CallState s = chain.request().tag(CallState.class);
         if (s == null) {
-            s = call.tag(CallState.class, () -> new CallState(new CallTimeout(call, call.timeout().timeoutNanos())));
+            s = OkHttpVersion.IS_5 ? OkHttp5.callState(call)
+                    : new CallState(new CallTimeout(call, call.timeout().timeoutNanos()));
         }
         s.watch(call);
         return s;
     }
 
     /**
-     * Makes {@code call.cancel()} cancel the Berth exchange at once. OkHttp fires
-     * {@link EventListener#canceled} from {@code cancel()} after setting the flag, and this adds the
-     * listener before reading the flag, so a cancel racing with this is never missed. Idempotent.
+     * Makes {@code call.cancel()} cancel the Berth exchange at once, on OkHttp 5: OkHttp fires
+     * {@link okhttp3.EventListener#canceled} from {@code cancel()} after setting the flag, and this adds
+     * the listener before reading the flag, so a cancel racing with this is never missed. (On OkHttp 4,
+     * whose calls take no listener, a {@link BerthCall}'s {@code cancel()} cancels the exchange
+     * itself.) Idempotent.
      */
     void watch(Call call) {
         if (!watching.compareAndSet(false, true)) {
             return;
         }
-        try {
-            call.addEventListener(new EventListener() {
-                @Override
-                public void canceled(Call c) {
-                    cancellation.cancel();
-                }
-            });
-        } catch (RuntimeException e) {
-            // A Call implementation that takes no listeners: its cancel is then seen between reads and
-            // writes; the call timeout still aborts at once.
+        if (OkHttpVersion.IS_5) {
+            try {
+                OkHttp5.onCancel(call, cancellation::cancel);
+            } catch (RuntimeException e) {
+                // A Call implementation that takes no listeners: its cancel is then seen between reads and
+                // writes; the call timeout still aborts at once.
+            }
         }
         if (call.isCanceled()) {
             cancellation.cancel();

@@ -8,7 +8,6 @@ import okhttp3.Call;
 import okhttp3.Headers;
 import okhttp3.MediaType;
 import okhttp3.ResponseBody;
-import okhttp3.TrailersSource;
 import okio.Buffer;
 import okio.BufferedSource;
 import okio.ForwardingSource;
@@ -23,12 +22,12 @@ import okio.Okio;
  * Berth does, and otherwise closes the connection. A failed read has already released it as broken.
  * While the call is cancelled, reads fail with {@code IOException("Canceled")}.
  *
- * <p>Also the response's {@link TrailersSource}: trailers are known once the body's end was read.
+ * <p>Also the source of the response's trailers (on OkHttp 5): known once the body's end was read.
  *
  * <p>Not thread-safe, like any {@code ResponseBody}; only the call's cancellation may come from
  * another thread.
  */
-final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
+final class ResponseBodyBridge extends ResponseBody {
     private final BerthResponse response;
     private final MediaType contentType;
     private final long contentLength;
@@ -98,22 +97,13 @@ final class ResponseBodyBridge extends ResponseBody implements TrailersSource {
         }
     }
 
-    @Override
-    public Headers peek() {
+    /** @return the trailers, or {@code null} until the body's end was read */
+    Headers trailersOrNull() {
         try {
             return headers(response.trailers());
         } catch (IllegalStateException e) {
             return null;
         }
-    }
-
-    @Override
-    public Headers get() throws IOException {
-        Headers trailers = peek();
-        if (trailers == null) {
-            throw new IllegalStateException("trailers are known only once the response body was read to its end");
-        }
-        return trailers;
     }
 
     static Headers headers(Map<String, List<String>> fields) {

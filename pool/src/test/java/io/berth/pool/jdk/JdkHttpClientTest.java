@@ -527,19 +527,28 @@ class JdkHttpClientTest extends JdkTestBase {
         serve(r -> Reply.ok("ok " + r.target()));
         BerthHttpClient client = closeLater(BerthHttpClient.newBuilder().tls(testTls()).build());
         List<CompletableFuture<HttpResponse<String>>> futures = new java.util.ArrayList<>();
+        java.util.Set<Thread> executorThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
         for (int i = 0; i < 4; i++) {
-            futures.add(client.sendAsync(get("/" + i), BodyHandlers.ofString()));
+            futures.add(client.sendAsync(get("/" + i), info -> {
+                executorThreads.add(Thread.currentThread());
+                return HttpResponse.BodySubscribers.ofString(java.nio.charset.StandardCharsets.UTF_8);
+            }));
         }
         for (int i = 0; i < 4; i++) {
             assertThat(futures.get(i).get(10, TimeUnit.SECONDS).body()).isEqualTo("ok /" + i);
         }
-        assertThat(threadsNamed("berth-http-")).isNotEmpty();
+        assertThat(executorThreads).isNotEmpty().allSatisfy(t -> assertThat(t.getName()).startsWith("berth-http-"));
+        if (!JdkLifecycleTest.isVirtual(executorThreads.iterator().next())) {
+            assertThat(threadsNamed("berth-http-")).isNotEmpty(); // platform threads (JDK 17)
+        }
         client.close();
         client.close(); // idempotent
         assertThat(client.isClosed()).isTrue();
         assertThat(client.pools().clients()).isNotEmpty().allSatisfy(c -> assertThat(c.pool().isClosed()).isTrue());
         await("no berth- thread left").atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(threadsNamed("berth-")).isEmpty());
+        await("the executor's threads ended (virtual ones too)").atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(executorThreads).noneMatch(Thread::isAlive));
         assertThatThrownBy(() -> client.send(get("/"), BodyHandlers.ofString()))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> client.sendAsync(get("/"), BodyHandlers.ofString()))

@@ -28,6 +28,7 @@ import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
+import okhttp3.ResponseBody;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,7 +110,7 @@ class OkHttpCallFactoryTest {
         fx.serve(r -> Reply.ok("tag=" + r.header("X-Tag")));
         fx.pools(b -> b);
         OkHttpClient misordered = OkHttpFixture.BASE.newBuilder()
-                .addInterceptor(BerthInterceptor.create(fx.pools))
+                .addInterceptor(new BerthInterceptor(fx.pools, null)) // create(..) needs OkHttp 5; this runs on 4 too
                 .addInterceptor(chain -> chain.proceed(chain.request().newBuilder().header("X-Tag", "late").build()))
                 .build();
         try (Response r = factory(misordered).newCall(get("/")).execute()) {
@@ -166,7 +167,7 @@ class OkHttpCallFactoryTest {
         fx.pools(b -> b);
         OkHttpClient answering = OkHttpFixture.BASE.newBuilder().callTimeout(Duration.ofMillis(300))
                 .addInterceptor(chain -> new Response.Builder().request(chain.request()).protocol(Protocol.HTTP_1_1)
-                        .code(204).message("No Content").build())
+                        .code(204).message("No Content").body(ResponseBody.create(new byte[0], null)).build())
                 .build();
         Call call = factory(answering).newCall(new Request.Builder().url("https://backend.test/").build());
         try (Response r = call.execute()) {

@@ -3,6 +3,7 @@ package io.berth.pool.okhttp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.berth.CloseReason;
 import io.berth.RequestNotRetriedException;
@@ -54,6 +55,7 @@ import okio.Buffer;
 import okio.BufferedSink;
 import okio.BufferedSource;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -66,6 +68,13 @@ class OkHttpInterceptorTest {
 
     private final OkHttpFixture fx = new OkHttpFixture();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+
+    @BeforeEach
+    void needsOkHttp5() {
+        // BerthInterceptor.create needs OkHttp 5; on 4.12 its refusal is OkHttpVersionTest's, and the
+        // factory's tests cover the interceptor as BerthCallFactory runs it.
+        assumeTrue(OkHttpVersion.IS_5, "BerthInterceptor.create needs OkHttp 5; found " + OkHttpVersion.FOUND);
+    }
 
     @AfterEach
     void stop() throws Exception {

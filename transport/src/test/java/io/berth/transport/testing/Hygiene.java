@@ -155,7 +155,43 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
             client.configureBlocking(false).register(selector, java.nio.channels.SelectionKey.OP_READ);
             selector.selectNow();
         }
+        warmUpVirtualThreadPollers();
         warmedUp = true;
+    }
+
+    /**
+     * On JDK 21 and later, the first blocking socket read on a virtual thread starts the JDK's I/O
+     * pollers, whose epoll descriptors live as long as the JVM: start them before the first baseline.
+     */
+    private static void warmUpVirtualThreadPollers() throws IOException {
+        java.lang.reflect.Method start;
+        try {
+            start = Thread.class.getMethod("startVirtualThread", Runnable.class);
+        } catch (NoSuchMethodException e) {
+            return; // JDK 17: no virtual threads
+        }
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                java.net.Socket client = new java.net.Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                java.net.Socket accepted = server.accept()) {
+            java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(1);
+            Thread reader = (Thread) start.invoke(null, (Runnable) () -> {
+                try {
+                    client.getInputStream().read(); // parks: registers with the poller
+                } catch (IOException e) {
+                    // the warm-up only needs the read to have parked
+                } finally {
+                    read.countDown();
+                }
+            });
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> reader.getState() == Thread.State.WAITING);
+            accepted.getOutputStream().write(1);
+            if (!read.await(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IOException("virtual-thread warm-up read did not end");
+            }
+        } catch (ReflectiveOperationException | InterruptedException e) {
+            throw new IOException("virtual-thread warm-up failed", e);
+        }
     }
 
     /** @return fd number to link target, e.g. {@code socket:[12345]}, for the kinds we count */
