@@ -2,7 +2,6 @@ package io.berth.transport;
 
 import io.berth.ResponseTimeoutException;
 import io.berth.Server;
-import io.berth.spi.Connection;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
@@ -52,7 +51,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * which wakes a thread blocked in it. Each side's buffers are given back to the {@link BufferPool}
  * by whoever holds that side's lock after the close, never while another thread may still use them.
  */
-abstract class NioConnection extends Watchdog.Watched implements Connection {
+abstract class NioConnection extends Watchdog.Watched implements DuplexConnection {
     private static final System.Logger LOG = System.getLogger(NioConnection.class.getName());
 
     /** The most bytes one armed blocking write may carry: the write timeout bounds each slice. */
@@ -111,18 +110,8 @@ abstract class NioConnection extends Watchdog.Watched implements Connection {
         return readSide(dst, timeoutNanos);
     }
 
-    /**
-     * Reads at least one byte into {@code dst}, waiting as long as it takes: only the end of the
-     * stream, {@link #abort()} (or a close) or an interrupt end the wait. For a connection's
-     * dedicated reader (HTTP/2), which may wait here while other threads {@link #write}. A TLS
-     * post-handshake message that needs an answer (KeyUpdate) is answered by the next write.
-     *
-     * @return how many bytes were read (at least 1), or -1 at the end of the stream
-     * @throws SocketException if the connection was aborted or closed meanwhile
-     * @throws InterruptedIOException if the thread was interrupted; the flag stays set
-     * @throws IOException if the connection failed
-     */
-    final int readNoDeadline(ByteBuffer dst) throws IOException {
+    @Override
+    public final int readNoDeadline(ByteBuffer dst) throws IOException {
         if (!dst.hasRemaining()) {
             throw new IllegalArgumentException("dst must have space remaining but was " + dst);
         }
@@ -261,9 +250,7 @@ abstract class NioConnection extends Watchdog.Watched implements Connection {
 
     @Override
     public final void abort() {
-        if (closeNow(true) && ready) {
-            connector.countClose(false);
-        }
+        closeNow(true);
     }
 
     /** The watchdog fired a deadline: abort, which wakes the thread blocked on the channel. */
@@ -282,21 +269,23 @@ abstract class NioConnection extends Watchdog.Watched implements Connection {
         ready = true;
     }
 
-    /** Closes a connection that never left {@link NioConnector#connect}: not counted. */
+    /** Closes a connection that never left {@link NioConnector#connect}. */
     final void discard() {
         closeNow(false);
     }
 
     /**
-     * Closes at once, from any thread: each side's buffers are given back here unless another
-     * thread is using that side, in which case it gives them back itself ({@link #endRead()},
-     * {@link #endWrite()}).
-     *
-     * @return whether this call closed the connection (it was open)
+     * Closes at once, from any thread, counted as an abort if the connection was {@link #ready}
+     * (before the channel closes, so that whoever the close wakes sees it counted). Each side's
+     * buffers are given back here unless another thread is using that side, in which case it gives
+     * them back itself ({@link #endRead()}, {@link #endWrite()}).
      */
-    private boolean closeNow(boolean reset) {
+    private void closeNow(boolean reset) {
         if (!STATE.compareAndSet(this, OPEN, CLOSED)) {
-            return false;
+            return;
+        }
+        if (ready) {
+            connector.countClose(false);
         }
         closeChannel(reset);
         unwatch();
@@ -314,7 +303,6 @@ abstract class NioConnection extends Watchdog.Watched implements Connection {
                 writeLock.unlock();
             }
         }
-        return true;
     }
 
     @Override
