@@ -40,6 +40,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link BackendPool} over the servers of a backend: one {@link LockFreeBackendPool} per server,
@@ -76,7 +77,8 @@ final class BalancedBackendPool implements HttpEngine {
     private final PurgeScheduler scheduler;
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong rr = new AtomicLong();
-    private final Object lock = new Object();
+    /** Guards runtime changes and health-check scheduling; a lock, not a monitor: scheduling may park. */
+    private final ReentrantLock lock = new ReentrantLock();
     /**
      * The connection each thread used last, weakly: a thread that outlives the pool (an application
      * server's worker, say) must not keep its connection, or Berth's classes, reachable.
@@ -403,7 +405,8 @@ final class BalancedBackendPool implements HttpEngine {
                 return s.weight > 0;
             case DOWN:
                 if (!s.downByCheck && now - s.downUntil >= 0) {
-                    synchronized (lock) {
+                    lock.lock();
+                    try {
                         if (s.state == ServerState.DOWN && !s.downByCheck) {
                             s.upSince = now;
                             s.state = ServerState.SLOW_START;
@@ -411,6 +414,8 @@ final class BalancedBackendPool implements HttpEngine {
                             LOG.log(Level.INFO, () -> "pool '" + name + "': server " + s.server
                                     + " takes traffic again after its back-off (slow start)");
                         }
+                    } finally {
+                        lock.unlock();
                     }
                     return s.state != ServerState.DOWN && s.weight > 0;
                 }
@@ -448,7 +453,8 @@ final class BalancedBackendPool implements HttpEngine {
 
     private void markDown(Slot s, boolean byCheck, String why) {
         long backoff;
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (s.state == ServerState.DOWN || s.state == ServerState.DRAINING) {
                 return;
             }
@@ -458,6 +464,8 @@ final class BalancedBackendPool implements HttpEngine {
             s.downByCheck = byCheck;
             s.state = ServerState.DOWN;
             s.downCount.incrementAndGet();
+        } finally {
+            lock.unlock();
         }
         LOG.log(Level.INFO, () -> "pool '" + name + "': server " + s.server + " marked down "
                 + (byCheck ? "by its health check " : "for " + Duration.ofNanos(backoff) + " ") + why);
@@ -627,7 +635,8 @@ final class BalancedBackendPool implements HttpEngine {
     public void addServer(Server server, int weight) {
         Objects.requireNonNull(server, "server");
         Backend.checkWeight(server, weight);
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             for (Slot s : slots) {
                 if (s.server.equals(server)) {
@@ -637,6 +646,8 @@ final class BalancedBackendPool implements HttpEngine {
             Slot[] next = Arrays.copyOf(slots, slots.length + 1);
             next[slots.length] = newSlot(server, weight, ServerState.SLOW_START, ticker.read());
             slots = next;
+        } finally {
+            lock.unlock();
         }
         LOG.log(Level.INFO, () -> "pool '" + name + "': server " + server + " added with weight " + weight);
     }
@@ -644,7 +655,8 @@ final class BalancedBackendPool implements HttpEngine {
     @Override
     public void removeServer(Server server) {
         Slot gone;
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             gone = find(server);
             if (slots.length == 1) {
@@ -655,6 +667,8 @@ final class BalancedBackendPool implements HttpEngine {
             next.remove(gone);
             slots = next.toArray(new Slot[0]);
             retired.add(gone.pool);
+        } finally {
+            lock.unlock();
         }
         // Idle connections close now; connections in use close when released.
         gone.pool.available(false);
@@ -665,10 +679,13 @@ final class BalancedBackendPool implements HttpEngine {
     @Override
     public void drainServer(Server server) {
         Slot s;
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             s = find(server);
             s.state = ServerState.DRAINING;
+        } finally {
+            lock.unlock();
         }
         s.pool.available(false);
         LOG.log(Level.INFO, () -> "pool '" + name + "': server " + server + " draining");
@@ -676,7 +693,8 @@ final class BalancedBackendPool implements HttpEngine {
 
     @Override
     public void resumeServer(Server server) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             Slot s = find(server);
             if (s.state == ServerState.DRAINING || s.state == ServerState.DOWN) {
@@ -686,15 +704,20 @@ final class BalancedBackendPool implements HttpEngine {
                 s.state = ServerState.SLOW_START;
                 s.pool.available(true);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
     @Override
     public void weight(Server server, int weight) {
         Backend.checkWeight(server, weight);
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             find(server).weight = weight;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -717,7 +740,8 @@ final class BalancedBackendPool implements HttpEngine {
     @Override
     public void reconfigure(BackendPoolConfig next) {
         Objects.requireNonNull(next, "config");
-        synchronized (lock) {
+        lock.lock();
+        try {
             requireOpen();
             config.requireReconfigurableTo(next);
             HealthCheck before = config.healthCheck();
@@ -728,13 +752,16 @@ final class BalancedBackendPool implements HttpEngine {
             if (!Objects.equals(before, next.healthCheck())) {
                 scheduleHealthChecks(next.healthCheck(), false);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
     // ------------------------------------------------------------------ active health checks
 
     private void scheduleHealthChecks(HealthCheck check, boolean first) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (healthTask != null) {
                 healthTask.cancel(false);
                 healthTask = null;
@@ -748,6 +775,8 @@ final class BalancedBackendPool implements HttpEngine {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "pool '" + name + "': could not schedule health checks", e);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -768,12 +797,15 @@ final class BalancedBackendPool implements HttpEngine {
                 s.checkFailures = 0;
                 s.checkSuccesses++;
                 if (s.state == ServerState.DOWN && s.downByCheck && s.checkSuccesses >= check.rise()) {
-                    synchronized (lock) {
+                    lock.lock();
+                    try {
                         s.downByCheck = false;
                         s.upSince = ticker.read();
                         s.consecutiveFailures.set(0);
                         s.state = ServerState.SLOW_START;
                         s.pool.available(true);
+                    } finally {
+                        lock.unlock();
                     }
                     LOG.log(Level.INFO, () -> "pool '" + name + "': server " + s.server
                             + " passed its health check " + check.rise() + " times: up again (slow start)");
@@ -785,7 +817,8 @@ final class BalancedBackendPool implements HttpEngine {
                 }
             }
         }
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (!closed && config.healthCheck() == check) {
                 try {
                     healthTask = scheduler.schedule(this::runHealthChecks, check.interval().toNanos(),
@@ -794,6 +827,8 @@ final class BalancedBackendPool implements HttpEngine {
                     LOG.log(Level.WARNING, "pool '" + name + "': could not schedule health checks", e);
                 }
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -930,7 +965,8 @@ final class BalancedBackendPool implements HttpEngine {
 
     @Override
     public void close() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (closed) {
                 return;
             }
@@ -939,6 +975,8 @@ final class BalancedBackendPool implements HttpEngine {
                 healthTask.cancel(false);
                 healthTask = null;
             }
+        } finally {
+            lock.unlock();
         }
         for (Slot s : slots) {
             s.pool.close();

@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLException;
 
 /**
@@ -121,7 +122,8 @@ final class LockFreeBackendPool implements HttpEngine {
     private final long nanoBase;
     private final long wallBaseMillis;
 
-    private final Object maintenanceLock = new Object();
+    /** Guards the scheduling of maintenance; a lock, not a monitor: the scheduler may park. */
+    private final ReentrantLock maintenanceLock = new ReentrantLock();
     private final AtomicBoolean maintaining = new AtomicBoolean();
     private final Runnable maintenanceTask = this::runMaintenance;
     private Future<?> scheduled; // guarded by maintenanceLock
@@ -793,7 +795,8 @@ final class LockFreeBackendPool implements HttpEngine {
     // ------------------------------------------------------------------ maintenance
 
     private void scheduleMaintenance(long delayNanos) {
-        synchronized (maintenanceLock) {
+        maintenanceLock.lock();
+        try {
             if (closed) {
                 return;
             }
@@ -807,12 +810,17 @@ final class LockFreeBackendPool implements HttpEngine {
                 maintenanceStalled = true;
                 listenerGuard.schedulerFailed(e);
             }
+        } finally {
+            maintenanceLock.unlock();
         }
     }
 
     private void runMaintenance() {
-        synchronized (maintenanceLock) {
+        maintenanceLock.lock();
+        try {
             scheduled = null; // this pass is running: rescheduling must not cancel it
+        } finally {
+            maintenanceLock.unlock();
         }
         long next;
         try {
@@ -997,7 +1005,8 @@ final class LockFreeBackendPool implements HttpEngine {
     @Override
     public void reconfigure(BackendPoolConfig config) {
         Objects.requireNonNull(config, "config");
-        synchronized (maintenanceLock) {
+        maintenanceLock.lock();
+        try {
             if (closed) {
                 throw new IllegalStateException("pool '" + name + "' is closed");
             }
@@ -1010,6 +1019,8 @@ final class LockFreeBackendPool implements HttpEngine {
                 nextPurgeNanos = now + settings.purgeDelayNanos;
                 scheduleMaintenance(settings.minIdle > old.minIdle ? 0 : settings.maintenanceIntervalNanos());
             }
+        } finally {
+            maintenanceLock.unlock();
         }
         Settings st = settings;
         // Lowered limits: close idle connections beyond them now (in-use ones close at release).
@@ -1215,7 +1226,8 @@ final class LockFreeBackendPool implements HttpEngine {
 
     @Override
     public void close() {
-        synchronized (maintenanceLock) {
+        maintenanceLock.lock();
+        try {
             if (closed) {
                 return;
             }
@@ -1224,6 +1236,8 @@ final class LockFreeBackendPool implements HttpEngine {
                 scheduled.cancel(false);
                 scheduled = null;
             }
+        } finally {
+            maintenanceLock.unlock();
         }
         Waiter w;
         while ((w = waiters.poll()) != null) {
