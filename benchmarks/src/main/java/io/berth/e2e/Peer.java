@@ -25,9 +25,10 @@ abstract class Peer {
 
     /**
      * Variants measured only when named: {@code berth-read}, Berth's own API with
-     * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read.
+     * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
+     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}).
      */
-    static final List<String> VARIANTS = List.of("berth-read");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-before");
 
     private final String name;
 
@@ -51,7 +52,8 @@ abstract class Peer {
                 return new BerthPeer();
             case "berth-read":
                 return new BerthPeer("berth-read", b -> b.validateAfterIdle(java.time.Duration.ZERO));
-
+            case "berth-before":
+                return new BeforePeer();
             case "berth-jdk":
                 return new BerthJdkPeer();
             case "okhttp":
