@@ -35,7 +35,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link AtomicReferenceArray} that the watchdog reads without the lock. The scan costs one pass
  * over the registered objects per wake-up: with uniform timeouts that is about once per timeout
  * period, however many exchanges ran meanwhile (a deadline armed later than the one the watchdog
- * sleeps towards does not wake it).
+ * sleeps towards does not wake it). With nothing armed it sleeps until an arm wakes it: once after
+ * every lull of at least a timeout period, so an idle JVM with open connections never wakes it.
  *
  * <p><b>Life.</b> The thread starts with the first registration and ends once nothing has been
  * registered for {@link #LINGER_NANOS}: a JVM without open connections has no watchdog thread.
@@ -76,6 +77,8 @@ final class Watchdog {
     private volatile Thread thread;
     /** When the watchdog wakes next: a deadline, {@link #NONE} or {@link #SCANNING}. */
     private volatile long wakeAt = NONE;
+    /** How many scans the watchdog made (written by its thread only; for tests). */
+    private volatile long scans;
 
     Watchdog(String name) {
         this.name = name;
@@ -153,6 +156,11 @@ final class Watchdog {
         return thread != null;
     }
 
+    /** @return how many times the watchdog woke and scanned, since this JVM started (for tests) */
+    long scans() {
+        return scans;
+    }
+
     /** Called after a side was armed with {@code deadline}: wakes the watchdog if it must look sooner. */
     private void armed(long deadline) {
         long w = wakeAt;
@@ -165,7 +173,9 @@ final class Watchdog {
         while (true) {
             Thread.interrupted(); // nobody should; a set flag would make every park return at once
             wakeAt = SCANNING;
-            long next = scan(System.nanoTime());
+            scans++; // only this thread writes it
+            long now = System.nanoTime();
+            long next = scan(now);
             wakeAt = next;
             if (next != NONE) {
                 LockSupport.parkNanos(this, next - System.nanoTime());

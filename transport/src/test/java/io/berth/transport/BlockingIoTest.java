@@ -207,6 +207,29 @@ class BlockingIoTest {
     }
 
     @Test
+    void exchangesOneAfterTheOtherDoNotWakeTheWatchdog() throws Exception {
+        // One caller's exchanges one after the other, each deadline armed later than the one before:
+        // the watchdog sleeps towards the earliest it saw (5 s away) and is not woken by later ones.
+        server = RawServer.start(raw -> {
+            while (true) {
+                RawServer.readHead(raw.getInputStream());
+                raw.getOutputStream().write(RawServer.response("ok"));
+            }
+        });
+        Connection c = connect(new NioConnector(http(server.port())));
+        assertThat(Http.get(c, "127.0.0.1")).isEqualTo("ok");
+        long scansBefore = Watchdog.SHARED.scans();
+        long start = System.nanoTime();
+        int exchanges = 300;
+        for (int i = 0; i < exchanges; i++) {
+            assertThat(Http.get(c, "127.0.0.1")).isEqualTo("ok"); // 5 s timeouts
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+        assertThat(Watchdog.SHARED.scans() - scansBefore).as("watchdog scans during %d exchanges in %d s",
+                exchanges, seconds).isLessThanOrEqualTo(seconds / 4 + 3);
+    }
+
+    @Test
     void theWatchdogThreadLivesOnlyWhileConnectionsAreOpen() throws Exception {
         server = RawServer.start(raw -> raw.getInputStream().read());
         NioConnector connector = new NioConnector(http(server.port()));
