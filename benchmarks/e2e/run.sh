@@ -298,23 +298,25 @@ if [ "$cold" = 1 ]; then
 fi
 
 # Syscalls per exchange: one client at a time in a closed loop of C platform-thread callers; after
-# its warm-up, strace -c -f attaches to every thread of the JVM for a few seconds, and nginx's request
-# count over the same seconds divides the counts (strace slows the client, not the ratio).
+# its warm-up, strace -f attaches to every thread of the JVM for a few seconds, and nginx's request
+# count over the same seconds divides the counts (strace slows the client, not the ratio). Counted
+# twice: on the callers' own threads (the exchange itself) and on every thread of the JVM.
 nginx_requests() {
   curl -s "http://127.0.0.1:$status_port/status" | awk 'NR == 3 { print $3 }'
 }
 if [ -n "$strace_clients" ]; then
   {
     echo
-    echo "## Syscalls per exchange (strace -c -f, $(strace -V | head -1))"
+    echo "## Syscalls per exchange ($(strace -V | head -1))"
     echo
-    echo "One client at a time, C platform-thread callers in a closed loop; after a 5 s warm-up, strace"\
+    echo "One client at a time, C platform-thread callers in a closed loop; after a 5 s warm-up, \`strace -f\`"\
       "attaches to every thread of the client's JVM for 5 s; counts are divided by the requests nginx"\
-      "served in that time. \`futex\` is the JVM's parking and waking (locks, the callers' barriers,"\
-      "JIT and GC threads)."
+      "served in that time. *Callers*: the syscalls of the caller threads (\`e2e-<client>-*\`), which carry"\
+      "the exchange; *JVM*: of every thread (also the JIT, GC and VM threads, and a client's own I/O threads)."\
+      "\`futex\` is parking and waking."
     echo
-    echo "| client | C | requests | syscalls per exchange | of which |"
-    echo "|---|--:|--:|--:|---|"
+    echo "| client | C | requests | callers: syscalls per exchange | of which | JVM: syscalls per exchange | of which |"
+    echo "|---|--:|--:|--:|---|--:|---|"
   } >> "$out"
   for client in $(echo "$strace_clients" | tr ',' ' '); do
     for c in $(echo "$strace_c" | tr ',' ' '); do
@@ -330,22 +332,34 @@ if [ -n "$strace_clients" ]; then
       done
       sleep 1
       tids=()
-      for t in /proc/$jvm/task/*; do tids+=(-p "${t##*/}"); done
+      names=$work/strace-$client-$c.names
+      : > "$names"
+      for t in /proc/$jvm/task/*; do
+        tids+=(-p "${t##*/}")
+        echo "${t##*/} $(cat "$t/comm" 2>/dev/null)" >> "$names"
+      done
       r0=$(nginx_requests)
-      timeout -s INT 5 strace -c -f -o "$work/strace-$client-$c.txt" "${tids[@]}" 2>/dev/null || true
+      timeout -s INT 5 strace -f -qq -o "$work/strace-$client-$c.txt" "${tids[@]}" 2>/dev/null || true
       r1=$(nginx_requests)
       kill "$jvm" 2>/dev/null || true
       wait "$jvm" 2>/dev/null || true
-      n=$((r1 - r0))
-      awk -v client="$client" -v c="$c" -v n="$n" '
-        $1 ~ /^[0-9.]+$/ && NF >= 5 { name = $NF; calls = $4; if (name != "total") { per[name] = calls / n; sum += calls } }
+      awk -v client="$client" -v c="$c" -v n="$((r1 - r0))" '
+        function top(arr, total,   keys, m, k, i, j, t, parts) {
+          m = 0; for (k in arr) { keys[++m] = k }
+          for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (arr[keys[j]] > arr[keys[i]]) { t = keys[i]; keys[i] = keys[j]; keys[j] = t }
+          parts = ""; for (i = 1; i <= m && i <= 5; i++) parts = parts sprintf("%s%s %.2f", (i > 1 ? ", " : ""), keys[i], arr[keys[i]] / n)
+          return parts
+        }
+        FNR == NR { name[$1] = $2; next }
+        $2 ~ /^<\.\.\./ || $2 ~ /^\+\+\+/ || $2 ~ /^---/ { next }
+        {
+          call = $2; sub(/\(.*/, "", call)
+          all[call]++; total++
+          if (name[$1] ~ /^e2e-/) { callers[call]++; ctotal++ }
+        }
         END {
-          m = 0; for (k in per) { keys[++m] = k }
-          for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (per[keys[j]] > per[keys[i]]) { t = keys[i]; keys[i] = keys[j]; keys[j] = t }
-          parts = ""; for (i = 1; i <= m && i <= 6; i++) parts = parts sprintf("%s%s %.2f", (i > 1 ? ", " : ""), keys[i], per[keys[i]])
-          printf "| %s | %d | %d | %.2f | %s |\n", client, c, n, sum / n, parts
-        }' "$work/strace-$client-$c.txt" >> "$out"
-      cp "$work/strace-$client-$c.txt" "${out%.md}-strace-$client-$c.txt"
+          printf "| %s | %d | %d | %.2f | %s | %.2f | %s |\n", client, c, n, ctotal / n, top(callers), total / n, top(all)
+        }' "$names" "$work/strace-$client-$c.txt" >> "$out"
     done
   done
 fi

@@ -221,13 +221,12 @@ final class Watchdog {
     }
 
     private static long check(Watched w, int side, long now, long next) {
-        VarHandle h = Watched.handle(side);
-        long d = (long) h.getVolatile(w);
+        long d = w.deadline(side);
         if (d == 0 || d == FIRED) {
             return next;
         }
         if (now - d >= 0) {
-            if (h.compareAndSet(w, d, FIRED)) {
+            if (w.fire(side, d)) {
                 try {
                     w.expire(side);
                 } catch (RuntimeException | Error e) {
@@ -269,8 +268,15 @@ final class Watchdog {
             this.watchdog = watchdog;
         }
 
-        static VarHandle handle(int side) {
-            return side == READ ? READ_DEADLINE : WRITE_DEADLINE;
+        /** @return a side's deadline word */
+        final long deadline(int side) {
+            return side == READ ? (long) READ_DEADLINE.getVolatile(this) : (long) WRITE_DEADLINE.getVolatile(this);
+        }
+
+        /** @return whether the watchdog fired the side armed with {@code deadline} (it was still armed) */
+        final boolean fire(int side, long deadline) {
+            return side == READ ? READ_DEADLINE.compareAndSet(this, deadline, FIRED)
+                    : WRITE_DEADLINE.compareAndSet(this, deadline, FIRED);
         }
 
         /** Starts being watched. */
@@ -294,7 +300,11 @@ final class Watchdog {
             if (d == 0 || d == FIRED) {
                 d = FIRED + 1; // two values no deadline may take; off by a nanosecond at worst
             }
-            handle(side).setVolatile(this, d);
+            if (side == READ) { // each VarHandle a constant at its call site, so that the JIT inlines it
+                READ_DEADLINE.setVolatile(this, d);
+            } else {
+                WRITE_DEADLINE.setVolatile(this, d);
+            }
             watchdog.armed(d);
             return d;
         }
@@ -306,7 +316,8 @@ final class Watchdog {
          *     connection is being aborted)
          */
         final boolean disarm(int side, long deadline) {
-            return handle(side).compareAndSet(this, deadline, 0L);
+            return side == READ ? READ_DEADLINE.compareAndSet(this, deadline, 0L)
+                    : WRITE_DEADLINE.compareAndSet(this, deadline, 0L);
         }
 
         /**
