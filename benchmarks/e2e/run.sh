@@ -326,21 +326,23 @@ if [ -n "$strace_clients" ]; then
         --status-port "$status_port" --body-length "$body_length" --clients "$client" --concurrency "$c" \
         --warmup 5 --rounds 1 --round-warmup 0 --duration 60 > /dev/null 2> "$log" &
       jvm=$!
-      for _ in $(seq 300); do
-        grep -q "warm-up" "$log" && break
+      for _ in $(seq 600); do
+        grep -q "^C=$c warm-up" "$log" && break # the client's warm-up is over: its measured window runs
         sleep 0.1
       done
       sleep 1
       tids=()
-      names=$work/strace-$client-$c.names
-      : > "$names"
       for t in /proc/$jvm/task/*; do
         tids+=(-p "${t##*/}")
-        echo "${t##*/} $(cat "$t/comm" 2>/dev/null)" >> "$names"
       done
       r0=$(nginx_requests)
       timeout -s INT 5 strace -f -qq -o "$work/strace-$client-$c.txt" "${tids[@]}" 2>/dev/null || true
       r1=$(nginx_requests)
+      names=$work/strace-$client-$c.names
+      : > "$names"
+      for t in /proc/$jvm/task/*; do
+        echo "${t##*/} $(cat "$t/comm" 2>/dev/null)" >> "$names"
+      done
       kill "$jvm" 2>/dev/null || true
       wait "$jvm" 2>/dev/null || true
       awk -v client="$client" -v c="$c" -v n="$((r1 - r0))" '
