@@ -151,11 +151,6 @@ final class Watchdog {
         }
     }
 
-    /** @return whether the watchdog thread is running (for tests) */
-    boolean isRunning() {
-        return thread != null;
-    }
-
     /** @return how many times the watchdog woke and scanned, since this JVM started (for tests) */
     long scans() {
         return scans;
