@@ -370,10 +370,17 @@ final class LockFreeBackendPool implements PoolAccess {
         }
     }
 
-    /** @return whether a failure to connect may be retried: not a certificate failure, not an interrupt */
+    /**
+     * @return whether a failure to connect may be retried: not a certificate or TLS failure (it would
+     *     fail again), not an interrupt; but a server that closed the connection during the TLS
+     *     handshake (an end of stream, not a refusal) may be tried again
+     */
     static boolean retryable(IOException e) {
-        if (e instanceof PoolClosedException || e instanceof SSLException) {
-            return false; // a certificate or handshake failure will fail again
+        if (e instanceof PoolClosedException) {
+            return false;
+        }
+        if (e instanceof SSLException) {
+            return e.getCause() instanceof java.io.EOFException;
         }
         if (e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException)) {
             return false; // the caller was interrupted

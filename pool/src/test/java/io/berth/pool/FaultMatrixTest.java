@@ -429,6 +429,29 @@ class FaultMatrixTest {
     }
 
     @Test
+    void aServerClosingDuringTheHandshakeIsRetriedLikeARefusedConnect() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawServer flaky = RawServer.start(socket -> {
+            if (accepted.incrementAndGet() == 1) {
+                socket.getInputStream().read(new byte[512]); // the ClientHello, then a plain close (FIN)
+                socket.close();
+                return;
+            }
+            javax.net.ssl.SSLSocket tls = RawServer.tls(socket, TestPki.server().context());
+            RawServer.readHead(tls.getInputStream());
+            tls.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            tls.getOutputStream().flush();
+            tls.getInputStream().read();
+        })) {
+            connect(flaky.port(), b -> b.retries(1));
+            assertThat(get("/a")).isEqualTo("ok");
+            assertThat(accepted.get()).isEqualTo(2);
+            assertThat(stats().connectFailures()).as("an end of stream, not a TLS refusal: retried").isEqualTo(1);
+        }
+    }
+
+    @Test
     void serverAbortsTheHandshake() throws Exception {
         try (RawServer abort = RawServer.start(socket -> {
             socket.getInputStream().read(new byte[512]); // the ClientHello, then a reset

@@ -154,7 +154,11 @@ final class TlsConnection extends NioConnection {
                     SSLEngineResult r = unwrap(appIn);
                     if (r.getStatus() == Status.BUFFER_UNDERFLOW) {
                         if (readChannel(true) < 0) {
-                            throw new SSLHandshakeException(server + " closed the connection during the TLS handshake");
+                            // A TCP close, not a TLS refusal: the cause says so (the pool may retry it).
+                            SSLHandshakeException e = new SSLHandshakeException(server
+                                    + " closed the connection during the TLS handshake");
+                            e.initCause(new EOFException("end of stream from " + server + " during the TLS handshake"));
+                            throw e;
                         }
                     } else if (r.getStatus() == Status.CLOSED) {
                         throw new SSLHandshakeException(server + " closed the TLS connection during the handshake");
