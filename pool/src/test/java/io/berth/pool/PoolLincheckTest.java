@@ -14,21 +14,25 @@ import java.util.concurrent.TimeUnit;
 import org.jetbrains.lincheck.Lincheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Acquire, release and purge racing each other, explored by Lincheck's model checker (which tries
- * many thread interleavings, not just the ones the OS happens to pick). After every run the pool's
- * invariants hold: no connection held by two callers, idle + in use = open, the slot table agrees
- * with the count, nothing probed or closed twice. A racy check-then-act beside it must fail.
+ * many thread interleavings, not just the ones the OS happens to pick), for a backend of one server and
+ * of three. After every run the pool's invariants hold, per server and in total: no connection held by
+ * two callers, idle + in use = open, the slot table agrees with the count, no server over its limit,
+ * nothing probed or closed twice. A racy check-then-act beside it must fail.
  *
  * <p>Assertions inside the model-checked block throw plain {@link AssertionError}s (Lincheck calls
  * {@code equals} on AssertJ objects; see RELIABILITY.md).
  */
 class PoolLincheckTest {
 
-    @Test
+    @ParameterizedTest(name = "{0} server(s)")
+    @ValueSource(ints = {1, 3})
     @Timeout(120)
-    void acquireReleaseAndPurgeKeepThePoolsInvariants() {
+    void acquireReleaseAndPurgeKeepThePoolsInvariants(int servers) {
         Lincheck.runConcurrentTest(Integer.getInteger("lincheck.invocations", 50), () -> {
             int violationsBefore = FakeConnection.VIOLATIONS.get();
             FakeTicker ticker = new FakeTicker();
@@ -37,7 +41,7 @@ class PoolLincheckTest {
                     .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
                     .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
                     .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
-            LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
+            LockFreeBackendPool pool = Berth.engine(PoolFixture.backend(servers), config, connector);
             cycle(pool, true); // one idle connection to fight over
 
             Thread a = new Thread(() -> cycle(pool, true));
@@ -53,9 +57,15 @@ class PoolLincheckTest {
             join(b);
             join(purger);
 
+            for (ServerEntry e : pool.entries) {
+                check(e.total.get() == e.table.registered(), e.server + ": total " + e.total.get() + " != slots "
+                        + e.table.registered());
+                check(e.table.size() == e.total.get(), e.server + ": idle " + e.table.size() + " != open "
+                        + e.total.get());
+                check(e.total.get() <= 2, e.server + ": over the limit: " + e.total.get());
+            }
             check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
             check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
-            check(pool.total() <= 2, "over the limit: " + pool.total());
             check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
                     + " != pool's count " + pool.total());
             check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
