@@ -7,7 +7,6 @@ import io.berth.CloseReason;
 import io.berth.Lease;
 import io.berth.Outcome;
 import io.berth.PoolStats;
-import io.berth.PurgeScheduler;
 import io.berth.testing.ManualPurgeScheduler;
 import java.time.Duration;
 import java.util.ArrayList;

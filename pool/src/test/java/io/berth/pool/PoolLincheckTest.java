@@ -6,7 +6,6 @@ import io.berth.AcquireTimeoutException;
 import io.berth.BackendPoolConfig;
 import io.berth.Lease;
 import io.berth.Outcome;
-import io.berth.PurgeScheduler;
 import io.berth.testing.ManualPurgeScheduler;
 import java.io.IOException;
 import java.time.Duration;
