@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A seeded deterministic fuzzer of the pool (after HttpCore's TestConnPoolDeterministicFuzzer), for a
- * backend of one server and of three: 10,000 random steps per run (acquire, release with every kind
+ * backend of one server and of three: 7,500 random steps per run (acquire, release with every kind
  * of outcome, purge passes, clock jumps, the server closing idle connections, failed connects,
  * sessions, reconfiguration; servers added, removed, drained and resumed, re-weighted to 0 and back,
  * marked down by failed connects; callers that wait), checking the pool's invariants after every
@@ -70,7 +70,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link #LIFETIME} (2.5%), so whether a connection has expired never depends on that jitter.
  */
 class PoolFuzzerTest {
-    private static final int STEPS = 10_000;
+    private static final int STEPS = 7_500;
     private static final int MAX_WAITERS = 2;
     private static final long WAITER_TIMEOUT_SECONDS = 60;
     private static final Duration QUANTUM = Duration.ofMillis(250);
