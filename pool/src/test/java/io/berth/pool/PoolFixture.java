@@ -21,8 +21,6 @@ final class PoolFixture implements AutoCloseable {
     final ManualPurgeScheduler scheduler = new ManualPurgeScheduler();
     final FakeConnector connector = new FakeConnector();
     final LockFreeBackendPool pool;
-    /** How many servers the backend had when the pool was built. */
-    final int servers;
 
     PoolFixture(UnaryOperator<BackendPoolConfig.Builder> config) {
         this(1, config);
@@ -35,7 +33,6 @@ final class PoolFixture implements AutoCloseable {
                 .ticker(ticker)
                 .purgeScheduler(scheduler)
                 .acquireTimeout(Duration.ofMillis(200))).build();
-        this.servers = servers;
         pool = Berth.engine(backend(servers), c, connector);
     }
 
