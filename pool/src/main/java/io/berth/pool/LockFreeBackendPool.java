@@ -685,17 +685,19 @@ final class LockFreeBackendPool implements PoolAccess {
     }
 
     /**
-     * Hands a connection its caller owns to the longest waiter that may use it; failing that, closes
-     * it and gives its slot to the longest waiter, if its server takes new connections.
+     * Hands a connection its caller owns to the longest waiter that may use it (a shared one only if
+     * its server serves requests: not one of weight 0); failing that, closes it and gives its slot to
+     * the longest waiter, if its server takes new connections.
      *
      * @return whether a waiter took it
      */
     private boolean handOff(PooledConnection c, Settings st) {
         ServerEntry e = c.entry;
         boolean slot = e.takesNewConnections(ticker.read(), st.slowStartNanos);
+        boolean serves = e.servesRequests();
         Object gift = waiters.offer(w -> {
             boolean fits = !w.fresh && (c.privateToSession ? w.session != null && w.session == c.session
-                    : st.policy.sharesIdleConnections() && accepts(st.policy, w.replayable, c));
+                    : serves && st.policy.sharesIdleConnections() && accepts(st.policy, w.replayable, c));
             return fits ? c : slot ? e.permit : null;
         });
         if (gift == null) {
@@ -802,6 +804,25 @@ final class LockFreeBackendPool implements PoolAccess {
         for (PinnedSession s : sessions) {
             for (PooledConnection sc : s.removeIf(x -> x.entry == e)) {
                 closeConnection(sc, reason, false);
+            }
+        }
+    }
+
+    /**
+     * Offers the idle connections of a server that serves requests again (its weight came back) to the
+     * callers waiting: each goes to the longest waiter that may use it, or makes room for one, as a
+     * released connection would ({@link #makeIdle}).
+     */
+    void offerIdle(ServerEntry e) {
+        Settings st = settings;
+        for (int slot : e.table.idleSlots()) {
+            if (waiters.waiting() == 0) {
+                return;
+            }
+            PooledConnection c = e.table.entry(slot);
+            if (c != null && e.table.remove(c)) {
+                c.state = PooledConnection.OWNED;
+                makeIdle(c, st, c.lastUsedNanos);
             }
         }
     }

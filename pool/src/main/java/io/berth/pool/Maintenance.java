@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ({@link #run(long)} returns the delay until the next pass, as OkHttp's {@code cleanup(now)} does):
  * expire and probe idle connections (the server's close noticed within a second, no CLOSE_WAIT
  * pile-up), report leaks and reclaim responses dropped unclosed, purge the idle surplus of each server
- * every {@code purgeDelay} ({@link Purge}), open connections up to {@code minIdle}, and run the active
- * health checks when they are due.
+ * every {@code purgeDelay} ({@link Purge}), give the free slots of servers that take new connections
+ * to waiting callers (a server back from its back-off), open connections up to {@code minIdle}, and
+ * run the active health checks when they are due.
  *
  * <p>A connection being checked is announced ({@link PooledConnection#checking}, and the count on its
  * server) before it is taken out of the idle set, and the announcement is withdrawn only after it went
@@ -99,6 +100,9 @@ final class Maintenance {
             }
             long next = nextPurgeNanos - now;
             for (ServerEntry e : es) {
+                // A server whose back-off ended since the last pass takes new connections again, and
+                // nobody else tells the callers waiting: their wait was planned while it was down.
+                pool.signalFreeSlot(e);
                 refill(e, st);
             }
             HealthCheck check = st.healthCheck;

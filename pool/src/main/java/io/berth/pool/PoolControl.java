@@ -183,6 +183,9 @@ final class PoolControl implements BackendPoolControl {
         } finally {
             lock.unlock();
         }
+        if (weight > 0) {
+            pool.offerIdle(e); // its idle connections serve again: waiters may use them
+        }
         pool.signalFreeSlot(e);
     }
 

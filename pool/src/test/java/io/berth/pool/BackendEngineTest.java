@@ -85,6 +85,43 @@ class BackendEngineTest {
         }
     }
 
+    @Nested
+    class WeightZero {
+        @Test
+        void aConnectionReleasedOnAServerOfWeightZeroIsKeptNotHandedToAWaiter() throws Exception {
+            try (PoolFixture f = new PoolFixture(2, b -> b.maxConnections(1))) {
+                Lease a = f.pool.acquire(true);
+                Lease b = f.pool.acquire(true);
+                assertThat(f.serverOf(b)).isEqualTo(1);
+                f.pool.control().reweight(PoolFixture.server(1), 0); // it takes no new request
+                CompletableFuture<Lease> waiter = waitingAcquire(f, true, 1);
+                f.pool.release(b, Outcome.REUSABLE);
+                assertThat(f.idleOn(1)).as("kept, unused, for when its weight comes back").isEqualTo(1);
+                assertThat(f.pool.waitingCount()).isEqualTo(1);
+                f.pool.release(a, Outcome.REUSABLE);
+                assertThat(waiter.get(5, TimeUnit.SECONDS).id()).isEqualTo(a.id());
+                f.pool.release(waiter.get(), Outcome.REUSABLE);
+            }
+        }
+
+        @Test
+        void whenItsWeightComesBackItsIdleConnectionsGoToTheWaitersAtOnce() throws Exception {
+            try (PoolFixture f = new PoolFixture(2, b -> b.maxConnections(1))) {
+                Lease a = f.pool.acquire(true);
+                Lease b = f.pool.acquire(true);
+                f.pool.release(b, Outcome.REUSABLE); // s1: at its limit, with an idle connection
+                f.pool.control().reweight(PoolFixture.server(1), 0);
+                CompletableFuture<Lease> waiter = waitingAcquire(f, true, 1);
+                f.pool.control().reweight(PoolFixture.server(1), 1);
+                Lease got = waiter.get(5, TimeUnit.SECONDS);
+                assertThat(got.id()).isEqualTo(b.id());
+                assertThat(f.connector.opened()).isEqualTo(2);
+                f.pool.release(got, Outcome.REUSABLE);
+                f.pool.release(a, Outcome.REUSABLE);
+            }
+        }
+    }
+
     @Test
     void peakInUseIsTheBackendsTruePeakNotASumOfServerPeaks() throws Exception {
         try (PoolFixture f = new PoolFixture(2, b -> b)) {
@@ -180,6 +217,26 @@ class BackendEngineTest {
 
     @Nested
     class PassiveHealthRules {
+        @Test
+        void aServerBackFromItsBackoffServesTheCallersWaitingByTheNextMaintenancePass() throws Exception {
+            try (PoolFixture f = new PoolFixture(2, b -> b.maxConnections(1).retries(0).failuresToMarkDown(1)
+                    .downBackoff(Duration.ofSeconds(1)).slowStart(Duration.ZERO))) {
+                Lease held = f.pool.acquire(true); // s0 at its limit
+                f.connector.refusing.add(PoolFixture.server(1));
+                assertThatThrownBy(() -> f.pool.acquire(true)).isInstanceOf(ConnectException.class);
+                f.connector.refusing.clear();
+                assertThat(f.pool.stats().servers().get(1).state()).isEqualTo(ServerState.DOWN);
+                // It waits for a release on s0: s1 is down, and nothing tells it when s1 comes back...
+                CompletableFuture<Lease> waiter = waitingAcquire(f, true, 1);
+                f.advanceAndMaintain(Duration.ofSeconds(1)); // ...but the maintenance pass after its back-off
+                Lease got = waiter.get(5, TimeUnit.SECONDS);
+                assertThat(got.server()).isEqualTo(PoolFixture.server(1));
+                assertThat(got.reused()).isFalse();
+                f.pool.release(got, Outcome.REUSABLE);
+                f.pool.release(held, Outcome.REUSABLE);
+            }
+        }
+
         @Test
         void failedConnectsNeverCloseWorkingConnectionsWhichKeepServing() throws Exception {
             try (PoolFixture f = new PoolFixture(b -> b.retries(0).failuresToMarkDown(3))) {

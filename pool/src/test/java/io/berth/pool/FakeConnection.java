@@ -16,6 +16,7 @@ final class FakeConnection implements Connection {
     volatile Liveness buffered = Liveness.ALIVE;
     volatile boolean closedGracefully;
     volatile boolean aborted;
+    /** Callers holding it, for tests that count them: closing it while one does is a violation. */
     final AtomicInteger holders = new AtomicInteger();
     final AtomicInteger idleCalls = new AtomicInteger();
     final AtomicInteger livenessChecks = new AtomicInteger();
@@ -62,7 +63,10 @@ final class FakeConnection implements Connection {
         throw new UnsupportedOperationException("engine tests do no I/O");
     }
 
-    /** Misuse by the pool (probing or closing a closed connection): a test asserts there is none. */
+    /**
+     * Misuse by the pool (probing or closing a closed connection, closing one a caller holds): a test
+     * asserts there is none.
+     */
     static final AtomicInteger VIOLATIONS = new AtomicInteger();
 
     @Override
@@ -138,6 +142,9 @@ final class FakeConnection implements Connection {
             VIOLATIONS.incrementAndGet();
             return false;
         }
+        if (holders.get() != 0) {
+            VIOLATIONS.incrementAndGet(); // closed under a caller that holds it (tests that count holders)
+        }
         closedGracefully = true;
         openCounter.decrementAndGet();
         return true;
@@ -145,6 +152,9 @@ final class FakeConnection implements Connection {
 
     @Override
     public synchronized void abort() {
+        if (holders.get() != 0) {
+            VIOLATIONS.incrementAndGet(); // aborted under a caller that holds it (tests that count holders)
+        }
         if (isOpen()) {
             aborted = true;
             openCounter.decrementAndGet();

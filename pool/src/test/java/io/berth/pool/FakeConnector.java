@@ -4,7 +4,10 @@ import io.berth.Server;
 import io.berth.spi.Connection;
 import io.berth.spi.Connector;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,9 +30,20 @@ final class FakeConnector implements Connector {
     volatile long connectDelayMillis;
     /** How long liveness reads of connections opened from now on take. */
     volatile long livenessDelayMillis;
+    /** Servers that refuse every connection for now (each attempt fails with a {@link ConnectException}). */
+    final Set<Server> refusing = ConcurrentHashMap.newKeySet();
+    /**
+     * Run first by every connect: a test that serializes its threads (the fuzzer) may hold one here.
+     * Null for none.
+     */
+    volatile Runnable gate;
 
     @Override
     public Connection connect(Server server, long connectTimeoutNanos) throws IOException {
+        Runnable g = gate;
+        if (g != null) {
+            g.run();
+        }
         attempts.incrementAndGet();
         long delay = connectDelayMillis;
         if (delay > 0) {
@@ -43,6 +57,9 @@ final class FakeConnector implements Connector {
         IOException f = failures.poll();
         if (f != null) {
             throw f;
+        }
+        if (refusing.contains(server)) {
+            throw new ConnectException("refused by " + server + " (test)");
         }
         synchronized (connections) {
             open.incrementAndGet();

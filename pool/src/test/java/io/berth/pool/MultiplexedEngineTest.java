@@ -69,9 +69,11 @@ class MultiplexedEngineTest {
     void atTheLimitCallersWaitInOrderAndAReleasedExchangeGoesToTheLongestWaiter() throws Exception {
         try (PoolFixture f = fixture(2, b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
             List<Lease> held = acquire(f, 2);
-            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f));
+            // Each waiter on a thread of its own: from JDK 25 the default async pool may have one thread
+            // (2 cores), which the first waiter, parked in the pool, would keep.
+            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f), r -> new Thread(r, "w1").start());
             await().until(() -> f.pool.waitingCount() == 1);
-            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f));
+            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f), r -> new Thread(r, "w2").start());
             await().until(() -> f.pool.waitingCount() == 2);
             f.pool.release(held.get(0), Outcome.REUSABLE);
             Lease got = w1.get(5, TimeUnit.SECONDS);

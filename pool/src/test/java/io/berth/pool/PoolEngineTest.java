@@ -15,6 +15,7 @@ import io.berth.Outcome;
 import io.berth.PoolClosedException;
 import io.berth.PoolStats;
 import io.berth.ReusePolicy;
+import io.berth.ServerStats;
 import io.berth.Session;
 import io.berth.spi.Connection.Liveness;
 import java.io.IOException;
@@ -26,21 +27,46 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The pool engine's rules, over in-memory connections and a fake clock. */
+/**
+ * The pool engine's rules, over in-memory connections and a fake clock, for a backend of one server
+ * and of three. Limits are per server: where a test relies on one, it fills every server.
+ */
+@ParameterizedClass(name = "{0} server(s)")
+@ValueSource(ints = {1, 3})
 @Timeout(20)
 class PoolEngineTest {
     private static final Duration VALIDATE_AFTER_IDLE = BackendPoolConfig.DEFAULT_VALIDATE_AFTER_IDLE;
+
+    @Parameter
+    int servers;
+
+    PoolFixture fixture() {
+        return fixture(b -> b);
+    }
+
+    PoolFixture fixture(UnaryOperator<BackendPoolConfig.Builder> config) {
+        return new PoolFixture(servers, config);
+    }
+
+    /** @return the backend as the pool names it in messages and stats */
+    String backendUrl() {
+        return servers == 1 ? "https://backend.test:8443" : "https://[s0.test:8443,s1.test:8443,s2.test:8443]";
+    }
 
     @Nested
     class Reuse {
         @Test
         void sequentialCallersShareOneConnection() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 for (int i = 0; i < 40; i++) {
                     Lease l = f.pool.acquire(true);
                     assertThat(l.reused()).isEqualTo(i > 0);
@@ -60,7 +86,10 @@ class PoolEngineTest {
 
         @Test
         void mostRecentlyReleasedConnectionGoesFirstAndTheColdestIsPurgedFirst() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
+                // The order is that of one server's idle set (with several servers the idle scan starts
+                // at a rotating server): all three connections go to s0, the others have weight 0.
+                f.onlyServer(0);
                 Lease a = f.pool.acquire(true);
                 Lease b = f.pool.acquire(true);
                 Lease c = f.pool.acquire(true);
@@ -86,7 +115,7 @@ class PoolEngineTest {
 
         @Test
         void anIdleConnectionReleasedOnOneThreadServesAnother() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = CompletableFuture.supplyAsync(() -> {
                     try {
                         Lease x = f.pool.acquire(true);
@@ -105,7 +134,10 @@ class PoolEngineTest {
 
         @Test
         void deadIdleConnectionIsDiscardedAndTheNextTried() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
+                // The dead one must be the one tried first: the most recent of one server's idle set
+                // (with several servers the idle scan starts at a rotating server). So both go to s0.
+                f.onlyServer(0);
                 Lease a = f.pool.acquire(true);
                 Lease b = f.pool.acquire(true);
                 f.pool.release(a, Outcome.REUSABLE);
@@ -125,7 +157,7 @@ class PoolEngineTest {
 
         @Test
         void strayBytesOnAnIdleConnectionDiscardIt() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease a = f.pool.acquire(true);
                 f.pool.release(a, Outcome.REUSABLE);
                 f.connector.connections.get(0).liveness = Liveness.UNEXPECTED_DATA;
@@ -140,7 +172,7 @@ class PoolEngineTest {
 
         @Test
         void livenessIsCheckedBeforeEveryReuseAndBuffersGoBackAfterASecondIdle() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
                 assertThat(c.livenessChecks.get()).isZero();
@@ -160,7 +192,7 @@ class PoolEngineTest {
 
         @Test
         void aReplayableRequestOnAConnectionReleasedMomentsAgoLooksOnlyAtWhatItHolds() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.reusePolicy(ReusePolicy.ALWAYS))) {
+            try (PoolFixture f = fixture(b -> b.reusePolicy(ReusePolicy.ALWAYS))) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
                 f.pool.release(l, Outcome.REUSABLE);
@@ -189,7 +221,7 @@ class PoolEngineTest {
 
         @Test
         void validateAfterIdleZeroReadsBeforeEveryReuse() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.validateAfterIdle(Duration.ZERO))) {
+            try (PoolFixture f = fixture(b -> b.validateAfterIdle(Duration.ZERO))) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
                 f.pool.release(l, Outcome.REUSABLE);
@@ -203,7 +235,7 @@ class PoolEngineTest {
 
         @Test
         void brokenConnectionIsAbortedNotReused() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
                 f.pool.release(l, Outcome.BROKEN);
@@ -218,7 +250,7 @@ class PoolEngineTest {
 
         @Test
         void notReusableConnectionIsClosedGracefully() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 FakeConnection c = f.fake(l);
                 f.pool.release(l, Outcome.NOT_REUSABLE);
@@ -233,7 +265,7 @@ class PoolEngineTest {
     class Limits {
         @Test
         void maxUsesRetiresTheConnection() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxUses(3))) {
+            try (PoolFixture f = fixture(b -> b.maxUses(3))) {
                 for (int i = 0; i < 7; i++) {
                     f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 }
@@ -247,22 +279,22 @@ class PoolEngineTest {
 
         @Test
         void maxIdleClosesTheSurplusAtRelease() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxIdle(2))) {
-                List<Lease> held = new ArrayList<>();
-                for (int i = 0; i < 4; i++) {
-                    held.add(f.pool.acquire(true));
-                }
+            try (PoolFixture f = fixture(b -> b.maxIdle(2))) {
+                List<Lease> held = f.acquirePerServer(4, true);
                 for (Lease l : held) {
                     f.pool.release(l, Outcome.REUSABLE);
                 }
-                assertThat(f.pool.idleCount()).isEqualTo(2);
-                assertThat(f.pool.stats().closed(CloseReason.IDLE_LIMIT)).isEqualTo(2);
+                for (int i = 0; i < servers; i++) {
+                    assertThat(f.idleOn(i)).as("idle on server " + i).isEqualTo(2);
+                }
+                assertThat(f.pool.idleCount()).isEqualTo(2 * servers);
+                assertThat(f.pool.stats().closed(CloseReason.IDLE_LIMIT)).isEqualTo(2L * servers);
             }
         }
 
         @Test
         void maxIdleZeroKeepsNoIdleConnection() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxIdle(0))) {
+            try (PoolFixture f = fixture(b -> b.maxIdle(0))) {
                 f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 assertThat(f.pool.idleCount()).isZero();
                 assertThat(f.pool.stats().closed(CloseReason.IDLE_LIMIT)).isEqualTo(1);
@@ -271,7 +303,7 @@ class PoolEngineTest {
 
         @Test
         void idleTimeoutClosesAtMaintenanceAndIsNeverHandedOut() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.idleTimeout(Duration.ofSeconds(10)))) {
+            try (PoolFixture f = fixture(b -> b.idleTimeout(Duration.ofSeconds(10)))) {
                 f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 f.advanceAndMaintain(Duration.ofMillis(9_999));
                 assertThat(f.pool.idleCount()).as("not before its time").isEqualTo(1);
@@ -292,7 +324,7 @@ class PoolEngineTest {
         @Test
         void maxLifetimeIsJitteredByUpTo2Point5Percent() throws Exception {
             int n = 200;
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(n).maxLifetime(Duration.ofSeconds(40))
+            try (PoolFixture f = fixture(b -> b.maxConnections(n).maxLifetime(Duration.ofSeconds(40))
                     .idleTimeout(Duration.ofHours(1)))) {
                 List<Lease> all = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
@@ -320,7 +352,7 @@ class PoolEngineTest {
 
         @Test
         void lifetimeExpiryAtReleaseClosesInsteadOfKeeping() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxLifetime(Duration.ofSeconds(40)))) {
+            try (PoolFixture f = fixture(b -> b.maxLifetime(Duration.ofSeconds(40)))) {
                 Lease l = f.pool.acquire(true);
                 f.ticker.advance(Duration.ofSeconds(41));
                 f.pool.release(l, Outcome.REUSABLE);
@@ -330,7 +362,7 @@ class PoolEngineTest {
 
         @Test
         void serverKeepAliveTimeoutIsHonouredWithAMargin() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 f.pool.release(l, Outcome.keepAlive(Duration.ofSeconds(5), -1)); // keep 5 s - 1 s margin = 4 s
                 f.advanceAndMaintain(Duration.ofMillis(3_999));
@@ -343,7 +375,7 @@ class PoolEngineTest {
 
         @Test
         void shortServerKeepAliveTimeoutKeepsHalfOfIt() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 f.pool.release(f.pool.acquire(true), Outcome.keepAlive(Duration.ofSeconds(1), -1));
                 f.ticker.advance(Duration.ofMillis(499));
                 Lease l = f.pool.acquire(true);
@@ -359,7 +391,7 @@ class PoolEngineTest {
 
         @Test
         void serverKeepAliveMaxIsHonoured() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 // max=2: two more requests after this response, then no more.
                 Lease l = f.pool.acquire(true);
                 f.pool.release(l, Outcome.keepAlive(null, 2));
@@ -380,7 +412,7 @@ class PoolEngineTest {
 
         @Test
         void connectFailuresAreRetriedUpToRetries() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.retries(2))) {
+            try (PoolFixture f = fixture(b -> b.retries(2))) {
                 f.connector.failures.add(new ConnectException("refused 1"));
                 f.connector.failures.add(new ConnectException("refused 2"));
                 Lease l = f.pool.acquire(false);
@@ -399,7 +431,7 @@ class PoolEngineTest {
 
         @Test
         void handshakeFailuresAreNeverRetried() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.retries(3))) {
+            try (PoolFixture f = fixture(b -> b.retries(3))) {
                 f.connector.failures.add(new SSLHandshakeException("untrusted"));
                 assertThatThrownBy(() -> f.pool.acquire(true)).isInstanceOf(SSLHandshakeException.class);
                 assertThat(f.connector.attempts.get()).isEqualTo(1);
@@ -408,27 +440,29 @@ class PoolEngineTest {
         }
     }
 
+    /** Waiting happens at the limit of every server: each test first fills them all. */
     @Nested
     class Waiting {
         @Test
         void waiterGetsTheReleasedConnectionDirectly() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+                List<Lease> held = f.fill();
                 CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
                 await().until(() -> f.pool.waitingCount() == 1);
-                f.pool.release(held, Outcome.REUSABLE);
+                f.pool.release(held.get(0), Outcome.REUSABLE);
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
-                assertThat(got.id()).isEqualTo(held.id());
+                assertThat(got.id()).isEqualTo(held.get(0).id());
                 assertThat(got.reused()).isTrue();
                 assertThat(f.pool.stats().acquireWaits()).isEqualTo(1);
                 f.pool.release(got, Outcome.REUSABLE);
+                releaseAll(f, held.subList(1, held.size()));
             }
         }
 
         @Test
         void waitersAreServedInArrivalOrder() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+                List<Lease> held = f.fill();
                 List<Integer> served = new CopyOnWriteArrayList<>();
                 List<CompletableFuture<Void>> all = new ArrayList<>();
                 for (int i = 0; i < 5; i++) {
@@ -441,92 +475,97 @@ class PoolEngineTest {
                     int expected = i + 1;
                     await().until(() -> f.pool.waitingCount() == expected);
                 }
-                f.pool.release(held, Outcome.REUSABLE);
+                f.pool.release(held.get(0), Outcome.REUSABLE); // the one connection that goes round
                 CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
                 assertThat(served).containsExactly(0, 1, 2, 3, 4);
-                assertThat(f.connector.opened()).isEqualTo(1);
+                assertThat(f.connector.opened()).isEqualTo(f.capacity());
+                releaseAll(f, held.subList(1, held.size()));
             }
         }
 
         @Test
         void aClosedConnectionsSlotGoesToTheLongestWaiter() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+                List<Lease> held = f.fill();
                 CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
                 await().until(() -> f.pool.waitingCount() == 1);
-                f.pool.release(held, Outcome.BROKEN);
+                f.pool.release(held.get(0), Outcome.BROKEN);
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
-                assertThat(got.id()).isNotEqualTo(held.id());
+                assertThat(got.id()).isNotEqualTo(held.get(0).id());
                 assertThat(got.reused()).isFalse();
+                assertThat(got.server()).as("the slot freed").isEqualTo(held.get(0).server());
                 f.pool.release(got, Outcome.REUSABLE);
+                releaseAll(f, held.subList(1, held.size()));
             }
         }
 
         @Test
         void aWaiterThePolicyForbidsTheConnectionGetsItsSlotInstead() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+                List<Lease> held = f.fill();
                 CompletableFuture<Lease> post = CompletableFuture.supplyAsync(() -> acquire(f.pool, false));
                 await().until(() -> f.pool.waitingCount() == 1);
-                f.pool.release(held, Outcome.REUSABLE); // SAFE: a POST may not use it
+                f.pool.release(held.get(0), Outcome.REUSABLE); // SAFE: a POST may not use it
                 Lease got = post.get(5, TimeUnit.SECONDS);
                 assertThat(got.reused()).isFalse();
                 assertThat(f.pool.stats().closed(CloseReason.EVICTED)).isEqualTo(1);
-                assertThat(f.pool.total()).isEqualTo(1);
+                assertThat(f.pool.total()).isEqualTo(f.capacity());
                 f.pool.release(got, Outcome.REUSABLE);
+                releaseAll(f, held.subList(1, held.size()));
             }
         }
 
         @Test
         void atTheLimitAnIdleConnectionThePolicyForbidsIsReplaced() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1))) {
-                f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1))) {
+                releaseAll(f, f.fill()); // every server at its limit, with idle connections only
                 Lease post = f.pool.acquire(false);
                 assertThat(post.reused()).isFalse();
                 assertThat(f.pool.stats().closed(CloseReason.EVICTED)).isEqualTo(1);
-                assertThat(f.pool.total()).isEqualTo(1);
+                assertThat(f.pool.total()).isEqualTo(f.capacity());
                 f.pool.release(post, Outcome.REUSABLE);
             }
         }
 
         @Test
         void acquireTimeoutMessageCarriesThePoolsCounts() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).retries(0)
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).retries(0)
                     .acquireTimeout(Duration.ofMillis(100)))) {
                 f.connector.failures.add(new ConnectException("refused earlier"));
                 assertThatThrownBy(() -> f.pool.acquire(true)).isInstanceOf(ConnectException.class);
-                Lease held = f.pool.acquire(true);
+                List<Lease> held = f.fill();
+                int n = f.capacity();
                 long start = System.nanoTime();
                 assertThatThrownBy(() -> f.pool.acquire(true))
                         .isInstanceOfSatisfying(AcquireTimeoutException.class, e -> {
-                            assertThat(e.getMessage()).startsWith("pool 'test' (https://backend.test:8443): no "
+                            assertThat(e.getMessage()).startsWith("pool 'test' (" + backendUrl() + "): no "
                                     + "connection available after waiting ")
-                                    .contains("total=1, idle=0, inUse=1, waiting=1, maxConnections=1")
+                                    .contains("total=" + n + ", idle=0, inUse=" + n + ", waiting=1, maxConnections=1")
                                     .contains("last connect failure: java.net.ConnectException: refused earlier");
                             assertThat(e.getCause()).isInstanceOf(ConnectException.class);
                             assertThat(e.waited()).isGreaterThanOrEqualTo(Duration.ofMillis(100));
-                            assertThat(e.inUse()).isEqualTo(1);
+                            assertThat(e.inUse()).isEqualTo(n);
                         });
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
                 assertThat(f.pool.waitingCount()).isZero();
                 assertThat(f.pool.stats().acquireTimeouts()).isEqualTo(1);
-                f.pool.release(held, Outcome.REUSABLE);
+                releaseAll(f, held);
             }
         }
 
         @Test
         void zeroAcquireTimeoutFailsAtOnce() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ZERO))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ZERO))) {
+                List<Lease> held = f.fill();
                 assertThatThrownBy(() -> f.pool.acquire(true)).isInstanceOf(AcquireTimeoutException.class);
-                f.pool.release(held, Outcome.REUSABLE);
+                releaseAll(f, held);
             }
         }
 
         @Test
         void interruptedWaiterGetsInterruptedIoExceptionWithTheFlagSet() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)))) {
+                List<Lease> held = f.fill();
                 CompletableFuture<Throwable> result = new CompletableFuture<>();
                 Thread t = new Thread(() -> {
                     try {
@@ -542,8 +581,9 @@ class PoolEngineTest {
                 t.interrupt();
                 assertThat(result.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedIOException.class);
                 assertThat(f.pool.waitingCount()).isZero();
-                f.pool.release(held, Outcome.REUSABLE);
-                assertThat(f.pool.idleCount()).isEqualTo(1);
+                f.pool.release(held.get(0), Outcome.REUSABLE);
+                assertThat(f.pool.idleCount()).as("nothing handed to the waiter that left").isEqualTo(1);
+                releaseAll(f, held.subList(1, held.size()));
             }
         }
     }
@@ -552,7 +592,7 @@ class PoolEngineTest {
     class Sessions {
         @Test
         void sessionConnectionsServeTheSessionFirstAndNobodyElse() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Session s = f.pool.openSession();
                 Lease mine = f.pool.acquire(true, s);
                 f.pool.release(mine, Outcome.REUSABLE);
@@ -577,7 +617,7 @@ class PoolEngineTest {
 
         @Test
         void underNeverSessionsKeepTheirConnectionsAndOneShotsClose() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.reusePolicy(ReusePolicy.NEVER))) {
+            try (PoolFixture f = fixture(b -> b.reusePolicy(ReusePolicy.NEVER))) {
                 Session s = f.pool.openSession();
                 for (int i = 0; i < 3; i++) {
                     f.pool.release(f.pool.acquire(false, s), Outcome.REUSABLE);
@@ -594,7 +634,7 @@ class PoolEngineTest {
 
         @Test
         void privateConnectionClosesWithItsSession() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Session s = f.pool.openSession();
                 Lease l = f.pool.acquire(true, s);
                 l.makePrivate(); // e.g. it met an NTLM challenge
@@ -607,7 +647,7 @@ class PoolEngineTest {
 
         @Test
         void privateConnectionWithoutSessionIsNotShared() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 l.makePrivate();
                 f.pool.release(l, Outcome.REUSABLE);
@@ -618,7 +658,7 @@ class PoolEngineTest {
 
         @Test
         void sessionOfAnotherPoolIsRejected() throws Exception {
-            try (PoolFixture f = new PoolFixture(); PoolFixture g = new PoolFixture()) {
+            try (PoolFixture f = fixture(); PoolFixture g = fixture()) {
                 Session s = g.pool.openSession();
                 assertThatThrownBy(() -> f.pool.acquire(true, s)).isInstanceOf(IllegalArgumentException.class)
                         .hasMessageContaining("does not belong to pool 'test'");
@@ -627,7 +667,7 @@ class PoolEngineTest {
 
         @Test
         void expiredSessionConnectionsAreClosedByMaintenance() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.idleTimeout(Duration.ofSeconds(5)))) {
+            try (PoolFixture f = fixture(b -> b.idleTimeout(Duration.ofSeconds(5)))) {
                 Session s = f.pool.openSession();
                 f.pool.release(f.pool.acquire(true, s), Outcome.REUSABLE);
                 f.advanceAndMaintain(Duration.ofSeconds(5));
@@ -641,7 +681,7 @@ class PoolEngineTest {
     class Misuse {
         @Test
         void doubleReleaseIsRejected() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 Lease l = f.pool.acquire(true);
                 f.pool.release(l, Outcome.REUSABLE);
                 assertThatThrownBy(() -> f.pool.release(l, Outcome.REUSABLE))
@@ -654,7 +694,7 @@ class PoolEngineTest {
 
         @Test
         void leaseOfAnotherPoolIsRejected() throws Exception {
-            try (PoolFixture f = new PoolFixture(); PoolFixture g = new PoolFixture()) {
+            try (PoolFixture f = fixture(); PoolFixture g = fixture()) {
                 Lease l = g.pool.acquire(true);
                 assertThatThrownBy(() -> f.pool.release(l, Outcome.REUSABLE))
                         .isInstanceOf(IllegalArgumentException.class);
@@ -676,7 +716,7 @@ class PoolEngineTest {
                 }
             };
             try (LogCapture logs = new LogCapture(LockFreeBackendPool.class);
-                    PoolFixture f = new PoolFixture(b -> b.listener(bad))) {
+                    PoolFixture f = fixture(b -> b.listener(bad))) {
                 for (int i = 0; i < 5; i++) {
                     f.pool.release(f.pool.acquire(true), Outcome.NOT_REUSABLE);
                 }
@@ -692,7 +732,7 @@ class PoolEngineTest {
                 throw new IllegalStateException("policy bug");
             };
             try (LogCapture logs = new LogCapture(LockFreeBackendPool.class);
-                    PoolFixture f = new PoolFixture(b -> b.reusePolicy(bad))) {
+                    PoolFixture f = fixture(b -> b.reusePolicy(bad))) {
                 f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 Lease l = f.pool.acquire(true);
                 assertThat(l.reused()).isFalse();
@@ -707,7 +747,7 @@ class PoolEngineTest {
                 throw new java.util.concurrent.RejectedExecutionException("scheduler bug");
             };
             try (LogCapture logs = new LogCapture(LockFreeBackendPool.class)) {
-                BackendPool pool = Berth.newPool(PoolFixture.BACKEND,
+                BackendPool pool = Berth.newPool(PoolFixture.backend(servers),
                         io.berth.BackendPoolConfig.builder().purgeScheduler(bad).build(), new FakeConnector());
                 for (int i = 0; i < 3; i++) {
                     pool.release(pool.acquire(true), Outcome.REUSABLE);
@@ -724,7 +764,7 @@ class PoolEngineTest {
     class Closing {
         @Test
         void closeClosesIdleNowAndInUseAtRelease() throws Exception {
-            PoolFixture f = new PoolFixture(b -> b.maxConnections(2));
+            PoolFixture f = fixture(b -> b.maxConnections(2));
             Lease idle = f.pool.acquire(true);
             Lease busy = f.pool.acquire(true);
             FakeConnection idleConn = f.fake(idle);
@@ -741,7 +781,7 @@ class PoolEngineTest {
             assertThat(f.pool.stats().closed(CloseReason.POOL_CLOSED)).isEqualTo(2);
             assertThat(f.pool.total()).isZero();
             assertThatThrownBy(() -> f.pool.acquire(true)).isInstanceOf(PoolClosedException.class)
-                    .hasMessage("pool 'test' (https://backend.test:8443) is closed");
+                    .hasMessage("pool 'test' (" + backendUrl() + ") is closed");
             assertThatThrownBy(f.pool::openSession).isInstanceOf(PoolClosedException.class);
             f.pool.close(); // idempotent
             assertThat(f.pool.stats().closed(CloseReason.POOL_CLOSED)).isEqualTo(2);
@@ -749,8 +789,8 @@ class PoolEngineTest {
 
         @Test
         void closeFailsEveryWaiter() throws Exception {
-            PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)));
-            Lease held = f.pool.acquire(true);
+            PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)));
+            List<Lease> held = f.fill();
             List<CompletableFuture<Throwable>> waiters = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 waiters.add(CompletableFuture.supplyAsync(() -> {
@@ -767,7 +807,7 @@ class PoolEngineTest {
             for (CompletableFuture<Throwable> w : waiters) {
                 assertThat(w.get(5, TimeUnit.SECONDS)).isInstanceOf(PoolClosedException.class);
             }
-            f.pool.release(held, Outcome.REUSABLE);
+            releaseAll(f, held);
             assertThat(f.connector.openCount()).isZero();
             assertThat(f.pool.total()).isZero();
             assertThat(f.scheduler.pending()).as("maintenance cancelled").isZero();
@@ -778,40 +818,41 @@ class PoolEngineTest {
     class Reconfiguration {
         @Test
         void raisingMaxConnectionsAdmitsWaitersAtOnce() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)))) {
-                Lease held = f.pool.acquire(true);
+            try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)))) {
+                List<Lease> held = f.fill();
                 CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
                 await().until(() -> f.pool.waitingCount() == 1);
                 f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
-                assertThat(got.id()).isNotEqualTo(held.id());
+                assertThat(got.id()).isNotIn(held.stream().map(Lease::id).toList());
+                assertThat(got.reused()).isFalse();
                 f.pool.release(got, Outcome.REUSABLE);
-                f.pool.release(held, Outcome.REUSABLE);
+                releaseAll(f, held);
                 assertThat(f.pool.config().maxConnections()).isEqualTo(2);
             }
         }
 
         @Test
         void loweringLimitsClosesTheExcess() throws Exception {
-            try (PoolFixture f = new PoolFixture(b -> b.maxConnections(4))) {
-                List<Lease> l = new ArrayList<>();
-                for (int i = 0; i < 4; i++) {
-                    l.add(f.pool.acquire(true));
-                }
-                f.pool.release(l.get(0), Outcome.REUSABLE);
-                f.pool.release(l.get(1), Outcome.REUSABLE);
+            try (PoolFixture f = fixture(b -> b.maxConnections(4))) {
+                List<Lease> l = f.acquirePerServer(4, true); // round by round: two rounds are two per server
+                int half = 2 * servers;
+                releaseAll(f, l.subList(0, half));
                 f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
-                assertThat(f.pool.total()).isEqualTo(2);
-                f.pool.release(l.get(2), Outcome.REUSABLE);
-                f.pool.release(l.get(3), Outcome.REUSABLE);
-                assertThat(f.pool.stats().closed(CloseReason.EVICTED)).isEqualTo(2);
-                assertThat(f.pool.total()).isEqualTo(2);
+                assertThat(f.pool.total()).isEqualTo(half);
+                for (ServerStats s : f.pool.stats().servers()) {
+                    assertThat(s.total()).as(s.server()).isEqualTo(2);
+                    assertThat(s.idle()).as(s.server()).isZero();
+                }
+                releaseAll(f, l.subList(half, l.size()));
+                assertThat(f.pool.stats().closed(CloseReason.EVICTED)).isEqualTo(half);
+                assertThat(f.pool.total()).isEqualTo(half);
             }
         }
 
         @Test
         void switchingToNeverClosesTheSharedIdleSet() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
                 f.pool.control().reconfigure(f.pool.config().toBuilder().reusePolicy(ReusePolicy.NEVER).build());
                 assertThat(f.pool.idleCount()).isZero();
@@ -824,7 +865,7 @@ class PoolEngineTest {
 
         @Test
         void hooksCannotChangeWhileRunning() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 io.berth.BackendPoolConfig c = f.pool.config();
                 f.pool.control().reconfigure(c.toBuilder().maxConnections(3).build());
                 assertThatThrownBy(() -> f.pool.control().reconfigure(c.toBuilder()
@@ -848,7 +889,7 @@ class PoolEngineTest {
     class Stats {
         @Test
         void tableShowsOpenConnectionsThenRecentlyClosedOnes() throws Exception {
-            try (PoolFixture f = new PoolFixture()) {
+            try (PoolFixture f = fixture()) {
                 f.connector.resumeTls = true;
                 Lease a = f.pool.acquire(true);
                 Lease b = f.pool.acquire(true);
@@ -856,15 +897,17 @@ class PoolEngineTest {
                 f.pool.release(b, Outcome.NOT_REUSABLE);
                 PoolStats s = f.pool.stats();
                 assertThat(s.pool()).isEqualTo("test");
-                assertThat(s.backend()).isEqualTo("https://backend.test:8443");
+                assertThat(s.backend()).isEqualTo(backendUrl());
                 assertThat(s.connections()).extracting(ConnectionStats::id, ConnectionStats::state,
                         ConnectionStats::closeReason)
                         .containsExactly(
                                 org.assertj.core.groups.Tuple.tuple(1L, ConnectionState.IDLE, null),
                                 org.assertj.core.groups.Tuple.tuple(2L, ConnectionState.CLOSED,
                                         CloseReason.NOT_REUSABLE));
+                assertThat(s.connections().get(0).server()).isEqualTo(a.server().toString());
+                assertThat(s.connections().get(1).server()).isEqualTo(b.server().toString());
+                assertThat(a.server().toString()).isEqualTo(servers == 1 ? "backend.test:8443" : "s0.test:8443");
                 assertThat(s.connections()).allSatisfy(r -> {
-                    assertThat(r.server()).isEqualTo("backend.test:8443");
                     assertThat(r.tlsSessionResumed()).isTrue();
                     assertThat(r.lastUsed()).isNotNull();
                 });
@@ -874,6 +917,12 @@ class PoolEngineTest {
                 assertThat(s.closed()).containsOnlyKeys(CloseReason.values());
                 assertThat(s.reuseRatio()).isZero();
             }
+        }
+    }
+
+    static void releaseAll(PoolFixture f, List<Lease> leases) {
+        for (Lease l : leases) {
+            f.pool.release(l, Outcome.REUSABLE);
         }
     }
 

@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Acquire, release and purge racing each other, explored by Lincheck's model checker (which tries
- * many thread interleavings, not just the ones the OS happens to pick). After every run the pool's
- * invariants hold: no connection held by two callers, idle + in use = open, the slot table agrees
- * with the count, nothing probed or closed twice. A racy check-then-act beside it must fail.
+ * many thread interleavings, not just the ones the OS happens to pick), for a backend of one server and
+ * of three ({@link ThreeServers}). After every run the pool's invariants hold, per server and in total:
+ * no connection held by two callers, idle + in use = open, the slot table agrees with the count, no
+ * server over its limit, nothing probed or closed twice. A racy check-then-act beside it must fail.
  *
  * <p>Lincheck's data-structure API ({@link Operation}s and a {@link Validate} function), not its
  * general {@code Lincheck.runConcurrentTest}: on Temurin 25 the general API explored no interleaving
@@ -30,52 +31,76 @@ import org.junit.jupiter.api.Timeout;
  * (Lincheck calls {@code equals} on AssertJ objects; see RELIABILITY.md).
  */
 public class PoolLincheckTest {
-    private final FakeTicker ticker = new FakeTicker();
-    private final FakeConnector connector = new FakeConnector();
-    private final int violationsBefore = FakeConnection.VIOLATIONS.get();
-    private final LockFreeBackendPool pool;
+    /** The operations and invariants Lincheck explores, over a backend of {@code servers} servers. */
+    public abstract static class Model {
+        private final FakeTicker ticker = new FakeTicker();
+        private final FakeConnector connector = new FakeConnector();
+        private final int violationsBefore = FakeConnection.VIOLATIONS.get();
+        private final LockFreeBackendPool pool;
 
-    public PoolLincheckTest() {
-        BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
-                .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
-                .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
-                .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
-        pool = Berth.engine(PoolFixture.BACKEND, config, connector);
-        cycle(pool, true); // one idle connection to fight over
+        Model(int servers) {
+            BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
+                    .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
+                    .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
+                    .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
+            pool = Berth.engine(PoolFixture.backend(servers), config, connector);
+            cycle(pool, true); // one idle connection to fight over
+        }
+
+        @Operation
+        public void replayable() {
+            cycle(pool, true);
+        }
+
+        @Operation
+        public void notReplayable() {
+            cycle(pool, false);
+        }
+
+        @Operation
+        public void purge() {
+            ticker.advance(Duration.ofSeconds(5));
+            pool.maintain(ticker.read());
+        }
+
+        @Validate
+        public void invariants() {
+            for (ServerEntry e : pool.entries) {
+                check(e.total.get() == e.table.registered(), e.server + ": total " + e.total.get() + " != slots "
+                        + e.table.registered());
+                check(e.table.size() == e.total.get(), e.server + ": idle " + e.table.size() + " != open "
+                        + e.total.get());
+                check(e.total.get() <= 2, e.server + ": over the limit: " + e.total.get());
+            }
+            check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
+            check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
+            check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
+                    + " != pool's count " + pool.total());
+            check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
+        }
     }
 
-    @Operation
-    public void replayable() {
-        cycle(pool, true);
+    /** One server. */
+    public static final class OneServer extends Model {
+        public OneServer() {
+            super(1);
+        }
     }
 
-    @Operation
-    public void notReplayable() {
-        cycle(pool, false);
+    /** Three servers, checked per server and in total. */
+    public static final class ThreeServers extends Model {
+        public ThreeServers() {
+            super(3);
+        }
     }
 
-    @Operation
-    public void purge() {
-        ticker.advance(Duration.ofSeconds(5));
-        pool.maintain(ticker.read());
-    }
-
-    @Validate
-    public void invariants() {
-        check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
-        check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
-        check(pool.total() <= 2, "over the limit: " + pool.total());
-        check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
-                + " != pool's count " + pool.total());
-        check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
-    }
-
-    @Test
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(classes = {OneServer.class, ThreeServers.class})
     @Timeout(120)
-    void acquireReleaseAndPurgeKeepThePoolsInvariants() {
+    void acquireReleaseAndPurgeKeepThePoolsInvariants(Class<?> servers) {
         new ModelCheckingOptions().iterations(Integer.getInteger("lincheck.iterations", 5))
                 .invocationsPerIteration(40).threads(3).actorsPerThread(1).actorsBefore(0).actorsAfter(0)
-                .check(PoolLincheckTest.class);
+                .check(servers);
     }
 
     @Test

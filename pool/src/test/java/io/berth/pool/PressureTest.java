@@ -15,18 +15,26 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The pool under pressure: 64 callers on 8 connections. */
+/**
+ * The pool under pressure: 56 callers beyond 8 connections on each server, for a backend of one
+ * server and of three (the limit is per server, so the pool is first filled on every server).
+ */
+@ParameterizedClass(name = "{0} server(s)")
+@ValueSource(ints = {1, 3})
 class PressureTest {
+    @Parameter
+    int servers;
 
     @Test
     @Timeout(60)
-    void sixtyFourCallersOnEightConnectionsAreServedFirstInFirstOut() throws Exception {
-        try (PoolFixture f = new PoolFixture(b -> b.maxConnections(8).acquireTimeout(Duration.ofSeconds(30)))) {
-            List<Lease> held = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                held.add(f.pool.acquire(true));
-            }
+    void fiftySixCallersBeyondEightConnectionsPerServerAreServedFirstInFirstOut() throws Exception {
+        try (PoolFixture f = new PoolFixture(servers, b -> b.maxConnections(8)
+                .acquireTimeout(Duration.ofSeconds(30)))) {
+            List<Lease> held = f.fill();
             List<Integer> served = new CopyOnWriteArrayList<>();
             ConcurrentLinkedQueue<Lease> toRelease = new ConcurrentLinkedQueue<>();
             List<Thread> callers = new ArrayList<>();
@@ -70,9 +78,9 @@ class PressureTest {
             }
             assertThat(served).as("FIFO service").containsExactlyElementsOf(expectedOrder);
             PoolStats s = f.pool.stats();
-            assertThat(s.opened()).isEqualTo(8);
+            assertThat(s.opened()).isEqualTo(f.capacity());
             assertThat(s.acquireWaits()).isEqualTo(56);
-            assertThat(s.idle()).isEqualTo(8);
+            assertThat(s.idle()).isEqualTo(f.capacity());
         }
     }
 
@@ -80,11 +88,9 @@ class PressureTest {
     @Timeout(60)
     void waitsAreBoundedByTheAcquireTimeoutAndCarryThePoolsCounts() throws Exception {
         Duration timeout = Duration.ofMillis(200);
-        try (PoolFixture f = new PoolFixture(b -> b.maxConnections(8).acquireTimeout(timeout))) {
-            List<Lease> held = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                held.add(f.pool.acquire(true));
-            }
+        try (PoolFixture f = new PoolFixture(servers, b -> b.maxConnections(8).acquireTimeout(timeout))) {
+            List<Lease> held = f.fill();
+            int capacity = f.capacity();
             List<AcquireTimeoutException> timeouts = new CopyOnWriteArrayList<>();
             AtomicInteger overLong = new AtomicInteger();
             List<Thread> callers = new ArrayList<>();
@@ -112,8 +118,8 @@ class PressureTest {
             assertThat(overLong).as("waits beyond the timeout plus slack").hasValue(0);
             assertThat(timeouts).allSatisfy(e -> {
                 assertThat(e.waited()).isGreaterThanOrEqualTo(timeout);
-                assertThat(e.total()).isEqualTo(8);
-                assertThat(e.inUse()).isEqualTo(8);
+                assertThat(e.total()).isEqualTo(capacity);
+                assertThat(e.inUse()).isEqualTo(capacity);
                 assertThat(e.idle()).isZero();
                 assertThat(e.waiting()).isBetween(1, 64);
                 assertThat(e.getMessage()).contains("maxConnections=8").contains("pool 'test'");
@@ -124,7 +130,7 @@ class PressureTest {
             PoolStats s = f.pool.stats();
             assertThat(s.waiting()).isZero();
             assertThat(s.acquireTimeouts()).isEqualTo(64);
-            assertThat(s.idle()).isEqualTo(8);
+            assertThat(s.idle()).isEqualTo(capacity);
             // Nothing stuck: the pool still serves.
             f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
         }

@@ -7,12 +7,22 @@ import io.berth.Lease;
 import io.berth.Outcome;
 import io.berth.ReusePolicy;
 import java.util.stream.Stream;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every cell of DESIGN.md's ReusePolicy table, through the pool. */
+/**
+ * Every cell of DESIGN.md's ReusePolicy table, through the pool, for a backend of one server and of
+ * three (where the idle connection is on one server and the request may look at all of them).
+ */
+@ParameterizedClass(name = "{0} server(s)")
+@ValueSource(ints = {1, 3})
 class ReusePolicyTableTest {
+    @Parameter
+    int servers;
 
     static Stream<Arguments> table() {
         // policy, replayable request, proven connection, may the idle connection carry it?
@@ -40,7 +50,7 @@ class ReusePolicyTableTest {
     void idleConnectionCarriesRequestExactlyAsTheTableSays(String policyName, boolean replayable, boolean proven,
             boolean reuse) throws Exception {
         ReusePolicy policy = ReusePolicy.named(policyName);
-        try (PoolFixture f = new PoolFixture(b -> b.reusePolicy(policy))) {
+        try (PoolFixture f = new PoolFixture(servers, b -> b.reusePolicy(policy))) {
             // Build an idle connection that carried one exchange (unproven) or two (proven).
             int exchanges = proven ? 2 : 1;
             for (int i = 0; i < exchanges; i++) {
