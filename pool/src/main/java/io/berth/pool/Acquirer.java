@@ -78,7 +78,7 @@ final class Acquirer {
             }
             ServerEntry e = null;
             if (pool.waiters.waiting() == 0 && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
-                    && (fresh || pool.promised() == 0)) {
+                    && (fresh || pool.connecting.promised() == 0)) {
                 e = reserve(st, now, failed, avoid, fresh);
             }
             if (e == null) {
@@ -105,7 +105,7 @@ final class Acquirer {
                 }
                 if (r instanceof PooledConnection c) {
                     if (fresh) {
-                        pool.closeConnection(c, CloseReason.EVICTED, true); // keep its slot: open a new one
+                        pool.recycler.closeConnection(c, CloseReason.EVICTED, true); // keep its slot: open a new one
                         e = c.entry;
                     } else if (pool.usable(c, replayable, pool.ticker.read(), st)) {
                         return pool.lease(c, s, pool.ticker.read(), st);
@@ -117,9 +117,9 @@ final class Acquirer {
                 }
             }
             try {
-                PooledConnection c = pool.open(e, st);
+                PooledConnection c = pool.connecting.open(e, st);
                 Lease l = pool.lease(c, s, pool.ticker.read(), st);
-                pool.settle(c);
+                pool.connecting.settle(c);
                 return l;
             } catch (IOException ex) {
                 if (!LockFreeBackendPool.retryable(ex)) {
@@ -169,7 +169,7 @@ final class Acquirer {
             if (e.takesNewConnections(now, st.slowStartNanos) && !failed.contains(e)) {
                 PooledConnection victim = e.table.pollColdest();
                 if (victim != null) {
-                    pool.closeConnection(victim, CloseReason.EVICTED, true);
+                    pool.recycler.closeConnection(victim, CloseReason.EVICTED, true);
                     return e;
                 }
             }
@@ -211,7 +211,7 @@ final class Acquirer {
         if (!ignoreChecks && checkWait > 0 && usableUnderCheck(replayable, st)) {
             return nanoNow + checkWait;
         }
-        if (pool.promised() > 0) {
+        if (pool.connecting.promised() > 0) {
             return deadline; // a connection being opened will hand us room, or its slot goes to us
         }
         long wake = Long.MIN_VALUE;
@@ -254,7 +254,7 @@ final class Acquirer {
         long now = pool.ticker.read();
         Object mine = fresh ? null : takeShared(replayable, s, st, now);
         if (mine == null && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
-                && (fresh || pool.waiters.waiting() > pool.promised())) {
+                && (fresh || pool.waiters.waiting() > pool.connecting.promised())) {
             ServerEntry e = reserve(st, now, failed, avoid, fresh);
             mine = e == null ? null : e.permit;
         }
@@ -331,11 +331,11 @@ final class Acquirer {
     /** Returns what a waiter took or received but will not use. */
     private void giveBack(Object r, Settings st) {
         if (r instanceof PooledConnection c) {
-            pool.makeIdle(c, st, c.lastUsedNanos);
+            pool.recycler.makeIdle(c, st, c.lastUsedNanos);
         } else if (r instanceof Joined j) {
-            pool.leaveStream(j.c, pool.ticker.read(), st);
+            pool.recycler.leaveStream(j.c, pool.ticker.read(), st);
         } else if (r instanceof ServerEntry.Permit p) {
-            pool.unreserve(p.entry);
+            pool.recycler.unreserve(p.entry);
         }
     }
 

@@ -15,7 +15,6 @@ import io.berth.Session;
 import io.berth.Ticker;
 import io.berth.TlsConfig;
 import io.berth.pool.internal.PoolAccess;
-import io.berth.spi.Attachment;
 import io.berth.spi.Connection;
 import io.berth.spi.Connector;
 import io.berth.spi.ServerProbe;
@@ -24,7 +23,6 @@ import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.lang.ref.WeakReference;
 import java.net.SocketTimeoutException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -77,9 +75,16 @@ final class LockFreeBackendPool implements PoolAccess {
     final ServerSelector selector = new ServerSelector();
     final Set<PinnedSession> sessions = ConcurrentHashMap.newKeySet();
     final Acquirer acquirer;
+    final Connecting connecting;
+    final Recycler recycler;
     final Maintenance maintenance;
     final PoolControl control;
     private final AtomicLong ids = new AtomicLong();
+
+    /** @return a new connection id, pool-unique, from 1 */
+    long nextId() {
+        return ids.incrementAndGet();
+    }
     /**
      * The connection each thread used last, weakly: a thread that outlives the pool (an application
      * server's worker, say) must not keep its connection, or Berth's classes, reachable.
@@ -114,6 +119,8 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         this.entries = es;
         this.acquirer = new Acquirer(this);
+        this.connecting = new Connecting(this);
+        this.recycler = new Recycler(this);
         this.control = new PoolControl(this);
         this.maintenance = new Maintenance(this, probe, config.purgeScheduler(), now);
         maintenance.start();
@@ -179,7 +186,7 @@ final class LockFreeBackendPool implements PoolAccess {
             PooledConnection c;
             while ((c = s.poll()) != null) {
                 if (!c.entry.keepsConnections()) {
-                    closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
+                    recycler.closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
                 } else if (usable(c, replayable, now, st)) {
                     return lease(c, s, now, st);
                 }
@@ -345,7 +352,7 @@ final class LockFreeBackendPool implements PoolAccess {
             r = livenessProblem(c, !replayable || now - c.lastUsedNanos >= st.validateAfterIdleNanos);
         }
         if (r != null) {
-            closeConnection(c, r, false);
+            recycler.closeConnection(c, r, false);
             return false;
         }
         return true;
@@ -388,133 +395,13 @@ final class LockFreeBackendPool implements PoolAccess {
         return true; // refused, reset, connect or handshake timeout
     }
 
-    // ------------------------------------------------------------------ opening
-
-    /**
-     * Opens a connection in a slot of {@code e} already reserved; on failure the reservation is undone.
-     * While it opens it counts in {@code e.opening} (callers may wait for what it is expected to
-     * carry); on success the caller leases it or makes it idle, then calls {@link #settle}.
-     */
-    PooledConnection open(ServerEntry e, Settings st) throws IOException {
-        Connection conn;
-        e.opening.incrementAndGet();
-        try {
-            conn = connector.connect(e.server, st.connectTimeoutNanos);
-            Objects.requireNonNull(conn, "connector returned null");
-        } catch (IOException ex) {
-            e.opening.decrementAndGet(); // before the slot goes to a waiter: it no longer promises
-            unreserve(e);
-            connectFailed(e, ex, st);
-            throw ex;
-        } catch (RuntimeException | Error ex) {
-            e.opening.decrementAndGet();
-            stats.connectFailures.incrementAndGet();
-            e.connectFailures.incrementAndGet();
-            unreserve(e);
-            throw ex;
-        }
-        long now = ticker.read();
-        PooledConnection c = new PooledConnection(this, e, ids.incrementAndGet(), conn, now,
-                Retirement.expiresAt(now, st));
-        int index = e.table.register(c, c.multiplexed);
-        if (index < 0) {
-            // Cannot happen: slots >= maxConnections >= total. Fail loudly rather than leak.
-            conn.abort();
-            e.opening.decrementAndGet();
-            unreserve(e);
-            throw new IllegalStateException("pool '" + name + "': no free slot on " + e);
-        }
-        e.expectedCapacity = c.multiplexed ? Math.max(1, conn.capacity()) : 1;
-        if (c.multiplexed) {
-            conn.onCapacityChange(() -> offerRoom(c));
-        }
-        c.index = index;
-        e.opened.incrementAndGet();
-        stats.opened.incrementAndGet();
-        if (c.tlsResumed) {
-            stats.tlsResumed.incrementAndGet();
-        }
-        if (st.passiveHealth != PassiveHealth.CONNECTS_AND_EXCHANGES) {
-            e.health.succeeded(st.downBackoffNanos); // when exchanges are observed, only an exchange clears them
-        }
-        guard.opened(c);
-        if (closed) {
-            e.opening.decrementAndGet();
-            closeConnection(c, CloseReason.POOL_CLOSED, false);
-            throw closedException();
-        }
-        return c;
-    }
-
-    /**
-     * Ends the opening of a connection its opener has leased or made idle: a multiplexed one hands its
-     * remaining room to waiting callers; callers beyond what the opening connections are still expected
-     * to carry get the server's free slots.
-     */
-    void settle(PooledConnection c) {
-        if (c.multiplexed) {
-            offerRoom(c);
-        }
-        c.entry.opening.decrementAndGet();
-        if (waiters.waiting() > promised()) {
-            signalFreeSlot(c.entry);
-        }
-    }
-
-    /**
-     * @return exchanges that the connections being opened are expected to carry beyond their openers':
-     *     callers wait for these rather than open connections of their own (no connection burst)
-     */
-    int promised() {
-        int p = 0;
-        for (ServerEntry e : entries) {
-            int o = e.opening.get();
-            if (o > 0) {
-                int expected = e.expectedCapacity;
-                if (expected == 0) { // no connection opened yet: the connector's hint
-                    expected = Math.max(1, connector.expectedCapacity(e.server));
-                }
-                p += o * (expected - 1);
-            }
-        }
-        return p;
-    }
-
-    /**
-     * Hands the room of a busy multiplexed connection to waiting callers: it just opened, or its
-     * capacity grew (the server's SETTINGS); called by the connection's listener from any thread.
-     */
-    void offerRoom(PooledConnection c) {
-        Settings st = settings;
-        while (waiters.waiting() > 0 && !c.draining && !closed && c.entry.servesRequests()) {
-            if (!c.tryJoin()) {
-                return; // no room (or idle: an idle connection is taken from the idle set)
-            }
-            if (!handOffStream(c)) {
-                leaveStream(c, ticker.read(), st); // nobody could use it: give it back (it re-offers)
-                return;
-            }
-        }
-    }
-
-    /** Counts a failed connect: stats, the listener, and the server's passive health. */
-    private void connectFailed(ServerEntry e, IOException ex, Settings st) {
-        stats.connectFailures.incrementAndGet();
-        e.connectFailures.incrementAndGet();
-        lastConnectFailure = ex;
-        guard.connectFailed(e.server, ex);
-        if (st.passiveHealth != PassiveHealth.OFF && retryable(ex)) {
-            failure(e, ex, st, "failed connects");
-        }
-    }
-
-    private void failure(ServerEntry e, IOException ex, Settings st, String what) {
-        Duration down = e.health.failed(ex, st.failuresToMarkDown, ticker.read(), st.maxDownBackoffNanos);
-        if (down != null) {
-            LOG.log(Level.INFO, () -> "pool '" + name + "': server " + e.server + " marked down for " + down
-                    + " after " + e.health.consecutiveFailures() + " " + what + " in a row (last: " + ex
-                    + "); next back-off " + Duration.ofNanos(e.health.backoffNanos())
-                    + "; its established connections keep serving");
+    /** A released exchange tells the server's passive health how it went. */
+    private void observe(ServerEntry e, Outcome outcome, Settings st) {
+        if (outcome.reusable()) {
+            e.health.succeeded(st.downBackoffNanos);
+        } else if (outcome.closeReason() == CloseReason.BROKEN
+                && st.passiveHealth == PassiveHealth.CONNECTS_AND_EXCHANGES) {
+            connecting.failure(e, new IOException("an exchange failed"), st, "failed exchanges or connects");
         }
     }
 
@@ -550,9 +437,9 @@ final class LockFreeBackendPool implements PoolAccess {
         observe(c.entry, outcome, st);
         CloseReason reason = Retirement.atRelease(c, outcome, now, st, closed);
         if (reason != null) {
-            closeConnection(c, reason, false);
+            recycler.closeConnection(c, reason, false);
         } else {
-            recycle(c, st, now);
+            recycler.recycle(c, st, now);
         }
         maintenance.kick();
     }
@@ -573,258 +460,7 @@ final class LockFreeBackendPool implements PoolAccess {
             c.drainReason = outcome.closeReason();
             c.draining = true;
         }
-        leaveStream(c, now, st);
-    }
-
-    /**
-     * Gives up one exchange on a multiplexed connection: its room goes to a waiter if one may use it,
-     * else back to the connection; the last one out owns the connection and keeps or closes it.
-     */
-    void leaveStream(PooledConnection c, long now, Settings st) {
-        for (;;) {
-            long seen = waiters.arrivals();
-            if (waiters.waiting() > 0 && !c.draining && !closed && c.entry.servesRequests() && handOffStream(c)) {
-                return;
-            }
-            if (c.leave()) {
-                c.state = PooledConnection.OWNED;
-                stats.connectionNotBusy(c.entry);
-                CloseReason reason = c.draining ? c.drainReason
-                        : Retirement.atRelease(c, Outcome.REUSABLE, now, st, closed);
-                if (reason != null) {
-                    closeConnection(c, reason, false);
-                } else {
-                    recycle(c, st, now);
-                }
-                maintenance.kick();
-                return;
-            }
-            // Others still carry exchanges. A caller that began waiting as we left may have found no
-            // room: take the room back and offer it again (see WaitQueue), unless somebody joined.
-            if (waiters.arrivals() == seen || c.draining || closed || !c.tryJoin()) {
-                return;
-            }
-        }
-    }
-
-    /** A released exchange tells the server's passive health how it went. */
-    private void observe(ServerEntry e, Outcome outcome, Settings st) {
-        if (outcome.reusable()) {
-            e.health.succeeded(st.downBackoffNanos);
-        } else if (outcome.closeReason() == CloseReason.BROKEN && st.passiveHealth == PassiveHealth.CONNECTS_AND_EXCHANGES) {
-            failure(e, new IOException("an exchange failed"), st, "failed exchanges or connects");
-        }
-    }
-
-    /** Puts a reusable connection its caller owns where it belongs: its session, the idle set, or a waiter. */
-    void recycle(PooledConnection c, Settings st, long stamp) {
-        if (!c.entry.keepsConnections() || closed) {
-            closeConnection(c, closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
-            return;
-        }
-        PinnedSession s = c.session;
-        if (s != null) {
-            // A session's connection may wait long for its next request: give its buffers back now.
-            if (!goIdle(c)) {
-                return;
-            }
-            if (s.keep(c)) {
-                return;
-            }
-        }
-        if (c.privateToSession) {
-            closeConnection(c, CloseReason.NOT_SHARED, false);
-            return;
-        }
-        c.session = null;
-        if (!st.policy.sharesIdleConnections()) {
-            closeConnection(c, CloseReason.NOT_SHARED, false);
-            return;
-        }
-        makeIdle(c, st, stamp);
-    }
-
-    /** Makes a connection its caller owns idle in the shared set, or hands it to the longest waiter. */
-    void makeIdle(PooledConnection c, Settings st, long stamp) {
-        ServerEntry e = c.entry;
-        for (;;) {
-            long seen = waiters.arrivals();
-            if (waiters.waiting() > 0 && handOff(c, st)) {
-                return;
-            }
-            if (e.total.get() > st.maxConnections) {
-                closeConnection(c, CloseReason.EVICTED, false);
-                return;
-            }
-            if (st.maxIdle >= 0 && e.table.size() >= st.maxIdle) {
-                closeConnection(c, CloseReason.IDLE_LIMIT, false);
-                return;
-            }
-            c.state = PooledConnection.IDLE;
-            e.table.add(c.index, stamp);
-            if (closed || !e.keepsConnections()) {
-                if (e.table.remove(c)) {
-                    closeConnection(c, closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
-                }
-                return;
-            }
-            if (st.maxIdle >= 0 && e.table.size() > st.maxIdle) {
-                // A concurrent release filled the set first: the one that overflows it closes.
-                if (e.table.remove(c)) {
-                    closeConnection(c, CloseReason.IDLE_LIMIT, false);
-                }
-                return;
-            }
-            if (waiters.arrivals() == seen || !e.table.remove(c)) {
-                return;
-            }
-            // A caller began waiting while we made it idle, and may have looked too early: take it
-            // back and offer it again (see WaitQueue).
-            c.state = PooledConnection.OWNED;
-        }
-    }
-
-    /**
-     * Hands a connection its caller owns to the longest waiter that may use it (a shared one only if
-     * its server serves requests: not one of weight 0); failing that, closes it and gives its slot to
-     * the longest waiter, if its server takes new connections.
-     *
-     * @return whether a waiter took it
-     */
-    private boolean handOff(PooledConnection c, Settings st) {
-        ServerEntry e = c.entry;
-        boolean slot = e.takesNewConnections(ticker.read(), st.slowStartNanos);
-        boolean serves = e.servesRequests();
-        Object gift = waiters.offer(w -> {
-            boolean fits = !w.fresh && (c.privateToSession ? w.session != null && w.session == c.session
-                    : serves && st.policy.sharesIdleConnections() && accepts(st.policy, w.replayable, c));
-            return fits ? c : slot ? e.permit : null;
-        });
-        if (gift == null) {
-            return false;
-        }
-        if (gift != c) {
-            closeConnection(c, CloseReason.EVICTED, true); // its slot now belongs to the waiter
-        }
-        return true;
-    }
-
-    /** Hands one exchange's room on a busy multiplexed connection (held by the caller) to a waiter. */
-    private boolean handOffStream(PooledConnection c) {
-        Settings st = settings;
-        Object gift = waiters.offer(w -> !w.fresh && mayJoin(c, w.replayable, w.session, st)
-                ? new Acquirer.Joined(c) : null);
-        return gift != null;
-    }
-
-    /**
-     * Closes a connection its caller owns: gracefully, or by abort if broken; counts the reason; frees
-     * its slot and, unless {@code keepReservation}, the count it held (which goes to a waiter).
-     */
-    void closeConnection(PooledConnection c, CloseReason reason, boolean keepReservation) {
-        c.closeReason = reason;
-        c.state = PooledConnection.CLOSED;
-        boolean graceful = false;
-        try {
-            if (reason == CloseReason.BROKEN) {
-                c.connection.abort();
-            } else {
-                graceful = c.connection.close();
-            }
-        } catch (RuntimeException ex) {
-            LOG.log(Level.DEBUG, () -> "pool '" + name + "': closing " + c + " threw " + ex);
-        }
-        if (c.attachment instanceof Attachment a) {
-            try {
-                a.closed();
-            } catch (RuntimeException ex) {
-                LOG.log(Level.DEBUG, () -> "pool '" + name + "': the attachment of " + c + " threw " + ex);
-            }
-        }
-        stats.closed(c, reason, graceful);
-        if (c.index >= 0) {
-            c.entry.table.unregister(c.index);
-        }
-        guard.closed(c, reason);
-        if (!keepReservation) {
-            c.entry.total.decrementAndGet();
-            signalFreeSlot(c.entry);
-        }
-    }
-
-    /** Frees a slot reserved on {@code e} that was not used. */
-    void unreserve(ServerEntry e) {
-        e.total.decrementAndGet();
-        signalFreeSlot(e);
-    }
-
-    /** Gives a free slot of {@code e}, if it has one and takes new connections, to the longest waiter. */
-    void signalFreeSlot(ServerEntry e) {
-        for (;;) {
-            long seen = waiters.arrivals();
-            Settings st = settings;
-            if (waiters.waiting() <= promised() || closed
-                    || !e.takesNewConnections(ticker.read(), st.slowStartNanos) || !e.tryReserve(st.maxConnections)) {
-                return; // nobody waits, or the connections being opened will carry the waiters
-            }
-            if (waiters.offer(w -> e.permit) != null) {
-                continue; // given: there may be more waiters
-            }
-            e.total.decrementAndGet();
-            if (waiters.arrivals() == seen) {
-                return; // nobody came in while we held the slot (see WaitQueue)
-            }
-        }
-    }
-
-    /**
-     * Tells a connection its caller owns that it is idle, so it gives its buffers back.
-     *
-     * @return false if the connection failed (it is then closed)
-     */
-    boolean goIdle(PooledConnection c) {
-        try {
-            c.connection.idle();
-            if (c.attachment instanceof Attachment a) {
-                a.idle();
-            }
-            return true;
-        } catch (RuntimeException ex) {
-            closeConnection(c, CloseReason.BROKEN, false);
-            return false;
-        }
-    }
-
-    /** Closes every idle connection of a server (drained, removed, down by its check). */
-    void closeIdle(ServerEntry e, CloseReason reason) {
-        PooledConnection c;
-        while ((c = e.table.pollColdest()) != null) {
-            closeConnection(c, reason, false);
-        }
-        for (PinnedSession s : sessions) {
-            for (PooledConnection sc : s.removeIf(x -> x.entry == e)) {
-                closeConnection(sc, reason, false);
-            }
-        }
-    }
-
-    /**
-     * Offers the idle connections of a server that serves requests again (its weight came back) to the
-     * callers waiting: each goes to the longest waiter that may use it, or makes room for one, as a
-     * released connection would ({@link #makeIdle}).
-     */
-    void offerIdle(ServerEntry e) {
-        Settings st = settings;
-        for (int slot : e.table.idleSlots()) {
-            if (waiters.waiting() == 0) {
-                return;
-            }
-            PooledConnection c = e.table.entry(slot);
-            if (c != null && e.table.remove(c)) {
-                c.state = PooledConnection.OWNED;
-                makeIdle(c, st, c.lastUsedNanos);
-            }
-        }
+        recycler.leaveStream(c, now, st);
     }
 
     @Override
@@ -869,14 +505,14 @@ final class LockFreeBackendPool implements PoolAccess {
         Settings st = settings;
         for (PooledConnection c : left) {
             if (closed) {
-                closeConnection(c, CloseReason.POOL_CLOSED, false);
+                recycler.closeConnection(c, CloseReason.POOL_CLOSED, false);
             } else if (c.privateToSession || !st.policy.sharesIdleConnections()) {
-                closeConnection(c, CloseReason.NOT_SHARED, false);
+                recycler.closeConnection(c, CloseReason.NOT_SHARED, false);
             } else if (!c.entry.keepsConnections()) {
-                closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
+                recycler.closeConnection(c, CloseReason.SERVER_UNAVAILABLE, false);
             } else {
                 c.session = null;
-                makeIdle(c, st, c.lastUsedNanos);
+                recycler.makeIdle(c, st, c.lastUsedNanos);
             }
         }
     }
@@ -961,11 +597,11 @@ final class LockFreeBackendPool implements PoolAccess {
         maintenance.stop();
         waiters.closeAll();
         for (ServerEntry e : entries) {
-            closeIdle(e, CloseReason.POOL_CLOSED);
+            recycler.closeIdle(e, CloseReason.POOL_CLOSED);
         }
         for (PinnedSession s : sessions) {
             for (PooledConnection sc : s.removeIf(x -> true)) {
-                closeConnection(sc, CloseReason.POOL_CLOSED, false);
+                recycler.closeConnection(sc, CloseReason.POOL_CLOSED, false);
             }
         }
         LOG.log(Level.DEBUG, () -> "pool '" + name + "' closed; " + stats.inUse.get() + " connection(s) still in"

@@ -102,7 +102,7 @@ final class Maintenance {
             for (ServerEntry e : es) {
                 // A server whose back-off ended since the last pass takes new connections again, and
                 // nobody else tells the callers waiting: their wait was planned while it was down.
-                pool.signalFreeSlot(e);
+                pool.recycler.signalFreeSlot(e);
                 refill(e, st);
             }
             HealthCheck check = st.healthCheck;
@@ -138,9 +138,9 @@ final class Maintenance {
                     r = LockFreeBackendPool.livenessProblem(c, true);
                 }
                 if (r != null) {
-                    pool.closeConnection(c, r, false);
-                } else if (now - c.lastUsedNanos < LockFreeBackendPool.BUFFER_KEEP_NANOS || pool.goIdle(c)) {
-                    pool.makeIdle(c, st, c.lastUsedNanos);
+                    pool.recycler.closeConnection(c, r, false);
+                } else if (now - c.lastUsedNanos < LockFreeBackendPool.BUFFER_KEEP_NANOS || pool.recycler.goIdle(c)) {
+                    pool.recycler.makeIdle(c, st, c.lastUsedNanos);
                 }
             } finally {
                 c.checking = false;
@@ -154,7 +154,7 @@ final class Maintenance {
             for (PooledConnection c : s.removeIf(x -> Retirement.expiry(x, now, st) != null
                     || LockFreeBackendPool.livenessProblem(x, true) != null)) {
                 CloseReason r = Retirement.expiry(c, now, st);
-                pool.closeConnection(c, r != null ? r : CloseReason.CLOSED_BY_PEER, false);
+                pool.recycler.closeConnection(c, r != null ? r : CloseReason.CLOSED_BY_PEER, false);
             }
         }
     }
@@ -185,7 +185,8 @@ final class Maintenance {
                     LockFreeBackendPool.LOG.log(Level.WARNING, "pool '" + pool.name + "': a response from connection #"
                             + c.id + " to " + c.server + " was garbage-collected without being closed; the connection"
                             + " was closed. Close every BerthResponse (try-with-resources) or read its body to the end."
-                            + (trace == null ? " Set leakDetectionThreshold to log where it was acquired." : ""), trace);
+                            + (trace == null ? " Set leakDetectionThreshold to log where it was acquired." : ""),
+                            trace);
                 }
             });
         }
@@ -200,7 +201,7 @@ final class Maintenance {
             if (c == null) {
                 break;
             }
-            pool.closeConnection(c, CloseReason.PURGED, false);
+            pool.recycler.closeConnection(c, CloseReason.PURGED, false);
         }
         e.need = Purge.nextNeed(e.need, peak);
         e.periodPeak.set(e.inUse.get());
@@ -215,14 +216,14 @@ final class Maintenance {
                 && e.takesNewConnections(pool.ticker.read(), st.slowStartNanos) && e.tryReserve(st.maxConnections)) {
             PooledConnection c;
             try {
-                c = pool.open(e, st);
+                c = pool.connecting.open(e, st);
             } catch (IOException ex) {
                 LockFreeBackendPool.LOG.log(Level.DEBUG, () -> "pool '" + pool.name + "': opening a connection to "
                         + e.server + " for minIdle failed: " + ex);
                 return;
             }
-            pool.makeIdle(c, st, pool.ticker.read());
-            pool.settle(c);
+            pool.recycler.makeIdle(c, st, pool.ticker.read());
+            pool.connecting.settle(c);
         }
     }
 
@@ -243,14 +244,14 @@ final class Maintenance {
                     h.comeBack(pool.ticker.read(), st.slowStartNanos, st.downBackoffNanos);
                     LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + e.server
                             + " passed its health check " + check.rise() + " times: up again");
-                    pool.signalFreeSlot(e);
+                    pool.recycler.signalFreeSlot(e);
                 }
             } else {
                 h.checkSuccesses = 0;
                 if (++h.checkFailures >= check.fall() && h.markDownByCheck(pool.ticker.read())) {
                     LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + e.server
                             + " marked down by its health check after " + h.checkFailures + " failures");
-                    pool.closeIdle(e, CloseReason.SERVER_UNAVAILABLE);
+                    pool.recycler.closeIdle(e, CloseReason.SERVER_UNAVAILABLE);
                 }
             }
         }

@@ -68,18 +68,18 @@ final class PoolControl implements BackendPoolControl {
             // Lowered limits: close idle connections beyond them now (in-use ones close at release).
             PooledConnection c;
             while (e.total.get() > st.maxConnections && (c = e.table.pollColdest()) != null) {
-                pool.closeConnection(c, CloseReason.EVICTED, false);
+                pool.recycler.closeConnection(c, CloseReason.EVICTED, false);
             }
             while (st.maxIdle >= 0 && e.table.size() > st.maxIdle && (c = e.table.pollColdest()) != null) {
-                pool.closeConnection(c, CloseReason.IDLE_LIMIT, false);
+                pool.recycler.closeConnection(c, CloseReason.IDLE_LIMIT, false);
             }
             if (!st.policy.sharesIdleConnections()) {
                 while ((c = e.table.pollColdest()) != null) {
-                    pool.closeConnection(c, CloseReason.NOT_SHARED, false);
+                    pool.recycler.closeConnection(c, CloseReason.NOT_SHARED, false);
                 }
             }
             // Raised limits: admit waiters at once.
-            pool.signalFreeSlot(e);
+            pool.recycler.signalFreeSlot(e);
         }
     }
 
@@ -105,7 +105,7 @@ final class PoolControl implements BackendPoolControl {
         }
         LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server
                 + " added with weight " + weight);
-        pool.signalFreeSlot(added);
+        pool.recycler.signalFreeSlot(added);
     }
 
     @Override
@@ -133,7 +133,7 @@ final class PoolControl implements BackendPoolControl {
             lock.unlock();
         }
         // Idle connections close now; connections in use close when released.
-        pool.closeIdle(gone, CloseReason.SERVER_UNAVAILABLE);
+        pool.recycler.closeIdle(gone, CloseReason.SERVER_UNAVAILABLE);
         LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " removed");
     }
 
@@ -148,7 +148,7 @@ final class PoolControl implements BackendPoolControl {
         } finally {
             lock.unlock();
         }
-        pool.closeIdle(e, CloseReason.SERVER_UNAVAILABLE);
+        pool.recycler.closeIdle(e, CloseReason.SERVER_UNAVAILABLE);
         LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + server + " draining");
     }
 
@@ -168,7 +168,7 @@ final class PoolControl implements BackendPoolControl {
         } finally {
             lock.unlock();
         }
-        pool.signalFreeSlot(e);
+        pool.recycler.signalFreeSlot(e);
     }
 
     @Override
@@ -184,9 +184,9 @@ final class PoolControl implements BackendPoolControl {
             lock.unlock();
         }
         if (weight > 0) {
-            pool.offerIdle(e); // its idle connections serve again: waiters may use them
+            pool.recycler.offerIdle(e); // its idle connections serve again: waiters may use them
         }
-        pool.signalFreeSlot(e);
+        pool.recycler.signalFreeSlot(e);
     }
 
     /** The hooks a pool was built with are fixed for its life. */

@@ -385,7 +385,7 @@ class PoolFuzzerTest {
                 for (PooledConnection c : ((PinnedSession) s).removeIf(x -> Retirement.expiry(x, now, st) != null
                         || LockFreeBackendPool.livenessProblem(x, true) != null)) {
                     CloseReason r = Retirement.expiry(c, now, st);
-                    f.pool.closeConnection(c, r != null ? r : CloseReason.CLOSED_BY_PEER, false);
+                    f.pool.recycler.closeConnection(c, r != null ? r : CloseReason.CLOSED_BY_PEER, false);
                     closed++;
                 }
             }

@@ -1,0 +1,153 @@
+package io.berth.pool;
+
+import io.berth.CloseReason;
+import io.berth.PassiveHealth;
+import io.berth.spi.Connection;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Opening connections: a slot reserved on a server becomes a registered connection (or the
+ * reservation is undone), failed connects count towards the server's passive health, and the
+ * connections being opened promise room to the callers waiting for them (no connection burst).
+ *
+ * <p>Thread-safe: the state is the pool's atomics.
+ */
+final class Connecting {
+    private final LockFreeBackendPool pool;
+
+    Connecting(LockFreeBackendPool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Opens a connection in a slot of {@code e} already reserved; on failure the reservation is undone.
+     * While it opens it counts in {@code e.opening} (callers may wait for what it is expected to
+     * carry); on success the caller leases it or makes it idle, then calls {@link #settle}.
+     */
+    PooledConnection open(ServerEntry e, Settings st) throws IOException {
+        Connection conn;
+        e.opening.incrementAndGet();
+        try {
+            conn = pool.connector.connect(e.server, st.connectTimeoutNanos);
+            Objects.requireNonNull(conn, "connector returned null");
+        } catch (IOException ex) {
+            e.opening.decrementAndGet(); // before the slot goes to a waiter: it no longer promises
+            pool.recycler.unreserve(e);
+            connectFailed(e, ex, st);
+            throw ex;
+        } catch (RuntimeException | Error ex) {
+            e.opening.decrementAndGet();
+            pool.stats.connectFailures.incrementAndGet();
+            e.connectFailures.incrementAndGet();
+            pool.recycler.unreserve(e);
+            throw ex;
+        }
+        long now = pool.ticker.read();
+        PooledConnection c = new PooledConnection(pool, e, pool.nextId(), conn, now,
+                Retirement.expiresAt(now, st));
+        int index = e.table.register(c, c.multiplexed);
+        if (index < 0) {
+            // Cannot happen: slots >= maxConnections >= total. Fail loudly rather than leak.
+            conn.abort();
+            e.opening.decrementAndGet();
+            pool.recycler.unreserve(e);
+            throw new IllegalStateException("pool '" + pool.name + "': no free slot on " + e);
+        }
+        e.expectedCapacity = c.multiplexed ? Math.max(1, conn.capacity()) : 1;
+        if (c.multiplexed) {
+            conn.onCapacityChange(() -> offerRoom(c));
+        }
+        c.index = index;
+        e.opened.incrementAndGet();
+        pool.stats.opened.incrementAndGet();
+        if (c.tlsResumed) {
+            pool.stats.tlsResumed.incrementAndGet();
+        }
+        if (st.passiveHealth != PassiveHealth.CONNECTS_AND_EXCHANGES) {
+            e.health.succeeded(st.downBackoffNanos); // when exchanges are observed, only an exchange clears them
+        }
+        pool.guard.opened(c);
+        if (pool.closed) {
+            e.opening.decrementAndGet();
+            pool.recycler.closeConnection(c, CloseReason.POOL_CLOSED, false);
+            throw pool.closedException();
+        }
+        return c;
+    }
+
+    /**
+     * Ends the opening of a connection its opener has leased or made idle: a multiplexed one hands its
+     * remaining room to waiting callers; callers beyond what the opening connections are still expected
+     * to carry get the server's free slots.
+     */
+    void settle(PooledConnection c) {
+        if (c.multiplexed) {
+            offerRoom(c);
+        }
+        c.entry.opening.decrementAndGet();
+        if (pool.waiters.waiting() > promised()) {
+            pool.recycler.signalFreeSlot(c.entry);
+        }
+    }
+
+    /**
+     * @return exchanges that the connections being opened are expected to carry beyond their openers':
+     *     callers wait for these rather than open connections of their own (no connection burst)
+     */
+    int promised() {
+        int p = 0;
+        for (ServerEntry e : pool.entries) {
+            int o = e.opening.get();
+            if (o > 0) {
+                int expected = e.expectedCapacity;
+                if (expected == 0) { // no connection opened yet: the connector's hint
+                    expected = Math.max(1, pool.connector.expectedCapacity(e.server));
+                }
+                p += o * (expected - 1);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Hands the room of a busy multiplexed connection to waiting callers: it just opened, or its
+     * capacity grew (the server's SETTINGS); called by the connection's listener from any thread.
+     */
+    void offerRoom(PooledConnection c) {
+        Settings st = pool.settings;
+        while (pool.waiters.waiting() > 0 && !c.draining && !pool.closed && c.entry.servesRequests()) {
+            if (!c.tryJoin()) {
+                return; // no room (or idle: an idle connection is taken from the idle set)
+            }
+            if (!pool.recycler.handOffStream(c)) {
+                pool.recycler.leaveStream(c, pool.ticker.read(), st); // nobody could use it: give it back
+                return;
+            }
+        }
+    }
+
+    /** Counts a failed connect: stats, the listener, and the server's passive health. */
+    private void connectFailed(ServerEntry e, IOException ex, Settings st) {
+        pool.stats.connectFailures.incrementAndGet();
+        e.connectFailures.incrementAndGet();
+        pool.lastConnectFailure = ex;
+        pool.guard.connectFailed(e.server, ex);
+        if (st.passiveHealth != PassiveHealth.OFF && LockFreeBackendPool.retryable(ex)) {
+            failure(e, ex, st, "failed connects");
+        }
+    }
+
+    void failure(ServerEntry e, IOException ex, Settings st, String what) {
+        Duration down = e.health.failed(ex, st.failuresToMarkDown, pool.ticker.read(), st.maxDownBackoffNanos);
+        if (down != null) {
+            LockFreeBackendPool.LOG.log(Level.INFO, () -> "pool '" + pool.name + "': server " + e.server
+                    + " marked down for " + down
+                    + " after " + e.health.consecutiveFailures() + " " + what + " in a row (last: " + ex
+                    + "); next back-off " + Duration.ofNanos(e.health.backoffNanos())
+                    + "; its established connections keep serving");
+        }
+    }
+}

@@ -1,0 +1,268 @@
+package io.berth.pool;
+
+import io.berth.CloseReason;
+import io.berth.Outcome;
+import io.berth.spi.Attachment;
+import java.lang.System.Logger.Level;
+
+/**
+ * Where a connection goes when its owner is done with it: to the longest waiter that may use it, back
+ * to its session, to its server's idle set, or closed (gracefully, or aborted if broken, the reason
+ * counted, the slot freed and given to a waiter). Every method here is called by the connection's
+ * owner (see {@link PooledConnection}), or, for an exchange of a multiplexed connection, by the holder
+ * of that exchange; see {@link WaitQueue} for why no waiter is forgotten.
+ *
+ * <p>Thread-safe: the state is the pool's atomics and the connections' ownership.
+ */
+final class Recycler {
+    private final LockFreeBackendPool pool;
+
+    Recycler(LockFreeBackendPool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Gives up one exchange on a multiplexed connection: its room goes to a waiter if one may use it,
+     * else back to the connection; the last one out owns the connection and keeps or closes it.
+     */
+    void leaveStream(PooledConnection c, long now, Settings st) {
+        for (;;) {
+            long seen = pool.waiters.arrivals();
+            if (pool.waiters.waiting() > 0 && !c.draining && !pool.closed && c.entry.servesRequests()
+                    && handOffStream(c)) {
+                return;
+            }
+            if (c.leave()) {
+                c.state = PooledConnection.OWNED;
+                pool.stats.connectionNotBusy(c.entry);
+                CloseReason reason = c.draining ? c.drainReason
+                        : Retirement.atRelease(c, Outcome.REUSABLE, now, st, pool.closed);
+                if (reason != null) {
+                    closeConnection(c, reason, false);
+                } else {
+                    recycle(c, st, now);
+                }
+                pool.maintenance.kick();
+                return;
+            }
+            // Others still carry exchanges. A caller that began waiting as we left may have found no
+            // room: take the room back and offer it again (see WaitQueue), unless somebody joined.
+            if (pool.waiters.arrivals() == seen || c.draining || pool.closed || !c.tryJoin()) {
+                return;
+            }
+        }
+    }
+
+    /** Puts a reusable connection its caller owns where it belongs: its session, the idle set, or a waiter. */
+    void recycle(PooledConnection c, Settings st, long stamp) {
+        if (!c.entry.keepsConnections() || pool.closed) {
+            closeConnection(c, pool.closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
+            return;
+        }
+        PinnedSession s = c.session;
+        if (s != null) {
+            // A session's connection may wait long for its next request: give its buffers back now.
+            if (!goIdle(c)) {
+                return;
+            }
+            if (s.keep(c)) {
+                return;
+            }
+        }
+        if (c.privateToSession) {
+            closeConnection(c, CloseReason.NOT_SHARED, false);
+            return;
+        }
+        c.session = null;
+        if (!st.policy.sharesIdleConnections()) {
+            closeConnection(c, CloseReason.NOT_SHARED, false);
+            return;
+        }
+        makeIdle(c, st, stamp);
+    }
+
+    /** Makes a connection its caller owns idle in the shared set, or hands it to the longest waiter. */
+    void makeIdle(PooledConnection c, Settings st, long stamp) {
+        ServerEntry e = c.entry;
+        for (;;) {
+            long seen = pool.waiters.arrivals();
+            if (pool.waiters.waiting() > 0 && handOff(c, st)) {
+                return;
+            }
+            if (e.total.get() > st.maxConnections) {
+                closeConnection(c, CloseReason.EVICTED, false);
+                return;
+            }
+            if (st.maxIdle >= 0 && e.table.size() >= st.maxIdle) {
+                closeConnection(c, CloseReason.IDLE_LIMIT, false);
+                return;
+            }
+            c.state = PooledConnection.IDLE;
+            e.table.add(c.index, stamp);
+            if (pool.closed || !e.keepsConnections()) {
+                if (e.table.remove(c)) {
+                    closeConnection(c, pool.closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
+                }
+                return;
+            }
+            if (st.maxIdle >= 0 && e.table.size() > st.maxIdle) {
+                // A concurrent release filled the set first: the one that overflows it closes.
+                if (e.table.remove(c)) {
+                    closeConnection(c, CloseReason.IDLE_LIMIT, false);
+                }
+                return;
+            }
+            if (pool.waiters.arrivals() == seen || !e.table.remove(c)) {
+                return;
+            }
+            // A caller began waiting while we made it idle, and may have looked too early: take it
+            // back and offer it again (see WaitQueue).
+            c.state = PooledConnection.OWNED;
+        }
+    }
+
+    /**
+     * Hands a connection its caller owns to the longest waiter that may use it (a shared one only if
+     * its server serves requests: not one of weight 0); failing that, closes it and gives its slot to
+     * the longest waiter, if its server takes new connections.
+     *
+     * @return whether a waiter took it
+     */
+    private boolean handOff(PooledConnection c, Settings st) {
+        ServerEntry e = c.entry;
+        boolean slot = e.takesNewConnections(pool.ticker.read(), st.slowStartNanos);
+        boolean serves = e.servesRequests();
+        Object gift = pool.waiters.offer(w -> {
+            boolean fits = !w.fresh && (c.privateToSession ? w.session != null && w.session == c.session
+                    : serves && st.policy.sharesIdleConnections() && pool.accepts(st.policy, w.replayable, c));
+            return fits ? c : slot ? e.permit : null;
+        });
+        if (gift == null) {
+            return false;
+        }
+        if (gift != c) {
+            closeConnection(c, CloseReason.EVICTED, true); // its slot now belongs to the waiter
+        }
+        return true;
+    }
+
+    /** Hands one exchange's room on a busy multiplexed connection (held by the caller) to a waiter. */
+    boolean handOffStream(PooledConnection c) {
+        Settings st = pool.settings;
+        Object gift = pool.waiters.offer(w -> !w.fresh && pool.mayJoin(c, w.replayable, w.session, st)
+                ? new Acquirer.Joined(c) : null);
+        return gift != null;
+    }
+
+    /**
+     * Closes a connection its caller owns: gracefully, or by abort if broken; counts the reason; frees
+     * its slot and, unless {@code keepReservation}, the count it held (which goes to a waiter).
+     */
+    void closeConnection(PooledConnection c, CloseReason reason, boolean keepReservation) {
+        c.closeReason = reason;
+        c.state = PooledConnection.CLOSED;
+        boolean graceful = false;
+        try {
+            if (reason == CloseReason.BROKEN) {
+                c.connection.abort();
+            } else {
+                graceful = c.connection.close();
+            }
+        } catch (RuntimeException ex) {
+            LockFreeBackendPool.LOG.log(Level.DEBUG, () -> "pool '" + pool.name + "': closing " + c + " threw " + ex);
+        }
+        if (c.attachment instanceof Attachment a) {
+            try {
+                a.closed();
+            } catch (RuntimeException ex) {
+                LockFreeBackendPool.LOG.log(Level.DEBUG, () -> "pool '" + pool.name + "': the attachment of " + c
+                        + " threw " + ex);
+            }
+        }
+        pool.stats.closed(c, reason, graceful);
+        if (c.index >= 0) {
+            c.entry.table.unregister(c.index);
+        }
+        pool.guard.closed(c, reason);
+        if (!keepReservation) {
+            c.entry.total.decrementAndGet();
+            signalFreeSlot(c.entry);
+        }
+    }
+
+    /** Frees a slot reserved on {@code e} that was not used. */
+    void unreserve(ServerEntry e) {
+        e.total.decrementAndGet();
+        signalFreeSlot(e);
+    }
+
+    /** Gives a free slot of {@code e}, if it has one and takes new connections, to the longest waiter. */
+    void signalFreeSlot(ServerEntry e) {
+        for (;;) {
+            long seen = pool.waiters.arrivals();
+            Settings st = pool.settings;
+            if (pool.waiters.waiting() <= pool.connecting.promised() || pool.closed
+                    || !e.takesNewConnections(pool.ticker.read(), st.slowStartNanos)
+                    || !e.tryReserve(st.maxConnections)) {
+                return; // nobody waits, or the connections being opened will carry the waiters
+            }
+            if (pool.waiters.offer(w -> e.permit) != null) {
+                continue; // given: there may be more waiters
+            }
+            e.total.decrementAndGet();
+            if (pool.waiters.arrivals() == seen) {
+                return; // nobody came in while we held the slot (see WaitQueue)
+            }
+        }
+    }
+
+    /**
+     * Tells a connection its caller owns that it is idle, so it gives its buffers back.
+     *
+     * @return false if the connection failed (it is then closed)
+     */
+    boolean goIdle(PooledConnection c) {
+        try {
+            c.connection.idle();
+            if (c.attachment instanceof Attachment a) {
+                a.idle();
+            }
+            return true;
+        } catch (RuntimeException ex) {
+            closeConnection(c, CloseReason.BROKEN, false);
+            return false;
+        }
+    }
+
+    /** Closes every idle connection of a server (drained, removed, down by its check). */
+    void closeIdle(ServerEntry e, CloseReason reason) {
+        PooledConnection c;
+        while ((c = e.table.pollColdest()) != null) {
+            closeConnection(c, reason, false);
+        }
+        for (PinnedSession s : pool.sessions) {
+            for (PooledConnection sc : s.removeIf(x -> x.entry == e)) {
+                closeConnection(sc, reason, false);
+            }
+        }
+    }
+
+    /**
+     * Offers the idle connections of a server that serves requests again (its weight came back) to the
+     * callers waiting: each goes to the longest waiter that may use it, or makes room for one, as a
+     * released connection would ({@link #makeIdle}).
+     */
+    void offerIdle(ServerEntry e) {
+        Settings st = pool.settings;
+        for (int slot : e.table.idleSlots()) {
+            if (pool.waiters.waiting() == 0) {
+                return;
+            }
+            PooledConnection c = e.table.entry(slot);
+            if (c != null && e.table.remove(c)) {
+                c.state = PooledConnection.OWNED;
+                makeIdle(c, st, c.lastUsedNanos);
+            }
+        }
+    }
+}
