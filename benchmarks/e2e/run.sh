@@ -20,10 +20,21 @@
 #   E2E_ROUND_WARMUP   --round-warmup  warm-up before each measured window   0.5 (seconds)
 #   E2E_CLIENTS        --clients       which clients                         berth,berth-jdk,okhttp,apache,jdk,jetty,floor
 #                                      (also berth-read: validateAfterIdle 0, a read before every reuse;
-#                                      berth-conscrypt: Berth over Conscrypt's JSSE provider)
+#                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
+#                                      berth-before: Berth built in E2E_BEFORE, in its own class loader)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)
+#   E2E_THREADS        --threads       what callers run on, a list: the     platform
+#                                      closed loop runs once per mode:
+#                                      platform, virtual (JDK 21+), virtual-per-request (a new virtual
+#                                      thread for every request)
+#   E2E_BEFORE         --before        a Berth source tree built with        (none)
+#                                      `mvn -B -q -DskipTests package`, for berth-before
+#   E2E_JAVA           --java          the java launcher of both harnesses   java (e.g. a JDK 25's bin/java)
+#   E2E_STRACE         --strace        clients whose syscalls per exchange   (none)
+#                                      to count with `strace -c -f` after the runs, e.g. berth,floor
+#   E2E_STRACE_C       --strace-c      the C of those counts, a list         "1 8"
 #   E2E_LOOP           --loop          run the closed-loop benchmark (1/0)   1
 #   E2E_COLD           --cold          run the cold-path benchmark (1/0)     1
 #   E2E_COLD_SAMPLES   --cold-samples  connection set-up samples per client  200
@@ -58,6 +69,11 @@ status_port=${E2E_STATUS_PORT:-18080}
 java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
 out=${E2E_OUT:-}
 serve=${E2E_SERVE:-0}
+threads=${E2E_THREADS:-platform}
+before=${E2E_BEFORE:-}
+java_bin=${E2E_JAVA:-java}
+strace_clients=${E2E_STRACE:-}
+strace_c=${E2E_STRACE_C:-"1 8"}
 command_line="$( (env | grep "^E2E_" || true) | sort | tr "\n" " ")$0 $*"
 
 while [ $# -gt 0 ]; do
@@ -79,6 +95,11 @@ while [ $# -gt 0 ]; do
     --java-opts) java_opts=$2 ;;
     --out) out=$2 ;;
     --serve) serve=$2 ;;
+    --threads) threads=$2 ;;
+    --before) before=$2 ;;
+    --java) java_bin=$2 ;;
+    --strace) strace_clients=$2 ;;
+    --strace-c) strace_c=$2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -88,10 +109,15 @@ done
 # What the closed loop will take; the cold path adds about 1.5 to 2.5 minutes with its defaults.
 n_clients=$(echo "$clients" | tr ',' ' ' | wc -w)
 n_c=$(echo "$concurrency" | tr ',' ' ' | wc -w)
+n_t=$(echo "$threads" | tr ',' ' ' | wc -w)
 if [ "$loop" = 1 ] && [ "$serve" != 1 ]; then
-  awk -v c="$n_c" -v n="$n_clients" -v w="$warmup" -v r="$rounds" -v rw="$round_warmup" -v d="$duration" \
-    'BEGIN { printf "closed loop: about %.0f s (%d C x %d clients x (%s + %d x (%s + %s)) s)\n",
-             c * n * (w + r * (rw + d)), c, n, w, r, rw, d }' >&2
+  awk -v t="$n_t" -v c="$n_c" -v n="$n_clients" -v w="$warmup" -v r="$rounds" -v rw="$round_warmup" -v d="$duration" \
+    'BEGIN { printf "closed loop: about %.0f s (%d thread modes x %d C x %d clients x (%s + %d x (%s + %s)) s)\n",
+             t * c * n * (w + r * (rw + d)), t, c, n, w, r, rw, d }' >&2
+fi
+if [ -n "$before" ]; then
+  before=$(cd "$before" && pwd)
+  java_opts="$java_opts -Dberth.before=$before"
 fi
 
 jar=$root/benchmarks/target/benchmarks.jar
@@ -252,7 +278,7 @@ if [ "$serve" = 1 ]; then
   exit 0
 fi
 
-java_version=$(java -version 2>&1 | head -3)
+java_version=$("$java_bin" -version 2>&1 | head -3)
 cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 {
   echo "# Berth end-to-end benchmarks"
@@ -264,22 +290,97 @@ cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1
   echo "- Machine: $(nproc) CPUs, ${cpu_model:-unknown model}; $(uname -sr)"
   echo "- Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- JDK: $(echo "$java_version" | tr '\n' ' ')"
+  if [ -n "$before" ]; then
+    echo "- berth-before: built in \`$before\` (commit $(git -C "$before" rev-parse --short HEAD 2>/dev/null || echo '?'));"\
+      "berth: this tree (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ', with uncommitted changes'))"
+  fi
   echo "- Server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), 1 worker, TLS 1.3 (TLS_AES_128_GCM_SHA256),"\
     "ECDSA P-256 certificate, $body_length-byte body; $(openssl version)"
   echo
 } > "$out"
 
 if [ "$loop" = 1 ]; then
-  # shellcheck disable=SC2086 # java_opts is a list of flags
-  java $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark "${common[@]}" \
-    --concurrency "$concurrency" --duration "$duration" --rounds "$rounds" --warmup "$warmup" \
-    --round-warmup "$round_warmup" >&2
+  for mode in $(echo "$threads" | tr ',' ' '); do
+    # shellcheck disable=SC2086 # java_opts is a list of flags
+    "$java_bin" $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark "${common[@]}" \
+      --concurrency "$concurrency" --duration "$duration" --rounds "$rounds" --warmup "$warmup" \
+      --round-warmup "$round_warmup" --threads "$mode" >&2
+  done
 fi
 
 if [ "$cold" = 1 ]; then
   # shellcheck disable=SC2086
-  java $java_opts -cp "$jar" io.berth.e2e.ColdPath "${common[@]}" \
+  "$java_bin" $java_opts -cp "$jar" io.berth.e2e.ColdPath "${common[@]}" \
     --samples "$cold_samples" --seed-requests "$seed_requests" --seed-gap-ms "$seed_gap_ms" >&2
+fi
+
+# Syscalls per exchange: one client at a time in a closed loop of C platform-thread callers; after
+# its warm-up, strace -f attaches to every thread of the JVM for a few seconds, and nginx's request
+# count over the same seconds divides the counts (strace slows the client, not the ratio). Counted
+# twice: on the callers' own threads (the exchange itself) and on every thread of the JVM.
+nginx_requests() {
+  curl -s "http://127.0.0.1:$status_port/status" | awk 'NR == 3 { print $3 }'
+}
+if [ -n "$strace_clients" ]; then
+  {
+    echo
+    echo "## Syscalls per exchange ($(strace -V | head -1))"
+    echo
+    echo "One client at a time, C platform-thread callers in a closed loop; after a 5 s warm-up, \`strace -f\`"\
+      "attaches to every thread of the client's JVM for 5 s; counts are divided by the requests nginx"\
+      "served in that time. *Callers*: the syscalls of the caller threads (\`e2e-<client>-*\`), which carry"\
+      "the exchange; *JVM*: of every thread (also the JIT, GC and VM threads, and a client's own I/O threads)."\
+      "\`futex\` is parking and waking."
+    echo
+    echo "| client | C | requests | callers: syscalls per exchange | of which | JVM: syscalls per exchange | of which |"
+    echo "|---|--:|--:|--:|---|--:|---|"
+  } >> "$out"
+  for client in $(echo "$strace_clients" | tr ',' ' '); do
+    for c in $(echo "$strace_c" | tr ',' ' '); do
+      log=$work/strace-$client-$c.log
+      # shellcheck disable=SC2086
+      "$java_bin" $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark --ca "$work/ca.pem" --port "$port" \
+        --status-port "$status_port" --body-length "$body_length" --clients "$client" --concurrency "$c" \
+        --warmup 5 --rounds 1 --round-warmup 0 --duration 60 > /dev/null 2> "$log" &
+      jvm=$!
+      for _ in $(seq 600); do
+        grep -q "^C=$c warm-up" "$log" && break # the client's warm-up is over: its measured window runs
+        sleep 0.1
+      done
+      sleep 1
+      tids=()
+      for t in /proc/$jvm/task/*; do
+        tids+=(-p "${t##*/}")
+      done
+      r0=$(nginx_requests)
+      timeout -s INT 5 strace -f -qq -o "$work/strace-$client-$c.txt" "${tids[@]}" 2>/dev/null || true
+      r1=$(nginx_requests)
+      names=$work/strace-$client-$c.names
+      : > "$names"
+      for t in /proc/$jvm/task/*; do
+        echo "${t##*/} $(cat "$t/comm" 2>/dev/null)" >> "$names"
+      done
+      kill "$jvm" 2>/dev/null || true
+      wait "$jvm" 2>/dev/null || true
+      awk -v client="$client" -v c="$c" -v n="$((r1 - r0))" '
+        function top(arr, total,   keys, m, k, i, j, t, parts) {
+          m = 0; for (k in arr) { keys[++m] = k }
+          for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (arr[keys[j]] > arr[keys[i]]) { t = keys[i]; keys[i] = keys[j]; keys[j] = t }
+          parts = ""; for (i = 1; i <= m && i <= 5; i++) parts = parts sprintf("%s%s %.2f", (i > 1 ? ", " : ""), keys[i], arr[keys[i]] / n)
+          return parts
+        }
+        FNR == NR { name[$1] = $2; next }
+        $2 ~ /^<\.\.\./ || $2 ~ /^\+\+\+/ || $2 ~ /^---/ { next }
+        {
+          call = $2; sub(/\(.*/, "", call)
+          all[call]++; total++
+          if (name[$1] ~ /^e2e-/) { callers[call]++; ctotal++ }
+        }
+        END {
+          printf "| %s | %d | %d | %.2f | %s | %.2f | %s |\n", client, c, n, ctotal / n, top(callers), total / n, top(all)
+        }' "$names" "$work/strace-$client-$c.txt" >> "$out"
+    done
+  done
 fi
 
 echo "- Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out"

@@ -4,6 +4,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The shared {@link PurgeScheduler}: one daemon thread, started by the first scheduled task and
@@ -16,6 +17,11 @@ import java.util.concurrent.TimeUnit;
 final class SharedPurgeScheduler implements PurgeScheduler {
     static final SharedPurgeScheduler INSTANCE = new SharedPurgeScheduler();
 
+    /**
+     * Guards {@link #executor} and {@link #pending}: a lock, not a monitor, because scheduling takes
+     * the executor's own lock and may park.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private ScheduledThreadPoolExecutor executor;
     private int pending;
 
@@ -25,7 +31,8 @@ final class SharedPurgeScheduler implements PurgeScheduler {
     @Override
     public Future<?> schedule(Runnable task, long delay, TimeUnit unit) {
         Tracked tracked = new Tracked(task);
-        synchronized (this) {
+        lock.lock();
+        try {
             if (executor == null) {
                 executor = new ScheduledThreadPoolExecutor(1, r -> {
                     Thread t = new Thread(r, "berth-purge");
@@ -37,17 +44,22 @@ final class SharedPurgeScheduler implements PurgeScheduler {
             }
             pending++;
             tracked.future = executor.schedule(tracked, delay, unit);
+        } finally {
+            lock.unlock();
         }
         return tracked;
     }
 
     private void done() {
         ScheduledThreadPoolExecutor toStop = null;
-        synchronized (this) {
+        lock.lock();
+        try {
             if (--pending == 0) {
                 toStop = executor;
                 executor = null;
             }
+        } finally {
+            lock.unlock();
         }
         if (toStop != null) {
             toStop.shutdown();
@@ -55,8 +67,13 @@ final class SharedPurgeScheduler implements PurgeScheduler {
     }
 
     /** @return whether the thread is running (for tests) */
-    synchronized boolean isRunning() {
-        return executor != null;
+    boolean isRunning() {
+        lock.lock();
+        try {
+            return executor != null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -58,7 +58,8 @@ public final class E2eBenchmark {
      * @param args {@code --name value} options: {@code --ca} (required), {@code --host},
      *     {@code --port}, {@code --status-port}, {@code --body-length}, {@code --concurrency},
      *     {@code --duration}, {@code --warmup}, {@code --round-warmup} (seconds), {@code --rounds},
-     *     {@code --clients}, {@code --markdown} (a file to append the results to)
+     *     {@code --clients}, {@code --threads} ({@code platform}, {@code virtual} or
+     *     {@code virtual-per-request}), {@code --markdown} (a file to append the results to)
      * @throws Exception if the benchmark could not run
      */
     public static void main(String[] args) throws Exception {
@@ -69,7 +70,8 @@ public final class E2eBenchmark {
             concurrency.add(Integer.parseInt(c));
         }
         Settings settings = new Settings(a.integer("rounds", 5), seconds(a.decimal("warmup", 3)),
-                seconds(a.decimal("round-warmup", 0.5)), seconds(a.decimal("duration", 2)));
+                seconds(a.decimal("round-warmup", 0.5)), seconds(a.decimal("duration", 2)),
+                Load.Threads.named(a.string("threads", "platform")));
         String markdown = a.string("markdown", null);
         // The JDK client's idle timeout is JVM-wide and read once: set it before any client exists.
         if (System.getProperty("jdk.httpclient.keepalive.timeout") == null) {
@@ -90,12 +92,13 @@ public final class E2eBenchmark {
             roundHeaders[r + 1] = "round " + r;
         }
         Table perRound = new Table(false, roundHeaders);
-        StringBuilder md = new StringBuilder("## Closed loop\n\n");
+        StringBuilder md = new StringBuilder("## Closed loop").append(settings.threads == Load.Threads.PLATFORM
+                ? "" : " (callers: " + settings.threads.label() + ")").append("\n\n");
         md.append(String.format(Locale.ROOT, "%d rounds per client and C; in each, %.1f s unmeasured, then a %.1f s"
                 + " measured window; %.1f s warm-up per client before the first round. Figures are medians over"
                 + " rounds (×floor: of the ratio within each round); new conns is the total over all measured"
-                + " windows.%n%n", settings.rounds, settings.roundWarmup / 1e9, settings.duration / 1e9,
-                settings.warmup / 1e9));
+                + " windows. Callers: %s.%n%n", settings.rounds, settings.roundWarmup / 1e9, settings.duration / 1e9,
+                settings.warmup / 1e9, describe(settings.threads)));
         for (int c : concurrency) {
             md.append(run(target, peers, c, settings, table, perRound));
         }
@@ -114,11 +117,22 @@ public final class E2eBenchmark {
         }
     }
 
-    /** How long each phase runs, in nanoseconds. */
-    private record Settings(int rounds, long warmup, long roundWarmup, long duration) {
+    /** How long each phase runs, in nanoseconds, and what the callers run on. */
+    private record Settings(int rounds, long warmup, long roundWarmup, long duration, Load.Threads threads) {
         /** @return the seconds one client takes at one C */
         double seconds() {
             return (warmup + rounds * (roundWarmup + duration)) / 1e9;
+        }
+    }
+
+    private static String describe(Load.Threads threads) {
+        switch (threads) {
+            case VIRTUAL:
+                return "each a virtual thread";
+            case VIRTUAL_PER_REQUEST:
+                return "each a virtual thread that sends every request from a new virtual thread and joins it";
+            default:
+                return "each a platform thread";
         }
     }
 
@@ -145,7 +159,7 @@ public final class E2eBenchmark {
         for (Peer p : peers) {
             windows.put(p.name(), new Load.Window[settings.rounds]);
             try {
-                Load load = new Load(p, target, c);
+                Load load = new Load(p, target, c, settings.threads);
                 loads.put(p.name(), load);
                 String negotiated = load.probeTls();
                 tls.put(p.name(), negotiated);

@@ -16,7 +16,8 @@ import org.HdrHistogram.Histogram;
  * A closed loop of C caller threads over one client: each caller sends its next GET as soon as the
  * previous response is read and checked. The threads live as long as the load, parked between
  * windows, so they are alive (and their allocation counters readable) when a window's figures are
- * taken.
+ * taken. The callers are platform threads, or virtual threads ({@link Threads}); a virtual thread
+ * allocates in its carrier's counter, which is read like any other thread's.
  *
  * <p>A window: the coordinating thread reads nginx's counters, the allocation counters of every
  * thread and the process CPU time, releases the callers, sleeps for the window, tells them to stop,
@@ -32,8 +33,31 @@ final class Load implements AutoCloseable {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
+    /** What the callers run on. */
+    enum Threads {
+        /** Each caller a platform thread. */
+        PLATFORM,
+        /** Each caller a virtual thread (JDK 21 and later). */
+        VIRTUAL,
+        /**
+         * Each caller a virtual thread that sends every request from a new virtual thread and waits
+         * for it: nothing can be kept per thread.
+         */
+        VIRTUAL_PER_REQUEST;
+
+        /** @return the mode named {@code platform}, {@code virtual} or {@code virtual-per-request} */
+        static Threads named(String name) {
+            return valueOf(name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        }
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
     private final Peer peer;
     private final Target target;
+    private final Threads threads;
     private final Caller[] callers;
     private final Client shared;
     private final CyclicBarrier start;
@@ -64,9 +88,10 @@ final class Load implements AutoCloseable {
         }
     }
 
-    Load(Peer peer, Target target, int concurrency) throws Exception {
+    Load(Peer peer, Target target, int concurrency, Threads threads) throws Exception {
         this.peer = peer;
         this.target = target;
+        this.threads = threads;
         this.callers = new Caller[concurrency];
         this.start = new CyclicBarrier(concurrency + 1);
         this.end = new CyclicBarrier(concurrency + 1);
@@ -82,9 +107,13 @@ final class Load implements AutoCloseable {
         }
         this.shared = one;
         for (int i = 0; i < concurrency; i++) {
-            Thread t = new Thread(callers[i]::loop, "e2e-" + peer.name() + "-" + concurrency + "-" + i);
-            t.setDaemon(true);
-            t.start();
+            if (threads == Threads.PLATFORM) {
+                Thread t = new Thread(callers[i]::loop, "e2e-" + peer.name() + "-" + concurrency + "-" + i);
+                t.setDaemon(true);
+                t.start();
+            } else {
+                startVirtual(callers[i]::loop);
+            }
         }
     }
 
@@ -235,6 +264,15 @@ final class Load implements AutoCloseable {
         }
     }
 
+    /** {@code Thread.startVirtualThread(r)}, through reflection: the harness compiles for release 17. */
+    static Thread startVirtual(Runnable r) {
+        try {
+            return (Thread) Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, r);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("virtual threads need JDK 21 or later; this is " + Runtime.version(), e);
+        }
+    }
+
     private void closeQuietly(Client c) {
         try {
             c.close();
@@ -250,9 +288,32 @@ final class Load implements AutoCloseable {
         long ok;
         long errors;
         Exception firstError;
+        /** {@link Threads#VIRTUAL_PER_REQUEST}: one request, run on a new virtual thread each time. */
+        private final Runnable request = this::requestOnce;
+        private Exception requestFailure;
 
         Caller(Client client) {
             this.client = client;
+        }
+
+        private void requestOnce() {
+            try {
+                client.get();
+            } catch (Exception e) {
+                requestFailure = e;
+            }
+        }
+
+        private void get() throws Exception {
+            if (threads != Threads.VIRTUAL_PER_REQUEST) {
+                client.get();
+                return;
+            }
+            requestFailure = null;
+            startVirtual(request).join(); // join: the request's writes happen-before what follows
+            if (requestFailure != null) {
+                throw requestFailure;
+            }
         }
 
         void loop() {
@@ -268,7 +329,7 @@ final class Load implements AutoCloseable {
                     while (!stop) {
                         long t0 = System.nanoTime();
                         try {
-                            client.get();
+                            get();
                             histogram.recordValue(Math.min(System.nanoTime() - t0, MAX_LATENCY));
                             n++;
                         } catch (Exception e) {

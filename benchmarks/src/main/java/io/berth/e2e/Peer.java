@@ -26,9 +26,10 @@ abstract class Peer {
     /**
      * Variants measured only when named: {@code berth-read}, Berth's own API with
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
-     * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL).
+     * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
+     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}).
      */
-    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before");
 
     private final String name;
 
@@ -54,7 +55,8 @@ abstract class Peer {
                 return new BerthPeer("berth-read", b -> b.validateAfterIdle(java.time.Duration.ZERO));
             case "berth-conscrypt":
                 return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
-
+            case "berth-before":
+                return new BeforePeer();
             case "berth-jdk":
                 return new BerthJdkPeer();
             case "okhttp":

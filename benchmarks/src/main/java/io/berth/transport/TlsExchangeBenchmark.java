@@ -43,8 +43,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * from an in-process {@link SSLServerSocket} server (TCP_NODELAY, a thread per connection).
  *
  * <ul>
- *   <li>{@code berth}: through {@link NioConnector} and its {@code TlsConnection} (non-blocking
- *       channel, a selector per connection, SSLEngine), with a read timeout as a pool would use.</li>
+ *   <li>{@code berth}: through {@link NioConnector} and its {@code TlsConnection} (a blocking
+ *       channel, SSLEngine, each read and write armed with the watchdog), with a read timeout as a
+ *       pool would use.</li>
  *   <li>{@code sslSocket}: a blocking {@link SSLSocket} doing the same bytes, no read timeout: the
  *       floor (one blocking {@code read} syscall per wait).</li>
  *   <li>{@code sslSocketTimed}: the same with {@code SO_TIMEOUT}, which is how a blocking design gets a

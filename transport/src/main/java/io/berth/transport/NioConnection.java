@@ -2,7 +2,6 @@ package io.berth.transport;
 
 import io.berth.ResponseTimeoutException;
 import io.berth.Server;
-import io.berth.spi.Connection;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
@@ -11,45 +10,52 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 /**
- * A connection over a {@code SocketChannel} that stays in non-blocking mode for its whole life, with
- * a {@code Selector} of its own on which the channel is registered once.
+ * A connection over a {@code SocketChannel} in blocking mode: one file descriptor, no selector. A
+ * thread that needs bytes blocks in {@code read} (a platform thread in the kernel, a virtual thread
+ * parked by the JDK); every bounded wait is enforced by the {@link Watchdog}, which aborts the
+ * connection when a deadline passes.
  *
- * <p><b>I/O design.</b> Reads and writes first try the non-blocking syscall; only when it cannot make
- * progress does the thread wait in {@link Selector#select(Consumer, long)} (one {@code epoll_wait},
- * no selected-key set, no allocation) with the remaining time, so timeouts are exact and interrupts
- * are seen. The exception is the first read after a write: the response to a request just sent is
- * not there yet, so that read waits first ({@link #responseDue}). A small exchange thus costs
- * {@code write}, {@code epoll_wait}, {@code read}: three syscalls, as many as a blocking
- * {@code SSLSocket} without a timeout makes (it reads a record's header and body separately), fewer
- * than one with {@code SO_TIMEOUT} (about five: {@code read} until {@code EAGAIN}, {@code poll}, two
- * {@code read}s) and than timed reads through a blocking channel's socket adaptor (which toggles
- * {@code O_NONBLOCK} around every read: four {@code fcntl}s). Because the channel is never switched
- * to blocking mode, {@link #liveness()} is a plain non-blocking {@code read}, and an interrupt never
- * closes the channel (only blocking channel operations do that). The price is two file descriptors
- * per connection for the selector (an epoll instance and an eventfd on Linux): three in all.
+ * <p><b>I/O design.</b> A small exchange costs two syscalls: {@code write} of the request, then one
+ * {@code read} that sleeps in the socket until the response is there (a blocking {@code SSLSocket}
+ * makes three, reading a record's header and body apart). Before such a read the read side is
+ * armed ({@link Watchdog.Watched#arm}: a clock read and a volatile store) and after it disarmed (a
+ * CAS): no lock, no allocation. If the watchdog fired first, the read fails with
+ * {@link ResponseTimeoutException}, whatever the aborted socket said, so a timeout is never
+ * mistaken for the peer closing. A write is armed the same way, per slice of at most
+ * {@link #WRITE_SLICE} bytes (a TLS record is one slice): a peer that stops reading gives a
+ * {@link SocketTimeoutException} naming {@code responseTimeout}.
  *
- * <p><b>Threads.</b> One thread at a time does I/O (the lease holder, or the pool for
- * {@code liveness()} and {@code idle()}); each I/O method holds {@code ioLock}, uncontended, so that
- * buffers and engine state pass safely from one thread to the next. {@link #abort()} may come from
- * any thread at any time: it resets the socket and closes the selector, which wakes a thread waiting
- * in it. Buffers are given back to the {@link BufferPool} by whoever holds {@code ioLock} after the
- * close, never while another thread may still use them.
+ * <p><b>Liveness.</b> {@link #liveness()} switches the channel to non-blocking mode for one
+ * {@code read} and back: four {@code fcntl}s around it, paid only by a reuse after
+ * {@code validateAfterIdle}, never by an exchange. {@link #bufferedLiveness()} makes no syscall.
+ *
+ * <p><b>Interrupts.</b> An interrupt of a thread blocked in a channel operation closes the channel
+ * (the JDK's rule for interruptible channels, on platform and virtual threads alike): the operation
+ * fails with an {@link InterruptedIOException} naming the server, the thread's interrupt flag stays
+ * set, and the connection is broken. Because {@code SO_LINGER} is 0 from the end of {@code connect}
+ * on, that close is a reset, as an {@link #abort()} is; a graceful {@link #close()} turns lingering
+ * back off first.
+ *
+ * <p><b>Threads.</b> The read side and the write side each have a lock: one thread at a time on each,
+ * both at once allowed (full duplex, for a reader that stays blocked in {@link #readNoDeadline} while
+ * callers write; the {@code SSLEngine} allows a concurrent wrap and unwrap). The locks are
+ * {@link ReentrantLock}s, uncontended in HTTP/1.1, so that buffers and engine state pass safely from
+ * one thread to the next, and so that a virtual thread waiting for one parks instead of pinning its
+ * carrier. {@link #abort()} may come from any thread at any time: it closes the channel with a reset,
+ * which wakes a thread blocked in it. Each side's buffers are given back to the {@link BufferPool}
+ * by whoever holds that side's lock after the close, never while another thread may still use them.
  */
-abstract class NioConnection implements Connection {
+abstract class NioConnection extends Watchdog.Watched implements DuplexConnection {
     private static final System.Logger LOG = System.getLogger(NioConnection.class.getName());
 
-    /** Selection action that does nothing: we only need to know that the channel became ready. */
-    static final Consumer<SelectionKey> NO_ACTION = key -> { };
+    /** The most bytes one armed blocking write may carry: the write timeout bounds each slice. */
+    static final int WRITE_SLICE = 64 * 1024;
 
     private static final int OPEN = 0;
     private static final int CLOSED = 1;
@@ -66,22 +72,21 @@ abstract class NioConnection implements Connection {
     final Server server;
     final SocketChannel channel;
     final BufferPool buffers;
-    private final Selector selector;
-    private final SelectionKey key;
     private final NioConnector connector;
-    private final ReentrantLock ioLock = new ReentrantLock();
+    final ReentrantLock readLock = new ReentrantLock();
+    final ReentrantLock writeLock = new ReentrantLock();
     private volatile int state; // OPEN -> CLOSED, once, by CAS
-    /**
-     * Whether a request went out since the last read: its response cannot have arrived yet, so the
-     * next read waits before it tries the socket, saving a read that would only say EAGAIN.
-     */
-    boolean responseDue;
+    /** Whether {@link NioConnector#connect} returned it: only then are its closes counted. */
+    private volatile boolean ready;
+    /** Read side: the timeout of the operation under way, or 0 for none. */
+    private long readTimeoutNanos;
+    /** Read side: the deadline armed for the operation under way, or 0. */
+    private long readArmed;
 
-    NioConnection(Server server, SocketChannel channel, Selector selector, NioConnector connector) {
+    NioConnection(Server server, SocketChannel channel, NioConnector connector) {
+        super(Watchdog.SHARED);
         this.server = server;
         this.channel = channel;
-        this.selector = selector;
-        this.key = channel.keyFor(selector);
         this.connector = connector;
         this.buffers = connector.buffers();
     }
@@ -102,28 +107,46 @@ abstract class NioConnection implements Connection {
             throw new IllegalArgumentException("dst must have space remaining but was " + dst);
         }
         requirePositive(timeoutNanos);
-        beginIo("read from");
+        return readSide(dst, timeoutNanos);
+    }
+
+    @Override
+    public final int readNoDeadline(ByteBuffer dst) throws IOException {
+        if (!dst.hasRemaining()) {
+            throw new IllegalArgumentException("dst must have space remaining but was " + dst);
+        }
+        return readSide(dst, 0);
+    }
+
+    private int readSide(ByteBuffer dst, long timeoutNanos) throws IOException {
+        beginRead("read from");
+        readTimeoutNanos = timeoutNanos;
         try {
-            return doRead(dst, timeoutNanos);
+            int n = doRead(dst, timeoutNanos);
+            if (!endReadWait()) {
+                throw responseTimeout(timeoutNanos, null);
+            }
+            return n;
         } catch (IOException | RuntimeException e) {
+            if (!endReadWait()) {
+                throw responseTimeout(timeoutNanos, e);
+            }
             throw failure(e, "reading from");
         } finally {
-            responseDue = false;
-            endIo();
+            endRead();
         }
     }
 
     @Override
     public final void write(ByteBuffer src, long timeoutNanos) throws IOException {
         requirePositive(timeoutNanos);
-        beginIo("write to");
+        beginWrite();
         try {
             doWrite(src, timeoutNanos);
-            responseDue = true;
         } catch (IOException | RuntimeException e) {
             throw failure(e, "writing to");
         } finally {
-            endIo();
+            endWrite();
         }
     }
 
@@ -139,32 +162,56 @@ abstract class NioConnection implements Connection {
 
     /** @param read whether to read the socket, or only look at what this connection holds */
     private Liveness look(boolean read) {
-        if (!ioLock.tryLock()) {
-            return Liveness.ALIVE; // an exchange is under way: not idle, nothing to say
+        if (!readLock.tryLock()) {
+            return Liveness.ALIVE; // a read is under way: not idle, nothing to say
         }
         try {
             if (state != OPEN) {
                 return Liveness.CLOSED_BY_PEER;
             }
-            return read ? doLiveness() : doBufferedLiveness();
+            if (!read) {
+                return doBufferedLiveness();
+            }
+            if (!writeLock.tryLock()) {
+                return Liveness.ALIVE; // a write is under way: not idle either
+            }
+            try {
+                channel.configureBlocking(false);
+                try {
+                    return doLiveness();
+                } finally {
+                    channel.configureBlocking(true);
+                }
+            } finally {
+                endWrite();
+            }
         } catch (IOException | RuntimeException e) {
             // reset, or a TLS record that does not decrypt: either way the server is gone for us
             LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": liveness check failed: " + e);
             return Liveness.CLOSED_BY_PEER;
         } finally {
-            endIo();
+            endRead();
         }
     }
 
     @Override
     public final void idle() {
-        if (ioLock.tryLock()) {
+        if (readLock.tryLock()) {
             try {
                 if (state == OPEN) {
-                    releaseIdleBuffers();
+                    releaseReadBuffers(true);
                 }
             } finally {
-                endIo();
+                endRead();
+            }
+        }
+        if (writeLock.tryLock()) {
+            try {
+                if (state == OPEN) {
+                    releaseWriteBuffers(true);
+                }
+            } finally {
+                endWrite();
             }
         }
     }
@@ -175,52 +222,87 @@ abstract class NioConnection implements Connection {
             return false;
         }
         boolean graceful = false;
-        if (ioLock.tryLock()) { // not held: an exchange is under way, so the engine is not ours to use
+        // Neither side may be in use: the engine is not ours to use then, and the channel's mode
+        // cannot change under a blocked thread. Otherwise: abort.
+        if (readLock.tryLock()) {
             try {
-                graceful = writeCloseNotify() && shutdownOutput();
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": graceful close failed, aborting: " + e);
+                if (writeLock.tryLock()) {
+                    try {
+                        channel.configureBlocking(false); // the close_notify goes out now or never
+                        graceful = writeCloseNotify() && shutdownOutput();
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": graceful close failed, aborting: " + e);
+                    } finally {
+                        releaseWriteBuffers(false);
+                        writeLock.unlock();
+                    }
+                }
             } finally {
-                releaseAllBuffers();
-                ioLock.unlock();
+                releaseReadBuffers(false);
+                readLock.unlock();
             }
         }
         closeChannel(!graceful);
+        unwatch();
         connector.countClose(graceful);
         return graceful;
     }
 
     @Override
     public final void abort() {
-        if (closeNow(true)) {
-            connector.countClose(false);
-        }
+        closeNow(true);
     }
 
-    /** Closes a connection that never left {@link NioConnector#connect}: not counted. */
+    /** The watchdog fired a deadline: abort, which wakes the thread blocked on the channel. */
+    @Override
+    final void expire(int side) {
+        abort();
+    }
+
+    /**
+     * Called by {@link NioConnector#connect} once the connection is ready: from now on it resets
+     * when closed other than gracefully (also when the JDK closes it on an interrupt), and its
+     * closes are counted.
+     */
+    final void ready() throws IOException {
+        channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        ready = true;
+    }
+
+    /** Closes a connection that never left {@link NioConnector#connect}. */
     final void discard() {
         closeNow(false);
     }
 
     /**
-     * Closes at once, from any thread: buffers are given back here unless another thread is doing
-     * I/O, in which case it gives them back itself ({@link #endIo()}).
-     *
-     * @return whether this call closed the connection (it was open)
+     * Closes at once, from any thread, counted as an abort if the connection was {@link #ready}
+     * (before the channel closes, so that whoever the close wakes sees it counted). Each side's
+     * buffers are given back here unless another thread is using that side, in which case it gives
+     * them back itself ({@link #endRead()}, {@link #endWrite()}).
      */
-    private boolean closeNow(boolean reset) {
+    private void closeNow(boolean reset) {
         if (!STATE.compareAndSet(this, OPEN, CLOSED)) {
-            return false;
+            return;
+        }
+        if (ready) {
+            connector.countClose(false);
         }
         closeChannel(reset);
-        if (ioLock.tryLock()) {
+        unwatch();
+        if (readLock.tryLock()) {
             try {
-                releaseAllBuffers();
+                releaseReadBuffers(false);
             } finally {
-                ioLock.unlock();
+                readLock.unlock();
             }
         }
-        return true;
+        if (writeLock.tryLock()) {
+            try {
+                releaseWriteBuffers(false);
+            } finally {
+                writeLock.unlock();
+            }
+        }
     }
 
     @Override
@@ -230,73 +312,123 @@ abstract class NioConnection implements Connection {
 
     // ---- what TLS and plain connections do differently
 
+    /**
+     * Reads into {@code dst}, with the read lock held; gets bytes from the socket with
+     * {@link #channelRead}, which arms the operation's deadline.
+     *
+     * @param timeoutNanos the operation's timeout, or 0 for none ({@link #readNoDeadline})
+     */
     abstract int doRead(ByteBuffer dst, long timeoutNanos) throws IOException;
 
+    /** Writes all of {@code src}, with the write lock held, through {@link #writeFully}. */
     abstract void doWrite(ByteBuffer src, long timeoutNanos) throws IOException;
 
+    /** Looks at the idle connection, reading the socket, which is in non-blocking mode now. */
     abstract Liveness doLiveness() throws IOException;
 
     /** {@link #doLiveness()} without reading the socket: what this connection already holds. */
     abstract Liveness doBufferedLiveness() throws IOException;
 
-    /** Writes a TLS close_notify without waiting. @return whether it was written completely */
+    /**
+     * Writes a TLS close_notify without waiting (the channel is in non-blocking mode now).
+     *
+     * @return whether it was written completely
+     */
     abstract boolean writeCloseNotify() throws IOException;
 
-    /** Gives back the buffers that hold no pending bytes. Called with {@code ioLock} held. */
-    abstract void releaseIdleBuffers();
+    /**
+     * Gives back the read side's buffers. Called with the read lock held.
+     *
+     * @param onlyEmpty give back only buffers that hold no pending bytes (the connection stays open)
+     */
+    abstract void releaseReadBuffers(boolean onlyEmpty);
 
-    /** Gives back all buffers, pending bytes or not. Called with {@code ioLock} held, once closed. */
-    abstract void releaseAllBuffers();
+    /** As {@link #releaseReadBuffers}, for the write side, with the write lock held. */
+    abstract void releaseWriteBuffers(boolean onlyEmpty);
 
-    // ---- waiting
+    // ---- blocking I/O under the watchdog
 
     /**
-     * Waits until the channel is ready for {@code ops} ({@link SelectionKey#OP_READ} or
-     * {@link SelectionKey#OP_WRITE}) or the deadline passes.
+     * Reads from the channel, blocking until at least one byte arrives, the stream ends or the
+     * connection is aborted. The first call of a read operation arms its deadline; the operation
+     * disarms it when it ends. With the read lock held.
      *
-     * @return {@code true} if ready (or possibly ready), {@code false} if the deadline passed
-     * @throws InterruptedIOException if the thread is interrupted; the flag stays set
-     * @throws SocketException if the connection was aborted meanwhile
+     * @return bytes read, or -1 at the end of the stream
      */
-    final boolean await(int ops, long deadline) throws IOException {
-        try {
-            if (key.interestOps() != ops) {
-                key.interestOps(ops);
-            }
-            while (true) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedIOException("interrupted while waiting to "
-                            + (ops == SelectionKey.OP_READ ? "read from " : "write to ") + server);
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return false;
-                }
-                if (selector.select(NO_ACTION, ceilMillis(remaining)) > 0) {
-                    return true;
-                }
-                if (state != OPEN) {
-                    throw closedError();
-                }
-            }
-        } catch (ClosedSelectorException | CancelledKeyException e) {
-            throw closedError();
+    final int channelRead(ByteBuffer into) throws IOException {
+        if (readArmed == 0 && readTimeoutNanos > 0) {
+            readArmed = arm(Watchdog.READ, readTimeoutNanos);
         }
+        return channel.read(into);
     }
 
-    /** Writes all of {@code src}, waiting up to {@code timeoutNanos} each time the send buffer is full. */
+    /**
+     * Arms the read side for a whole operation that does not go through {@link #read} (the TLS
+     * handshake), for {@link #endReadWait()} to disarm.
+     */
+    final void armReadOperation(long timeoutNanos) {
+        readTimeoutNanos = timeoutNanos;
+        readArmed = arm(Watchdog.READ, timeoutNanos);
+    }
+
+    /** @return {@code false} if the watchdog fired the read operation's deadline, else {@code true} */
+    final boolean endReadWait() {
+        long d = readArmed;
+        readTimeoutNanos = 0;
+        if (d == 0) {
+            return true;
+        }
+        readArmed = 0;
+        return disarm(Watchdog.READ, d);
+    }
+
+    /**
+     * Writes all of {@code src} to the channel, blocking while the send buffer is full, each slice of
+     * at most {@link #WRITE_SLICE} bytes bounded by {@code timeoutNanos}. With the write lock held.
+     *
+     * @throws SocketTimeoutException naming {@code responseTimeout} if a slice did not go out in time
+     */
     final void writeFully(ByteBuffer src, long timeoutNanos) throws IOException {
         while (src.hasRemaining()) {
-            if (channel.write(src) == 0 && !await(SelectionKey.OP_WRITE, System.nanoTime() + timeoutNanos)) {
-                throw new SocketTimeoutException("writing to " + server + " timed out: the send buffer stayed full for "
-                        + millis(timeoutNanos) + " (responseTimeout)");
+            int limit = src.limit();
+            if (src.remaining() > WRITE_SLICE) {
+                src.limit(src.position() + WRITE_SLICE);
+            }
+            long d = arm(Watchdog.WRITE, timeoutNanos);
+            try {
+                while (src.hasRemaining()) {
+                    channel.write(src);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!disarm(Watchdog.WRITE, d)) {
+                    throw writeTimeout(timeoutNanos, e);
+                }
+                throw e;
+            } finally {
+                src.limit(limit);
+            }
+            if (!disarm(Watchdog.WRITE, d)) {
+                throw writeTimeout(timeoutNanos, null);
             }
         }
     }
 
-    final ResponseTimeoutException responseTimeout(long timeoutNanos) {
-        return new ResponseTimeoutException("no byte from " + server + " in " + millis(timeoutNanos)
-                + " (responseTimeout)");
+    private SocketTimeoutException writeTimeout(long timeoutNanos, Exception cause) {
+        SocketTimeoutException e = new SocketTimeoutException("writing to " + server
+                + " timed out: the send buffer stayed full for " + millis(timeoutNanos) + " (responseTimeout)");
+        return withCause(e, cause);
+    }
+
+    private ResponseTimeoutException responseTimeout(long timeoutNanos, Exception cause) {
+        return withCause(new ResponseTimeoutException("no byte from " + server + " in " + millis(timeoutNanos)
+                + " (responseTimeout)"), cause);
+    }
+
+    static <E extends IOException> E withCause(E e, Exception cause) {
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
     }
 
     final SocketException closedError() {
@@ -304,7 +436,13 @@ abstract class NioConnection implements Connection {
     }
 
     /** Makes an I/O failure name the server, keeping its type and cause. */
-    private IOException failure(Exception e, String doing) {
+    final IOException failure(Exception e, String doing) {
+        if (e instanceof ClosedByInterruptException) {
+            // The JDK closed the channel (with a reset: SO_LINGER is 0); the flag is still set.
+            InterruptedIOException interrupted = new InterruptedIOException("interrupted while " + doing + " " + server);
+            interrupted.initCause(e);
+            return interrupted;
+        }
         if (e instanceof RuntimeException r) {
             if (state != OPEN) { // e.g. a channel closed under us by abort()
                 SocketException closed = closedError();
@@ -334,25 +472,45 @@ abstract class NioConnection implements Connection {
         return io;
     }
 
-    private void beginIo(String what) throws IOException {
-        ioLock.lock();
+    private void beginRead(String what) throws IOException {
+        readLock.lock();
         if (state != OPEN) {
-            ioLock.unlock();
+            readLock.unlock();
             throw new SocketException("cannot " + what + " " + server + ": the connection is closed");
         }
     }
 
+    private void beginWrite() throws IOException {
+        writeLock.lock();
+        if (state != OPEN) {
+            writeLock.unlock();
+            throw new SocketException("cannot write to " + server + ": the connection is closed");
+        }
+    }
+
     /**
-     * Unlocks; if the connection was closed meanwhile by another thread, which could not give the
-     * buffers back while we used them, gives them back now.
+     * Unlocks the read side; if the connection was closed meanwhile by another thread, which could
+     * not give that side's buffers back while we used them, gives them back now.
      */
-    private void endIo() {
-        ioLock.unlock();
-        if (state != OPEN && ioLock.tryLock()) {
+    final void endRead() {
+        readLock.unlock();
+        if (state != OPEN && readLock.tryLock()) {
             try {
-                releaseAllBuffers();
+                releaseReadBuffers(false);
             } finally {
-                ioLock.unlock();
+                readLock.unlock();
+            }
+        }
+    }
+
+    /** As {@link #endRead()}, for the write side. */
+    final void endWrite() {
+        writeLock.unlock();
+        if (state != OPEN && writeLock.tryLock()) {
+            try {
+                releaseWriteBuffers(false);
+            } finally {
+                writeLock.unlock();
             }
         }
     }
@@ -362,26 +520,18 @@ abstract class NioConnection implements Connection {
         return true;
     }
 
-    /** Closes the selector (waking a thread in it) and the channel, with a reset if asked. Never throws. */
+    /** Closes the channel, with a reset or gracefully (lingering off). Never throws. */
     private void closeChannel(boolean reset) {
-        if (reset) {
-            try {
-                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.TRACE, () -> server + ": cannot set SO_LINGER 0: " + e);
-            }
+        try {
+            // SO_LINGER is 0 once ready (a reset); a graceful close turns lingering off first.
+            channel.setOption(StandardSocketOptions.SO_LINGER, reset ? 0 : -1);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.TRACE, () -> server + ": cannot set SO_LINGER: " + e);
         }
-        closeQuietly(selector, channel);
+        closeQuietly(channel);
     }
 
-    static void closeQuietly(Selector selector, SocketChannel channel) {
-        if (selector != null) {
-            try {
-                selector.close(); // deregisters the channel, so that closing it closes its fd at once
-            } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.TRACE, () -> "cannot close a selector: " + e);
-            }
-        }
+    static void closeQuietly(SocketChannel channel) {
         if (channel != null) {
             try {
                 channel.close();
@@ -389,10 +539,6 @@ abstract class NioConnection implements Connection {
                 LOG.log(System.Logger.Level.TRACE, () -> "cannot close a channel: " + e);
             }
         }
-    }
-
-    static long ceilMillis(long nanos) {
-        return Math.max(1, (nanos + 999_999) / 1_000_000);
     }
 
     static String millis(long nanos) {

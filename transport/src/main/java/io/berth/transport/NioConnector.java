@@ -14,8 +14,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -24,8 +23,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Opens TCP connections, and for an {@code https} {@link Backend} TLS connections, to the servers of
- * one backend: a non-blocking {@code SocketChannel} with its own {@code Selector}, driven through an
- * {@code SSLEngine} for TLS.
+ * one backend: a {@code SocketChannel} in blocking mode (one file descriptor per connection), driven
+ * through an {@code SSLEngine} for TLS. The connect and the handshake block the calling thread (a
+ * virtual thread parks); their timeouts are enforced by the {@link Watchdog}, which aborts an attempt
+ * that is overdue.
  *
  * <p><b>TLS profile.</b> The connector builds its {@code SSLContext}s (and so its TLS session
  * caches) once, from the backend's {@link io.berth.TlsConfig}, and shares them with no other
@@ -122,19 +123,19 @@ public final class NioConnector implements Connector {
         }
         long start = System.nanoTime();
         InetAddress[] addresses = resolve(server);
-        Selector selector = null;
-        SocketChannel channel = null;
+        SocketChannel channel = openConnected(server, addresses, start + connectTimeoutNanos, connectTimeoutNanos);
         NioConnection connection = null;
         try {
-            selector = Selector.open();
-            channel = openConnected(server, addresses, selector, start + connectTimeoutNanos, connectTimeoutNanos);
             if (tls == null) {
-                connection = new PlainConnection(server, channel, selector, this);
+                connection = new PlainConnection(server, channel, this);
+                connection.watch();
             } else {
-                TlsConnection t = new TlsConnection(server, channel, selector, this, tls);
+                TlsConnection t = new TlsConnection(server, channel, this, tls);
                 connection = t;
+                connection.watch();
                 t.handshake(tls, tls.config().handshakeTimeout().toNanos(), delegatedTaskExecutor);
             }
+            connection.ready();
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
                 LOG.log(System.Logger.Level.DEBUG, "{0}: connected {1} in {2} µs", backend, connection.describe(),
                         TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start));
@@ -144,7 +145,7 @@ public final class NioConnector implements Connector {
             if (connection != null) {
                 connection.discard();
             } else {
-                NioConnection.closeQuietly(selector, channel);
+                NioConnection.closeQuietly(channel);
             }
             LOG.log(System.Logger.Level.DEBUG, () -> backend + ": connecting to " + server + " failed: " + e);
             throw e;
@@ -192,30 +193,40 @@ public final class NioConnector implements Connector {
 
     /**
      * Connects to the addresses in turn until one accepts, all within one deadline. Each attempt uses
-     * a fresh channel; the one that connects is left registered with the connection's own selector
-     * for reads.
+     * a fresh channel in blocking mode, watched by the {@link Watchdog}, which closes it if the
+     * deadline passes first.
      */
-    private static SocketChannel openConnected(Server server, InetAddress[] addresses, Selector selector,
-            long deadline, long timeoutNanos) throws IOException {
+    private static SocketChannel openConnected(Server server, InetAddress[] addresses, long deadline,
+            long timeoutNanos) throws IOException {
         SocketException failure = null;
         for (InetAddress address : addresses) {
             InetSocketAddress target = new InetSocketAddress(address, server.port());
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                throw connectTimeout(server, target, timeoutNanos, null);
+            }
             SocketChannel channel = SocketChannel.open();
+            ConnectAttempt attempt = new ConnectAttempt(channel);
+            attempt.watch();
             try {
-                channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-                if (channel.connect(target)) {
-                    channel.register(selector, SelectionKey.OP_READ);
-                } else {
-                    awaitConnect(server, target, channel.register(selector, SelectionKey.OP_CONNECT), deadline,
-                            timeoutNanos);
+                long armed = attempt.arm(Watchdog.READ, remaining);
+                try {
+                    channel.connect(target);
+                } catch (IOException | RuntimeException e) {
+                    if (!attempt.disarm(Watchdog.READ, armed)) {
+                        throw connectTimeout(server, target, timeoutNanos, e);
+                    }
+                    throw e;
+                }
+                if (!attempt.disarm(Watchdog.READ, armed)) {
+                    throw connectTimeout(server, target, timeoutNanos, null);
                 }
                 return channel;
             } catch (ConnectException | NoRouteToHostException e) {
                 // refused or unreachable: try the next address, if any
-                NioConnection.closeQuietly(null, channel);
-                selector.selectNow(); // deregisters the closed channel, so that its fd is released now
+                NioConnection.closeQuietly(channel);
                 String message = "connecting to " + server + " (" + target + ") failed: " + e.getMessage();
                 SocketException named = e instanceof ConnectException
                         ? new ConnectException(message) : new NoRouteToHostException(message);
@@ -225,31 +236,43 @@ public final class NioConnector implements Connector {
                 } else {
                     failure.addSuppressed(named);
                 }
+            } catch (ClosedByInterruptException e) {
+                NioConnection.closeQuietly(channel);
+                throw NioConnection.withCause(new InterruptedIOException("interrupted while connecting to " + server
+                        + " (" + target + ")"), e);
             } catch (IOException | RuntimeException | Error e) {
-                NioConnection.closeQuietly(null, channel);
+                NioConnection.closeQuietly(channel);
                 throw e;
+            } finally {
+                attempt.unwatch();
             }
         }
         throw failure;
     }
 
-    private static void awaitConnect(Server server, InetSocketAddress target, SelectionKey key, long deadline,
-            long timeoutNanos) throws IOException {
-        SocketChannel channel = (SocketChannel) key.channel();
-        while (true) {
-            if (Thread.currentThread().isInterrupted()) {
-                throw new InterruptedIOException("interrupted while connecting to " + server + " (" + target + ")");
-            }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                throw new ConnectTimeoutException("connecting to " + server + " (" + target + ") timed out after "
-                        + NioConnection.millis(timeoutNanos) + " (connectTimeout)");
-            }
-            key.selector().select(NioConnection.NO_ACTION, NioConnection.ceilMillis(remaining));
-            if (channel.finishConnect()) {
-                key.interestOps(SelectionKey.OP_READ);
-                return;
-            }
+    private static ConnectTimeoutException connectTimeout(Server server, InetSocketAddress target, long timeoutNanos,
+            Exception cause) {
+        return NioConnection.withCause(new ConnectTimeoutException("connecting to " + server + " (" + target
+                + ") timed out after " + NioConnection.millis(timeoutNanos) + " (connectTimeout)"), cause);
+    }
+
+    /** A connect under way, for the watchdog: an overdue one has its channel closed. */
+    private static final class ConnectAttempt extends Watchdog.Watched {
+        private final SocketChannel channel;
+
+        ConnectAttempt(SocketChannel channel) {
+            super(Watchdog.SHARED);
+            this.channel = channel;
+        }
+
+        @Override
+        void expire(int side) {
+            NioConnection.closeQuietly(channel);
+        }
+
+        @Override
+        public String toString() {
+            return "a connect attempt";
         }
     }
 }

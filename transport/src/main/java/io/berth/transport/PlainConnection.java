@@ -3,8 +3,6 @@ package io.berth.transport;
 import io.berth.Server;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -16,29 +14,14 @@ final class PlainConnection extends NioConnection {
     private final ByteBuffer probe = ByteBuffer.allocate(1);
     private final String description;
 
-    PlainConnection(Server server, SocketChannel channel, Selector selector, NioConnector connector) {
-        super(server, channel, selector, connector);
+    PlainConnection(Server server, SocketChannel channel, NioConnector connector) {
+        super(server, channel, connector);
         this.description = server + " plain";
     }
 
     @Override
     int doRead(ByteBuffer dst, long timeoutNanos) throws IOException {
-        if (!responseDue) {
-            int n = channel.read(dst);
-            if (n != 0) {
-                return n;
-            }
-        }
-        long deadline = System.nanoTime() + timeoutNanos;
-        while (true) {
-            if (!await(SelectionKey.OP_READ, deadline)) {
-                throw responseTimeout(timeoutNanos);
-            }
-            int n = channel.read(dst);
-            if (n != 0) {
-                return n;
-            }
-        }
+        return channelRead(dst);
     }
 
     @Override
@@ -63,11 +46,11 @@ final class PlainConnection extends NioConnection {
     }
 
     @Override
-    void releaseIdleBuffers() {
+    void releaseReadBuffers(boolean onlyEmpty) {
     }
 
     @Override
-    void releaseAllBuffers() {
+    void releaseWriteBuffers(boolean onlyEmpty) {
     }
 
     @Override

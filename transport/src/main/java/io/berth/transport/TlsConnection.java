@@ -6,8 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -25,18 +24,23 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 
 /**
- * A TLS connection: an {@link SSLEngine} over a non-blocking channel (see {@link NioConnection}).
+ * A TLS connection: an {@link SSLEngine} over a blocking channel (see {@link NioConnection}).
  *
  * <p><b>Buffers.</b> Three buffers from the {@link BufferPool}, each kept in read mode (the bytes
  * between position and limit are pending): {@code netIn} holds ciphertext received and not yet
- * decrypted, {@code netOut} ciphertext not yet sent, {@code appIn} plaintext decrypted but not yet
- * delivered. Records are decrypted straight into the caller's buffer when it has room for a whole
- * record; {@code appIn} is only used otherwise. {@link #idle()} gives back every buffer that holds no
- * pending bytes; the next I/O takes them again.
+ * decrypted, {@code appIn} plaintext decrypted but not yet delivered (both of the read side),
+ * {@code netOut} ciphertext not yet sent (of the write side). Records are decrypted straight into
+ * the caller's buffer when it has room for a whole record; {@code appIn} is only used otherwise.
+ * {@link #idle()} gives back every buffer that holds no pending bytes; the next I/O takes them again.
+ * Each side has its own one-element array for the engine's calls, so a wrap and an unwrap may run at
+ * once.
  *
  * <p><b>Post-handshake messages.</b> A TLS 1.3 NewSessionTicket or KeyUpdate decrypts to no
- * application bytes; reads and {@link #liveness()} process it (answering a KeyUpdate) and go on, so
- * it is neither data nor end of stream. A close_notify is end of stream.
+ * application bytes; reads and {@link #liveness()} process it and go on, so it is neither data nor
+ * end of stream. A KeyUpdate that asks for ours is answered at once by a read with a deadline or a
+ * liveness look, if the write side is free; otherwise (a writer is busy, or the read has no deadline,
+ * or the look must make no syscall) the engine holds the answer and the next write sends it before
+ * its data, as TLS 1.3 allows. A close_notify is end of stream.
  *
  * <p><b>Resumption</b> is known from the trust manager: a handshake that did not verify a
  * certificate chain resumed a session (see {@link VerifyingTrustManager}).
@@ -46,6 +50,10 @@ final class TlsConnection extends NioConnection {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** {@link #unwrapInto}: {@code netIn} holds no whole record. */
     private static final int NEED_BYTES = -2;
+    /** {@link #handlePostHandshake}: write an answer without waiting (the channel is non-blocking). */
+    private static final long ANSWER_NOW = 0;
+    /** {@link #handlePostHandshake}: leave an answer to the next write. */
+    private static final long ANSWER_LATER = -1;
 
     private final SSLEngine engine;
     private final String verifyName;
@@ -54,18 +62,20 @@ final class TlsConnection extends NioConnection {
     private ByteBuffer netOut;
     private ByteBuffer appIn;
     /**
-     * Holds the one application buffer of a wrap or unwrap: the engine's single-buffer overloads
-     * allocate such an array on every call. Emptied after each call, so that no caller buffer is kept.
+     * Hold the one application buffer of an unwrap (read side) and of a wrap (write side): the
+     * engine's single-buffer overloads allocate such an array on every call. Emptied after each call,
+     * so that no caller buffer is kept.
      */
-    private final ByteBuffer[] one = new ByteBuffer[1];
+    private final ByteBuffer[] oneIn = new ByteBuffer[1];
+    private final ByteBuffer[] oneOut = new ByteBuffer[1];
     /** Set by the trust manager, possibly on a delegated-task thread; read after the handshake. */
     private volatile boolean chainVerified;
     private boolean resumed;
     private String protocol;
     private String description;
 
-    TlsConnection(Server server, SocketChannel channel, Selector selector, NioConnector connector, TlsProfile tls) {
-        super(server, channel, selector, connector);
+    TlsConnection(Server server, SocketChannel channel, NioConnector connector, TlsProfile tls) {
+        super(server, channel, connector);
         this.engine = tls.newEngine(server);
         this.verifyName = tls.config().verifyHostnameFor(server);
         // The JDK's packet size exceeds a pooled buffer only with jsse.SSLEngine.acceptLargeFragments.
@@ -76,56 +86,46 @@ final class TlsConnection extends NioConnection {
     // ---- handshake
 
     /**
-     * Performs the handshake within {@code timeoutNanos}.
+     * Performs the handshake within {@code timeoutNanos}, enforced by the watchdog, with both sides
+     * locked (the watchdog may abort meanwhile; the buffers stay ours until the end).
      *
      * @throws HandshakeTimeoutException if it took too long
+     * @throws InterruptedIOException if the thread was interrupted; the flag stays set
      * @throws SSLException as the JDK reports a failed handshake, with a suppressed exception naming
      *     the server
      */
     void handshake(TlsProfile tls, long timeoutNanos, Executor taskExecutor) throws IOException {
-        long deadline = System.nanoTime() + timeoutNanos;
         VerifyingTrustManager trust = tls.trustManager();
+        readLock.lock();
+        writeLock.lock();
         trust.begin(engine, this);
+        armReadOperation(timeoutNanos);
         try {
-            ensureNetIn();
-            engine.beginHandshake();
-            HandshakeStatus hs = engine.getHandshakeStatus();
-            while (hs != HandshakeStatus.FINISHED && hs != HandshakeStatus.NOT_HANDSHAKING) {
-                switch (hs) {
-                    case NEED_WRAP -> {
-                        SSLEngineResult r = wrap(EMPTY);
-                        if (r.getStatus() == Status.BUFFER_OVERFLOW) {
-                            throw overflow(netOut);
-                        }
-                        hs = r.getHandshakeStatus();
-                        flush(deadline, timeoutNanos);
-                    }
-                    case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                        appIn = appIn == null ? takeBuffer() : appIn;
-                        SSLEngineResult r = unwrap(appIn);
-                        if (r.getStatus() == Status.BUFFER_UNDERFLOW) {
-                            fillForHandshake(deadline, timeoutNanos);
-                        } else if (r.getStatus() == Status.CLOSED) {
-                            throw new SSLHandshakeException(server + " closed the TLS connection during the handshake");
-                        } else if (r.getStatus() == Status.BUFFER_OVERFLOW) {
-                            throw overflow(appIn);
-                        }
-                        hs = r.getHandshakeStatus();
-                    }
-                    case NEED_TASK -> {
-                        runTasks(taskExecutor, deadline, timeoutNanos);
-                        hs = engine.getHandshakeStatus();
-                    }
-                    default -> throw new IllegalStateException("unexpected handshake status " + hs);
+            try {
+                runHandshake(System.nanoTime() + timeoutNanos, timeoutNanos, taskExecutor);
+            } catch (SSLException e) {
+                sendAlertQuietly(); // still bounded by the handshake's deadline
+                endReadWait();
+                e.addSuppressed(new FailureContext("TLS handshake with " + server + " failed ("
+                        + tls.describeFor(server) + ")"));
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                if (!endReadWait()) {
+                    throw withCause(handshakeTimeout(timeoutNanos), e);
                 }
+                if (e instanceof ClosedByInterruptException) {
+                    throw withCause(new InterruptedIOException("interrupted during the TLS handshake with " + server), e);
+                }
+                throw e;
             }
-        } catch (SSLException e) {
-            sendAlertQuietly();
-            e.addSuppressed(new FailureContext("TLS handshake with " + server + " failed ("
-                    + tls.describeFor(server) + ")"));
-            throw e;
+            if (!endReadWait()) {
+                throw handshakeTimeout(timeoutNanos);
+            }
         } finally {
+            endReadWait();
             trust.end(engine);
+            endWrite();
+            endRead();
         }
         SSLSession session = engine.getSession();
         resumed = !chainVerified;
@@ -133,33 +133,49 @@ final class TlsConnection extends NioConnection {
         description = server + " " + protocol + " " + session.getCipherSuite() + (resumed ? " resumed" : "");
     }
 
+    private void runHandshake(long deadline, long timeoutNanos, Executor taskExecutor) throws IOException {
+        ensureNetIn();
+        engine.beginHandshake();
+        HandshakeStatus hs = engine.getHandshakeStatus();
+        while (hs != HandshakeStatus.FINISHED && hs != HandshakeStatus.NOT_HANDSHAKING) {
+            switch (hs) {
+                case NEED_WRAP -> {
+                    SSLEngineResult r = wrap(EMPTY);
+                    if (r.getStatus() == Status.BUFFER_OVERFLOW) {
+                        throw overflow(netOut);
+                    }
+                    hs = r.getHandshakeStatus();
+                    while (netOut.hasRemaining()) {
+                        channel.write(netOut);
+                    }
+                }
+                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                    appIn = appIn == null ? takeBuffer() : appIn;
+                    SSLEngineResult r = unwrap(appIn);
+                    if (r.getStatus() == Status.BUFFER_UNDERFLOW) {
+                        if (readChannel(true) < 0) {
+                            throw new SSLHandshakeException(server + " closed the connection during the TLS handshake");
+                        }
+                    } else if (r.getStatus() == Status.CLOSED) {
+                        throw new SSLHandshakeException(server + " closed the TLS connection during the handshake");
+                    } else if (r.getStatus() == Status.BUFFER_OVERFLOW) {
+                        throw overflow(appIn);
+                    }
+                    hs = r.getHandshakeStatus();
+                }
+                case NEED_TASK -> {
+                    runTasks(taskExecutor, deadline, timeoutNanos);
+                    hs = engine.getHandshakeStatus();
+                }
+                default -> throw new IllegalStateException("unexpected handshake status " + hs);
+            }
+        }
+    }
+
     /** Called by the trust manager once the server's chain passed; the host name is checked here. */
     void serverChainVerified(X509Certificate[] chain) throws CertificateException {
         HostnameMatcher.verify(verifyName, chain[0]);
         chainVerified = true;
-    }
-
-    private void fillForHandshake(long deadline, long timeoutNanos) throws IOException {
-        while (true) {
-            int n = readChannel();
-            if (n > 0) {
-                return;
-            }
-            if (n < 0) {
-                throw new SSLHandshakeException(server + " closed the connection during the TLS handshake");
-            }
-            if (!await(SelectionKey.OP_READ, deadline)) {
-                throw handshakeTimeout(timeoutNanos);
-            }
-        }
-    }
-
-    private void flush(long deadline, long timeoutNanos) throws IOException {
-        while (netOut.hasRemaining()) {
-            if (channel.write(netOut) == 0 && !await(SelectionKey.OP_WRITE, deadline)) {
-                throw handshakeTimeout(timeoutNanos);
-            }
-        }
     }
 
     private HandshakeTimeoutException handshakeTimeout(long timeoutNanos) {
@@ -188,12 +204,14 @@ final class TlsConnection extends NioConnection {
         }
     }
 
-    /** After a failed handshake, the engine holds an alert; send it if that needs no waiting. */
+    /** After a failed handshake, the engine holds an alert; send it, within the handshake's deadline. */
     private void sendAlertQuietly() {
         try {
             engine.closeOutbound();
             wrap(EMPTY);
-            channel.write(netOut);
+            while (netOut.hasRemaining()) {
+                channel.write(netOut);
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.TRACE, () -> server + ": cannot send the TLS alert: " + e);
         }
@@ -204,8 +222,7 @@ final class TlsConnection extends NioConnection {
     @Override
     int doRead(ByteBuffer dst, long timeoutNanos) throws IOException {
         ensureNetIn();
-        long deadline = 0;
-        boolean waited = false;
+        long answer = timeoutNanos > 0 ? timeoutNanos : ANSWER_LATER;
         while (true) {
             if (appIn != null && appIn.hasRemaining()) {
                 return transfer(appIn, dst);
@@ -214,7 +231,7 @@ final class TlsConnection extends NioConnection {
                 return -1;
             }
             if (netIn.hasRemaining()) {
-                int n = unwrapInto(dst, timeoutNanos);
+                int n = unwrapInto(dst, answer);
                 if (n == 0) {
                     continue; // a post-handshake message: look at the next record
                 }
@@ -222,21 +239,8 @@ final class TlsConnection extends NioConnection {
                     return n;
                 }
             }
-            if (waited || !responseDue) { // right after a request, wait first: its response is not here yet
-                int r = readChannel();
-                if (r > 0) {
-                    continue;
-                }
-                if (r < 0) {
-                    return endOfStream();
-                }
-            }
-            if (!waited) {
-                deadline = System.nanoTime() + timeoutNanos;
-                waited = true;
-            }
-            if (!await(SelectionKey.OP_READ, deadline)) {
-                throw responseTimeout(timeoutNanos);
+            if (readChannel(true) < 0) {
+                return endOfStream();
             }
         }
     }
@@ -248,7 +252,7 @@ final class TlsConnection extends NioConnection {
      * @return bytes delivered, -1 for close_notify, 0 for a record without application data (a
      *     post-handshake message), or {@link #NEED_BYTES}
      */
-    private int unwrapInto(ByteBuffer dst, long timeoutNanos) throws IOException {
+    private int unwrapInto(ByteBuffer dst, long answer) throws IOException {
         int before = dst.position();
         SSLEngineResult r = engineUnwrap(dst);
         if (r.getStatus() == Status.BUFFER_OVERFLOW) {
@@ -264,7 +268,7 @@ final class TlsConnection extends NioConnection {
         if (r.getStatus() == Status.CLOSED) {
             return -1;
         }
-        handlePostHandshake(r.getHandshakeStatus(), timeoutNanos);
+        handlePostHandshake(r.getHandshakeStatus(), answer);
         int direct = dst.position() - before;
         if (direct > 0) {
             return direct;
@@ -274,12 +278,14 @@ final class TlsConnection extends NioConnection {
 
     /**
      * A KeyUpdate needs an answer, a TLS 1.2 renegotiation tasks and messages; a ticket needs
-     * nothing. Tasks run on this thread: they are rare after the handshake.
+     * nothing. Tasks run on this thread: they are rare after the handshake. An answer needs the write
+     * side: taken here if free (a read's own thread may hold it already), else left to the next write.
      *
-     * @param timeoutNanos how long to wait for the send buffer, or 0 to never wait (liveness): what
-     *     cannot be written now stays in {@code netOut} and goes out before the next request
+     * @param answer how long to wait for the send buffer when writing an answer; {@link #ANSWER_NOW}
+     *     to write without waiting (the channel is non-blocking: a liveness look), what cannot be
+     *     written staying in {@code netOut} for the next write; {@link #ANSWER_LATER} to write nothing
      */
-    private void handlePostHandshake(HandshakeStatus hs, long timeoutNanos) throws IOException {
+    private void handlePostHandshake(HandshakeStatus hs, long answer) throws IOException {
         while (true) {
             switch (hs) {
                 case NEED_TASK -> {
@@ -290,17 +296,27 @@ final class TlsConnection extends NioConnection {
                     hs = engine.getHandshakeStatus();
                 }
                 case NEED_WRAP -> {
-                    SSLEngineResult r = wrap(EMPTY);
-                    if (r.getStatus() == Status.BUFFER_OVERFLOW && !netOut.hasRemaining()) {
-                        throw overflow(netOut);
+                    boolean own = !writeLock.isHeldByCurrentThread();
+                    if (answer == ANSWER_LATER || own && !writeLock.tryLock()) {
+                        return; // the engine keeps the answer; the next wrap sends it first
                     }
-                    hs = r.getHandshakeStatus();
-                    if (timeoutNanos > 0) {
-                        writeFully(netOut, timeoutNanos);
-                    } else {
-                        channel.write(netOut);
-                        if (netOut.hasRemaining()) {
-                            return;
+                    try {
+                        SSLEngineResult r = wrap(EMPTY);
+                        if (r.getStatus() == Status.BUFFER_OVERFLOW && !netOut.hasRemaining()) {
+                            throw overflow(netOut);
+                        }
+                        hs = r.getHandshakeStatus();
+                        if (answer > 0) {
+                            writeFully(netOut, answer);
+                        } else {
+                            channel.write(netOut);
+                            if (netOut.hasRemaining()) {
+                                return;
+                            }
+                        }
+                    } finally {
+                        if (own) {
+                            endWrite();
                         }
                     }
                 }
@@ -340,6 +356,25 @@ final class TlsConnection extends NioConnection {
 
     @Override
     Liveness doLiveness() throws IOException {
+        return look(true);
+    }
+
+    @Override
+    Liveness doBufferedLiveness() throws IOException {
+        if (netIn != null && netIn.hasRemaining()) {
+            return look(false); // records to decrypt first (perhaps only a session ticket); rare
+        }
+        if (appIn != null && appIn.hasRemaining()) {
+            return Liveness.UNEXPECTED_DATA;
+        }
+        return engine.isInboundDone() ? Liveness.CLOSED_BY_PEER : Liveness.ALIVE;
+    }
+
+    /**
+     * Decrypts what arrived on the idle connection, and with {@code readSocket} what the (now
+     * non-blocking) socket holds.
+     */
+    private Liveness look(boolean readSocket) throws IOException {
         // A connection that holds its buffers (it was busy a moment ago) keeps them: the pool takes
         // them back from connections idle long enough (idle()). One that did not gives back what the
         // look took.
@@ -362,12 +397,15 @@ final class TlsConnection extends NioConnection {
                     if (r.getStatus() == Status.BUFFER_OVERFLOW) {
                         throw overflow(appIn);
                     }
-                    handlePostHandshake(r.getHandshakeStatus(), 0);
+                    handlePostHandshake(r.getHandshakeStatus(), readSocket ? ANSWER_NOW : ANSWER_LATER);
                     if (r.getStatus() != Status.BUFFER_UNDERFLOW) {
                         continue;
                     }
                 }
-                int n = readChannel();
+                if (!readSocket) {
+                    return Liveness.ALIVE;
+                }
+                int n = readChannel(false);
                 if (n < 0) {
                     return Liveness.CLOSED_BY_PEER;
                 }
@@ -377,20 +415,12 @@ final class TlsConnection extends NioConnection {
             }
         } finally {
             if (!held) {
-                releaseIdleBuffers();
+                releaseReadBuffers(true);
+                if (readSocket) {
+                    releaseWriteBuffers(true); // the write side is ours during a look at the socket
+                }
             }
         }
-    }
-
-    @Override
-    Liveness doBufferedLiveness() throws IOException {
-        if (netIn != null && netIn.hasRemaining()) {
-            return doLiveness(); // records to decrypt first (perhaps only a session ticket); rare
-        }
-        if (appIn != null && appIn.hasRemaining()) {
-            return Liveness.UNEXPECTED_DATA;
-        }
-        return engine.isInboundDone() ? Liveness.CLOSED_BY_PEER : Liveness.ALIVE;
     }
 
     @Override
@@ -415,11 +445,11 @@ final class TlsConnection extends NioConnection {
     private SSLEngineResult wrap(ByteBuffer src) throws SSLException {
         ensureNetOut();
         netOut.compact();
-        one[0] = src;
+        oneOut[0] = src;
         try {
-            return engine.wrap(one, 0, 1, netOut);
+            return engine.wrap(oneOut, 0, 1, netOut);
         } finally {
-            one[0] = null;
+            oneOut[0] = null;
             netOut.flip();
         }
     }
@@ -436,22 +466,28 @@ final class TlsConnection extends NioConnection {
 
     /** Unwraps {@code netIn} into {@code dst}, in write mode. */
     private SSLEngineResult engineUnwrap(ByteBuffer dst) throws SSLException {
-        one[0] = dst;
+        oneIn[0] = dst;
         try {
-            return engine.unwrap(netIn, one, 0, 1);
+            return engine.unwrap(netIn, oneIn, 0, 1);
         } finally {
-            one[0] = null;
+            oneIn[0] = null;
         }
     }
 
-    /** @return bytes read into {@code netIn}, 0 if none are there now, -1 at end of stream */
-    private int readChannel() throws IOException {
+    /**
+     * Reads into {@code netIn}: blocking, under the read operation's deadline ({@link #channelRead}),
+     * or once without waiting (a liveness look, with the channel non-blocking).
+     *
+     * @return bytes read into {@code netIn}; 0 if none were there (only without blocking); -1 at end
+     *     of stream
+     */
+    private int readChannel(boolean blocking) throws IOException {
         netIn.compact();
         try {
             if (!netIn.hasRemaining()) {
                 throw new SSLException(server + " sent a TLS record larger than " + netIn.capacity() + " bytes");
             }
-            return channel.read(netIn);
+            return blocking ? channelRead(netIn) : channel.read(netIn);
         } finally {
             netIn.flip();
         }
@@ -488,29 +524,23 @@ final class TlsConnection extends NioConnection {
     }
 
     @Override
-    void releaseIdleBuffers() {
-        if (netIn != null && !netIn.hasRemaining()) {
+    void releaseReadBuffers(boolean onlyEmpty) {
+        if (netIn != null && !(onlyEmpty && netIn.hasRemaining())) {
             buffers.give(netIn);
             netIn = null;
         }
-        if (netOut != null && !netOut.hasRemaining()) {
-            buffers.give(netOut);
-            netOut = null;
-        }
-        if (appIn != null && !appIn.hasRemaining()) {
+        if (appIn != null && !(onlyEmpty && appIn.hasRemaining())) {
             buffers.give(appIn);
             appIn = null;
         }
     }
 
     @Override
-    void releaseAllBuffers() {
-        buffers.give(netIn);
-        buffers.give(netOut);
-        buffers.give(appIn);
-        netIn = null;
-        netOut = null;
-        appIn = null;
+    void releaseWriteBuffers(boolean onlyEmpty) {
+        if (netOut != null && !(onlyEmpty && netOut.hasRemaining())) {
+            buffers.give(netOut);
+            netOut = null;
+        }
     }
 
     /** @return how many pooled buffers this connection holds now (for tests) */

@@ -129,7 +129,7 @@ class NioConnectorConnectTest {
             }
         }, "connecting");
         t.start();
-        TlsConnectionFaultTest.awaitWaitingInSelect(t);
+        TlsConnectionFaultTest.awaitBlockedInRead(t);
         t.interrupt();
         assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedIOException.class)
                 .hasMessageContaining("127.0.0.1:" + server.port());

@@ -308,7 +308,7 @@ class TlsConnectionFaultTest {
                 }
             }, "blocked-reader");
             reader.start();
-            awaitWaitingInSelect(reader);
+            awaitBlockedInRead(reader);
             long start = System.nanoTime();
             reader.interrupt();
             assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(InterruptedIOException.class)
@@ -334,7 +334,7 @@ class TlsConnectionFaultTest {
             }
         }, "blocked-reader");
         reader.start();
-        awaitWaitingInSelect(reader);
+        awaitBlockedInRead(reader);
         long start = System.nanoTime();
         c.abort();
         assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(SocketException.class)
@@ -408,9 +408,13 @@ class TlsConnectionFaultTest {
         assertThat(seen).containsOnly(Liveness.ALIVE);
     }
 
-    /** Waits until the thread is parked in the selector (epoll_wait), not merely about to read. */
-    static void awaitWaitingInSelect(Thread t) {
+    /**
+     * Waits until the (platform) thread is blocked in the kernel's {@code read} of a socket, not merely
+     * about to read.
+     */
+    static void awaitBlockedInRead(Thread t) {
         await().atMost(Duration.ofSeconds(5)).until(() -> Arrays.stream(t.getStackTrace())
-                .anyMatch(f -> f.getMethodName().equals("doSelect")));
+                .anyMatch(f -> f.getClassName().equals("sun.nio.ch.SocketDispatcher")
+                        && f.getMethodName().equals("read0")));
     }
 }

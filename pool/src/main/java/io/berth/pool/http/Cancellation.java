@@ -1,6 +1,7 @@
 package io.berth.pool.http;
 
 import io.berth.spi.Connection;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Lets another thread cancel a {@link BerthClient#send(BerthRequest, Cancellation) send} and the
@@ -20,14 +21,20 @@ import io.berth.spi.Connection;
  * writing anything on it; those waits stay bounded by {@code acquireTimeout}, {@code connectTimeout}
  * and the TLS handshake timeout.
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. The abort runs under a {@link ReentrantLock}, not a monitor: a virtual thread that
+ * waits for it parks instead of pinning its carrier.
  */
 public final class Cancellation {
-    /** Guarded by {@code this}; {@code null} while no exchange is in flight. */
+    /**
+     * Guards the fields below; held across the abort, so that a connection detached meanwhile is
+     * never aborted after another request acquired it.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Guarded by {@link #lock}; {@code null} while no exchange is in flight. */
     private Connection connection;
-    /** Written under {@code this}; read without it by {@link #isCanceled()}. */
+    /** Written under {@link #lock}; read without it by {@link #isCanceled()}. */
     private volatile boolean canceled;
-    /** Guarded by {@code this}: whether {@link #cancel()} aborted the attached connection. */
+    /** Guarded by {@link #lock}: whether {@link #cancel()} aborted the attached connection. */
     private boolean aborted;
 
     private Cancellation() {
@@ -44,7 +51,8 @@ public final class Cancellation {
      * throws; quick (closing a socket), so it may be called from any thread, e.g. a timer.
      */
     public void cancel() {
-        synchronized (this) {
+        lock.lock();
+        try {
             if (canceled) {
                 return;
             }
@@ -53,6 +61,8 @@ public final class Cancellation {
                 aborted = true;
                 connection.abort();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -67,17 +77,22 @@ public final class Cancellation {
      * @return {@code false} if already cancelled: the exchange must not start
      * @throws IllegalStateException if another exchange is attached
      */
-    synchronized boolean attach(Connection c) {
-        if (canceled) {
-            return false;
+    boolean attach(Connection c) {
+        lock.lock();
+        try {
+            if (canceled) {
+                return false;
+            }
+            if (connection != null) {
+                throw new IllegalStateException("a Cancellation serves one exchange at a time, but "
+                        + connection.describe() + " is still in flight");
+            }
+            connection = c;
+            aborted = false;
+            return true;
+        } finally {
+            lock.unlock();
         }
-        if (connection != null) {
-            throw new IllegalStateException("a Cancellation serves one exchange at a time, but " + connection.describe()
-                    + " is still in flight");
-        }
-        connection = c;
-        aborted = false;
-        return true;
     }
 
     /**
@@ -86,14 +101,19 @@ public final class Cancellation {
      *
      * @return whether {@link #cancel()} aborted it while attached
      */
-    synchronized boolean detach(Connection c) {
-        if (connection != c) {
-            return false;
+    boolean detach(Connection c) {
+        lock.lock();
+        try {
+            if (connection != c) {
+                return false;
+            }
+            connection = null;
+            boolean wasAborted = aborted;
+            aborted = false;
+            return wasAborted;
+        } finally {
+            lock.unlock();
         }
-        connection = null;
-        boolean wasAborted = aborted;
-        aborted = false;
-        return wasAborted;
     }
 
     @Override

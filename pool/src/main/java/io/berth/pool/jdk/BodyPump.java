@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Feeds a Berth response body to a {@link BodySubscriber}: the {@link java.util.concurrent.Flow.Subscription}
@@ -79,7 +80,12 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private volatile IllegalArgumentException badRequest;
     private volatile RejectedExecutionException rejected;
 
-    /** Where drain work goes while the sending thread pumps; null once it has stopped. Guarded by this. */
+    /**
+     * Guards {@link #mailbox}: a lock, not a monitor, because the queue's own locks may park a thread
+     * that adds to it or removes from it.
+     */
+    private final ReentrantLock mailboxLock = new ReentrantLock();
+    /** Where drain work goes while the sending thread pumps; null once it has stopped. Guarded by mailboxLock. */
     private BlockingQueue<Object> mailbox = new LinkedBlockingQueue<>();
 
     // Owned by the drain loop's owner.
@@ -125,8 +131,11 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
      */
     void pumpUntil(CompletableFuture<?> bodyFuture) throws InterruptedException, IOException {
         BlockingQueue<Object> box;
-        synchronized (this) {
+        mailboxLock.lock();
+        try {
             box = mailbox;
+        } finally {
+            mailboxLock.unlock();
         }
         bodyFuture.whenComplete((v, e) -> box.add(WAKE));
         if (expected == 0 && wip.getAndIncrement() == 0) {
@@ -168,9 +177,12 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     /** Stops pumping on the sending thread; pending drain work goes to the executor. */
     private void handOver() {
         boolean pending;
-        synchronized (this) {
+        mailboxLock.lock();
+        try {
             pending = mailbox.remove(DRAIN);
             mailbox = null;
+        } finally {
+            mailboxLock.unlock();
         }
         if (pending) {
             execute();
@@ -181,9 +193,12 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     void abort() {
         cancelled = true;
         boolean pending;
-        synchronized (this) {
+        mailboxLock.lock();
+        try {
             pending = mailbox != null && mailbox.remove(DRAIN);
             mailbox = null;
+        } finally {
+            mailboxLock.unlock();
         }
         if (pending || wip.getAndIncrement() == 0) {
             drainLoop();
@@ -192,19 +207,25 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
 
     /** Wakes the sending thread, if it is pumping, to look at the state again. */
     private void wake() {
-        synchronized (this) {
+        mailboxLock.lock();
+        try {
             if (mailbox != null) {
                 mailbox.add(WAKE);
             }
+        } finally {
+            mailboxLock.unlock();
         }
     }
 
     private void dispatch() {
-        synchronized (this) {
+        mailboxLock.lock();
+        try {
             if (mailbox != null) {
                 mailbox.add(DRAIN);
                 return;
             }
+        } finally {
+            mailboxLock.unlock();
         }
         execute();
     }

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * </ul>
  *
  * <p>The JDK opens some descriptors lazily, on first use of NIO; so, once per JVM, before the first
- * baseline, the extension opens and closes a loopback connection and a selector. Tests must not run
+ * baseline, the extension opens and closes a loopback connection and a selector, and on JDK 21 and
+ * later starts the pollers that park virtual threads blocked on sockets. Tests must not run
  * in parallel. Thread-safe.
  */
 public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
@@ -143,6 +144,25 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
         return counts(descriptors());
     }
 
+    /**
+     * @param port a server's port on this host
+     * @return how many descriptors of this process are TCP sockets connected to that port: the
+     *     client sides of connections to a server in this process, not the server's own sockets
+     */
+    public static int socketsConnectedTo(int port) {
+        Map<String, String[]> states = tcpStates();
+        int n = 0;
+        for (String target : descriptors().values()) {
+            if (target.startsWith("socket:[")) {
+                String[] row = states.get(target.substring(8, target.length() - 1));
+                if (row != null && Integer.parseInt(row[2].substring(row[2].indexOf(':') + 1), 16) == port) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
     private static synchronized void warmUp() throws IOException {
         if (warmedUp) {
             return;
@@ -154,6 +174,15 @@ public final class Hygiene implements BeforeEachCallback, AfterEachCallback {
             server.accept().close();
             client.configureBlocking(false).register(selector, java.nio.channels.SelectionKey.OP_READ);
             selector.selectNow();
+        }
+        if (Runtime.version().feature() >= 21) {
+            // The pollers that park virtual threads on sockets (epoll descriptors), opened once per
+            // JVM by this class's initializer.
+            try {
+                Class.forName("sun.nio.ch.Poller");
+            } catch (ClassNotFoundException e) {
+                // another JDK: nothing to warm up
+            }
         }
         warmedUp = true;
     }
