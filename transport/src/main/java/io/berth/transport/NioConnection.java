@@ -80,6 +80,11 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     private volatile boolean ready;
     /** {@link #closeOutput} wrote the close_notify and FIN: {@link #close()} has nothing more to write. */
     private volatile boolean outputClosed;
+    /**
+     * {@link #closeOutput} is under way: a {@link #close()} meanwhile (the reader saw the server's
+     * answer to our close_notify before our FIN was out) waits for it, which the linger deadline bounds.
+     */
+    private volatile boolean closingOutput;
     /** Read side: the timeout of the operation under way, or 0 for none. */
     private long readTimeoutNanos;
     /** Read side: the deadline armed for the operation under way, or 0. */
@@ -228,7 +233,14 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         // cannot change under a blocked thread. Otherwise: abort.
         if (readLock.tryLock()) {
             try {
-                if (writeLock.tryLock()) {
+                boolean writeSide;
+                if (closingOutput) {
+                    writeLock.lock(); // closeOutput finishes soon: its write is bounded by the watchdog
+                    writeSide = true;
+                } else {
+                    writeSide = writeLock.tryLock();
+                }
+                if (writeSide) {
                     try {
                         channel.configureBlocking(false); // the close_notify goes out now or never
                         graceful = outputClosed || writeCloseNotify() && shutdownOutput();
@@ -254,6 +266,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     public final boolean closeOutput(long lingerNanos) {
         requirePositive(lingerNanos);
         writeLock.lock();
+        closingOutput = true;
         try {
             if (state != OPEN) {
                 return false;
@@ -270,6 +283,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
             closeNow(true);
             return false;
         } finally {
+            closingOutput = false;
             endWrite();
         }
     }

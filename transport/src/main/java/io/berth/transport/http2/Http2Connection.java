@@ -1042,8 +1042,16 @@ public final class Http2Connection implements Connection {
                         }
                     }
                 }
-                settingsReceived = true;
                 capacityChanged = updateCapacity();
+            } finally {
+                lock.unlock();
+            }
+            if (capacityChanged) {
+                capacityChanged(); // before open() returns: a listener registered then hears only of later changes
+            }
+            lock.lock();
+            try {
+                settingsReceived = true;
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -1062,9 +1070,6 @@ public final class Http2Connection implements Connection {
                 putControl(controlWriter::writeSettingsAck, Http2Settings.DEFAULT_MAX_FRAME_SIZE);
             } finally {
                 controlLock.unlock();
-            }
-            if (capacityChanged) {
-                capacityChanged();
             }
         }
 

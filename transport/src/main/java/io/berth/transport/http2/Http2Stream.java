@@ -146,7 +146,7 @@ public final class Http2Stream {
             while (head == null) {
                 throwIfFailed();
                 throwIfCancelled();
-                left = await(left, timeoutNanos, "the response head");
+                left = await(left, timeoutNanos, "response head");
             }
             return head;
         } finally {

@@ -133,7 +133,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             Thread.sleep(300);
             peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 3);
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         DuplexConnection raw = h2.tls(server.port());
         long start = System.nanoTime();
@@ -144,7 +144,7 @@ class Http2ConnectionTest {
 
     @Test
     void noSettingsInTimeIsAHandshakeTimeoutAndLeavesNothingBehind() throws Exception {
-        server = Http2TestServer.tls(peer -> peer.awaitRequest(Duration.ofMinutes(1)));
+        server = Http2TestServer.tls(peer -> peer.awaitClientGone(Duration.ofMinutes(1)));
         DuplexConnection raw = h2.tls(server.port());
         long start = System.nanoTime();
         assertThatThrownBy(() -> Http2Connection.open(raw, Http2Options.builder().settingsTimeout(H2.ms(300)).build()))
@@ -161,7 +161,7 @@ class Http2ConnectionTest {
     void aFirstFrameOtherThanSettingsIsAProtocolError() throws Exception {
         server = Http2TestServer.tls(peer -> {
             peer.ping(7, false);
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         DuplexConnection raw = h2.tls(server.port());
         assertThatThrownBy(() -> Http2Connection.open(raw, Http2Options.defaults()))
@@ -180,7 +180,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             peer.autoAckSettings(false);
             peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 10);
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         Http2Connection c = h2.open(server.port(), Http2Options.builder().settingsTimeout(H2.ms(400)).build());
         assertThat(c.capacity()).isEqualTo(10);
@@ -248,7 +248,7 @@ class Http2ConnectionTest {
             peer.frame(Frame.SETTINGS, 0, 0, settingsPayload(0x99, 1, Http2Settings.MAX_CONCURRENT_STREAMS, 9));
             peer.awaitRequest(); // the first connection goes on
             peer.frame(Frame.SETTINGS, 0, 0, settingsPayload(65));
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         Http2Connection c = h2.open(server.port());
         assertThat(c.capacity()).isEqualTo(9);
@@ -281,7 +281,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             peer.settings();
             peer.ping(0x1122334455667788L, false);
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         h2.open(server.port());
         Peer peer = server.awaitPeer(WAIT);
@@ -308,7 +308,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             peer.autoAckPings(false);
             peer.settings();
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         Http2Connection c = h2.open(server.port());
         Http2Stream s = c.newStream(get("/"), true, TIMEOUT);
@@ -345,7 +345,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             peer.autoAckPings(false);
             peer.settings();
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         Http2Connection c = h2.open(server.port(), Http2Options.builder().pingInterval(H2.ms(100))
                 .pingTimeout(H2.ms(200)).build());
@@ -363,7 +363,7 @@ class Http2ConnectionTest {
         server = Http2TestServer.tls(peer -> {
             peer.closeWhenClientCloses(false);
             peer.settings();
-            peer.awaitRequest(Duration.ofMinutes(1));
+            peer.awaitClientGone(Duration.ofMinutes(1));
         });
         Http2Connection c = h2.open(server.port());
         long start = System.nanoTime();

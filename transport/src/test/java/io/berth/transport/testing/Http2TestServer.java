@@ -444,6 +444,17 @@ public final class Http2TestServer implements AutoCloseable {
             return r;
         }
 
+        /**
+         * Waits until the client went away (or the server closes), consuming nothing: a script that leaves
+         * the conversation to the test.
+         */
+        public void awaitClientGone(Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!gone && !server.closing && System.nanoTime() - deadline < 0) {
+                Thread.sleep(10);
+            }
+        }
+
         /** @return whether the client closed or reset the connection (the reader saw its end) */
         public boolean clientGone() {
             return gone;
