@@ -18,7 +18,7 @@ import java.util.Objects;
  *     reader reads them</td></tr>
  * <tr><td>{@code connectionWindowSize}</td><td>16 MiB</td><td>the connection's receive window,
  *     credited as DATA arrives while the bytes buffered unread stay below it, then only as they are
- *     read: a connection buffers at most twice this</td></tr>
+ *     read: a connection buffers at most about twice this</td></tr>
  * <tr><td>{@code maxFrameSize}</td><td>16384</td><td>the largest frame payload accepted
  *     (SETTINGS_MAX_FRAME_SIZE)</td></tr>
  * <tr><td>{@code maxHeaderListSize}</td><td>64 KiB</td><td>the largest response head or trailer
