@@ -382,10 +382,10 @@ public final class Http2Connection implements Connection {
             } finally {
                 lock.unlock();
             }
-            ensureRoom(writer.headersBound(request));
+            ensureRoom(writer.headersBound(request), writeTimeoutNanos);
             writer.writeHeaders(out, s.id(), request, endWithHeaders);
             if (hasBody) {
-                writeAvailableData(s, body, endStream);
+                writeAvailableData(s, body, endStream, writeTimeoutNanos);
             }
             flushOut(writeTimeoutNanos);
         } finally {
@@ -431,7 +431,8 @@ public final class Http2Connection implements Connection {
      * With the write lock held: writes DATA frames of {@code body} into {@link #out} as far as the
      * windows allow now, without waiting.
      */
-    private void writeAvailableData(Http2Stream s, ByteBuffer body, boolean endStream) throws IOException {
+    private void writeAvailableData(Http2Stream s, ByteBuffer body, boolean endStream, long timeoutNanos)
+            throws IOException {
         int n;
         lock.lock();
         try {
@@ -445,7 +446,7 @@ public final class Http2Connection implements Connection {
             lock.unlock();
         }
         if (n > 0 || s.endSent) {
-            putData(s, body, n, s.endSent && endStream);
+            putData(s, body, n, s.endSent && endStream, timeoutNanos);
         }
     }
 
@@ -508,7 +509,7 @@ public final class Http2Connection implements Connection {
             acquireWrite(Math.max(1, deadline - System.nanoTime()), false);
             try {
                 appendControl();
-                putData(s, src, n, last);
+                putData(s, src, n, last, timeoutNanos);
                 flushOut(timeoutNanos);
             } finally {
                 releaseWrite();
@@ -524,12 +525,13 @@ public final class Http2Connection implements Connection {
     }
 
     /** With the write lock held: puts {@code n} bytes of {@code src} as DATA frames into {@link #out}, flushing as needed. */
-    private void putData(Http2Stream s, ByteBuffer src, int n, boolean endStream) throws IOException {
+    private void putData(Http2Stream s, ByteBuffer src, int n, boolean endStream, long timeoutNanos)
+            throws IOException {
         int limit = src.limit();
         src.limit(src.position() + n);
         try {
             while (!writer.writeData(out, s.id(), src, endStream)) {
-                flushOut(options.writeTimeoutNanos());
+                flushOut(timeoutNanos);
             }
         } finally {
             src.limit(limit);
@@ -738,7 +740,7 @@ public final class Http2Connection implements Connection {
             if (writeLock.tryLock(options.writeTimeoutNanos(), TimeUnit.NANOSECONDS)) {
                 try {
                     appendControl();
-                    ensureRoom(Http2FrameWriter.FRAME_HEADER_LENGTH + 8);
+                    ensureRoom(Http2FrameWriter.FRAME_HEADER_LENGTH + 8, options.writeTimeoutNanos());
                     writer.writeGoAway(out, 0, Http2ErrorCode.NO_ERROR, ByteBuffer.allocate(0));
                     flushOut(options.writeTimeoutNanos());
                     outputDone = true;
@@ -1413,11 +1415,11 @@ public final class Http2Connection implements Connection {
     }
 
     /** With the write lock held: makes room for {@code n} bytes in {@link #out}, writing or growing it. */
-    private void ensureRoom(int n) throws IOException {
+    private void ensureRoom(int n, long timeoutNanos) throws IOException {
         if (out.remaining() >= n) {
             return;
         }
-        flushOut(options.writeTimeoutNanos());
+        flushOut(timeoutNanos);
         if (out.capacity() < n) {
             out = ByteBuffer.allocate(n);
         }
