@@ -263,13 +263,16 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     }
 
     @Override
-    public final boolean closeOutput(long lingerNanos) {
+    public final boolean closeOutput(ByteBuffer last, long lingerNanos) {
         requirePositive(lingerNanos);
         writeLock.lock();
         closingOutput = true;
         try {
             if (state != OPEN) {
                 return false;
+            }
+            if (last != null) {
+                doWrite(last, lingerNanos);
             }
             // Left armed on purpose: the linger deadline. close() unwatches the connection, so a
             // connection closed in time is never fired; one still open then is aborted.

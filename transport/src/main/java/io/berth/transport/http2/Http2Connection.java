@@ -59,7 +59,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * (WINDOW_UPDATE) as its caller reads, so a stream nobody reads stops only itself. The connection
  * window ({@link Http2Options#connectionWindowSize()}) is credited as DATA <em>arrives</em>, so one
  * unread stream never stalls the others, as long as the bytes buffered in the connection stay below
- * that size; beyond it, as they are read. DATA for streams reset or forgotten is credited too.
+ * that size; beyond it, as they are read (by any stream). DATA for streams reset or forgotten is
+ * credited too.
  * Sending: a writer waits (bounded by its timeout) for both the stream's and the connection's window.
  * A change of the server's SETTINGS_INITIAL_WINDOW_SIZE adjusts every open stream (windows may go
  * negative); a window above 2^31-1 is a FLOW_CONTROL_ERROR.
@@ -742,10 +743,13 @@ public final class Http2Connection implements Connection {
                     appendControl();
                     ensureRoom(Http2FrameWriter.FRAME_HEADER_LENGTH + 8, options.writeTimeoutNanos());
                     writer.writeGoAway(out, 0, Http2ErrorCode.NO_ERROR, ByteBuffer.allocate(0));
-                    flushOut(options.writeTimeoutNanos());
                     outputDone = true;
-                    graceful = true;
+                    out.flip();
+                    // GOAWAY, close_notify and FIN in one call: the server's answering close cannot
+                    // come between them
+                    graceful = raw.closeOutput(out, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
                 } finally {
+                    out.clear();
                     writeLock.unlock();
                 }
             }
@@ -754,9 +758,7 @@ public final class Http2Connection implements Connection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (graceful) {
-            graceful = raw.closeOutput(TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
-        } else {
+        if (!graceful) {
             raw.abort();
         }
         chunks.clear();
@@ -797,6 +799,11 @@ public final class Http2Connection implements Connection {
         return t != null && t.isAlive();
     }
 
+    /** @return why the connection failed, or null (for tests) */
+    IOException failure() {
+        return failure;
+    }
+
     /** @return the received-bytes chunks kept (for tests) */
     int keptChunks() {
         return chunks.kept();
@@ -806,26 +813,30 @@ public final class Http2Connection implements Connection {
     // Called by streams
 
     /**
-     * A stream's caller read {@code n} bytes: credits the stream ({@code streamCredit}, computed under
-     * its lock) and the connection where crediting was deferred; gives back emptied chunks.
+     * A stream's caller read (or a stream dropped) {@code n} bytes: credits the stream
+     * ({@code streamCredit}, computed under its lock) and, for as many bytes as were deferred, the
+     * connection; gives back emptied chunks. Crediting deferred bytes as any stream reads, not once
+     * the buffered total is below the bound again, keeps the streams that are read flowing while
+     * unread ones hold the bound.
      */
     void consumed(Http2Stream s, int n, int streamCredit, Chunks.Chunk emptied) {
         if (emptied != null) {
             chunks.give(emptied);
         }
-        long after = buffered.addAndGet(-n);
+        buffered.addAndGet(-n);
         boolean queued = false;
-        if (streamCredit > 0 || deferredCredit && after < options.connectionWindowSize()) {
+        if (streamCredit > 0 || deferredCredit) {
             controlLock.lock();
             try {
                 if (streamCredit > 0 && failure == null) {
                     putControl(c -> controlWriter.writeWindowUpdate(c, s.id(), streamCredit), 13);
                     queued = true;
                 }
-                if (connectionDeferred > 0 && after < options.connectionWindowSize()) {
-                    connectionUncredited += connectionDeferred;
-                    connectionDeferred = 0;
-                    deferredCredit = false;
+                if (connectionDeferred > 0) {
+                    long release = Math.min(n, connectionDeferred);
+                    connectionDeferred -= release;
+                    connectionUncredited += release;
+                    deferredCredit = connectionDeferred > 0;
                     queued |= creditConnectionLocked();
                 }
             } finally {
@@ -1311,9 +1322,14 @@ public final class Http2Connection implements Connection {
         }
     }
 
-    /** With controlLock held: queues a connection WINDOW_UPDATE once half the window is owed. */
+    /**
+     * With controlLock held: queues a connection WINDOW_UPDATE once half the window is owed, or once
+     * the server has less than half of it left (deferred bytes of unread streams hold the rest), so
+     * that the streams being read keep flowing in what remains.
+     */
     private boolean creditConnectionLocked() {
-        if (connectionUncredited >= options.connectionWindowSize() / 2) {
+        int half = options.connectionWindowSize() / 2;
+        if (connectionUncredited > 0 && (connectionUncredited >= half || receiveWindow < half)) {
             int credit = (int) connectionUncredited;
             connectionUncredited = 0;
             receiveWindow += credit;
