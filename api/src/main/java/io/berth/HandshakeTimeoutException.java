@@ -3,7 +3,8 @@ package io.berth;
 import java.net.SocketTimeoutException;
 
 /**
- * A TLS handshake took longer than its {@code handshakeTimeout}.
+ * A TLS handshake took longer than its {@code handshakeTimeout}, or an HTTP/2 server did not send
+ * its connection preface (SETTINGS) within the connection's {@code settingsTimeout}.
  * The message names the server and the limit that fired.
  */
 public final class HandshakeTimeoutException extends SocketTimeoutException {

@@ -3,7 +3,8 @@ package io.berth;
 import java.net.SocketTimeoutException;
 
 /**
- * The server sent no byte for longer than {@code responseTimeout} while a response was awaited or read.
+ * The server sent no byte for longer than {@code responseTimeout} while a response was awaited or read;
+ * on HTTP/2 also: no frame for one stream for that long, or no acknowledgement of a PING in time.
  * The message names the server and the limit that fired.
  */
 public final class ResponseTimeoutException extends SocketTimeoutException {

@@ -118,6 +118,15 @@ public interface Connection {
         return null;
     }
 
+    /**
+     * @return the application protocol the TLS handshake negotiated through ALPN, e.g. {@code h2} or
+     *     {@code http/1.1}; {@code null} if none was negotiated (no ALPN offered or the server chose
+     *     none) or for plain TCP. By default {@code null}
+     */
+    default String applicationProtocol() {
+        return null;
+    }
+
     /** @return whether the connection is still open (neither closed nor aborted) */
     boolean isOpen();
 

@@ -15,8 +15,10 @@ import java.nio.ByteBuffer;
  * time writes; a read and a write may run at once. Writers must take turns themselves (an HTTP/2
  * frame must go out whole). {@link #abort()} from any thread ends both at once. {@link #close()}
  * closes gracefully only when neither side is in use; with the reader still blocked in
- * {@link #readNoDeadline} it aborts, which also ends the reader: an HTTP/2 connection sends its
- * GOAWAY with {@link #write} first. {@link #liveness()} with a reader blocked says
+ * {@link #readNoDeadline} it aborts, which also ends the reader. To close gracefully with the reader
+ * blocked, an HTTP/2 connection hands its GOAWAY to {@link #closeOutput}, which writes it, a
+ * close_notify and a FIN: the server answers our close with its own, the reader's read returns -1, and
+ * the reader calls {@link #close()}, graceful then. {@link #liveness()} with a reader blocked says
  * {@link Liveness#ALIVE} without looking: the reader sees everything the server sends.
  *
  * <p>Start the reader with {@link ConnectionReader#start}.
@@ -36,4 +38,22 @@ public interface DuplexConnection extends Connection {
      * @throws IOException if the connection failed
      */
     int readNoDeadline(ByteBuffer dst) throws IOException;
+
+    /**
+     * Starts a graceful close while a reader may be blocked in {@link #readNoDeadline}: writes
+     * {@code last} (an HTTP/2 GOAWAY), then a TLS close_notify (for TLS) and a FIN, all under the write
+     * side's lock, after which nothing more can be written; leaves the read side alone, so that the
+     * reader sees the server's own close (its read returns -1) and then calls {@link #close()}, which
+     * is graceful then (it waits for this call if the server answered before our FIN was out). If the
+     * connection is not closed within {@code lingerNanos} (a server that does not close its side),
+     * the watchdog aborts it, which ends the reader. Waits for a writer under way; the writes
+     * themselves are bounded by {@code lingerNanos}.
+     *
+     * @param last bytes to write first, from position to limit, or {@code null}
+     * @param lingerNanos how long the connection may stay open after this call; positive
+     * @return {@code true} if {@code last}, the close_notify and FIN were written; {@code false} if
+     *     the connection was closed already or failed (it is aborted then)
+     * @throws IllegalArgumentException if {@code lingerNanos} is not positive
+     */
+    boolean closeOutput(ByteBuffer last, long lingerNanos);
 }

@@ -78,6 +78,13 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     private volatile int state; // OPEN -> CLOSED, once, by CAS
     /** Whether {@link NioConnector#connect} returned it: only then are its closes counted. */
     private volatile boolean ready;
+    /** {@link #closeOutput} wrote the close_notify and FIN: {@link #close()} has nothing more to write. */
+    private volatile boolean outputClosed;
+    /**
+     * {@link #closeOutput} is under way: a {@link #close()} meanwhile (the reader saw the server's
+     * answer to our close_notify before our FIN was out) waits for it, which the linger deadline bounds.
+     */
+    private volatile boolean closingOutput;
     /** Read side: the timeout of the operation under way, or 0 for none. */
     private long readTimeoutNanos;
     /** Read side: the deadline armed for the operation under way, or 0. */
@@ -226,10 +233,17 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         // cannot change under a blocked thread. Otherwise: abort.
         if (readLock.tryLock()) {
             try {
-                if (writeLock.tryLock()) {
+                boolean writeSide;
+                if (closingOutput) {
+                    writeLock.lock(); // closeOutput finishes soon: its write is bounded by the watchdog
+                    writeSide = true;
+                } else {
+                    writeSide = writeLock.tryLock();
+                }
+                if (writeSide) {
                     try {
                         channel.configureBlocking(false); // the close_notify goes out now or never
-                        graceful = writeCloseNotify() && shutdownOutput();
+                        graceful = outputClosed || writeCloseNotify() && shutdownOutput();
                     } catch (IOException | RuntimeException e) {
                         LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": graceful close failed, aborting: " + e);
                     } finally {
@@ -246,6 +260,35 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         unwatch();
         connector.countClose(graceful);
         return graceful;
+    }
+
+    @Override
+    public final boolean closeOutput(ByteBuffer last, long lingerNanos) {
+        requirePositive(lingerNanos);
+        writeLock.lock();
+        closingOutput = true;
+        try {
+            if (state != OPEN) {
+                return false;
+            }
+            if (last != null) {
+                doWrite(last, lingerNanos);
+            }
+            // Left armed on purpose: the linger deadline. close() unwatches the connection, so a
+            // connection closed in time is never fired; one still open then is aborted.
+            arm(Watchdog.WRITE, lingerNanos);
+            writeCloseNotify(); // blocking mode: the whole record, or the watchdog aborts
+            channel.shutdownOutput();
+            outputClosed = true;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": cannot close the output side, aborting: " + e);
+            closeNow(true);
+            return false;
+        } finally {
+            closingOutput = false;
+            endWrite();
+        }
     }
 
     @Override
@@ -330,7 +373,8 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     abstract Liveness doBufferedLiveness() throws IOException;
 
     /**
-     * Writes a TLS close_notify without waiting (the channel is in non-blocking mode now).
+     * Writes a TLS close_notify: without waiting from {@link #close()} (the channel is in
+     * non-blocking mode then), whole from {@link #closeOutput} (blocking mode, under the watchdog).
      *
      * @return whether it was written completely
      */

@@ -72,6 +72,8 @@ final class TlsConnection extends NioConnection {
     private volatile boolean chainVerified;
     private boolean resumed;
     private String protocol;
+    /** What ALPN negotiated, or null. */
+    private String applicationProtocol;
     private String description;
 
     TlsConnection(Server server, SocketChannel channel, NioConnector connector, TlsProfile tls) {
@@ -130,6 +132,7 @@ final class TlsConnection extends NioConnection {
         SSLSession session = engine.getSession();
         resumed = !chainVerified;
         protocol = session.getProtocol();
+        applicationProtocol = negotiatedApplicationProtocol();
         description = server + " " + protocol + " " + session.getCipherSuite() + (resumed ? " resumed" : "");
     }
 
@@ -173,6 +176,16 @@ final class TlsConnection extends NioConnection {
                 }
                 default -> throw new IllegalStateException("unexpected handshake status " + hs);
             }
+        }
+    }
+
+    /** @return what ALPN negotiated, or null for nothing (or a provider that cannot tell) */
+    private String negotiatedApplicationProtocol() {
+        try {
+            String alpn = engine.getApplicationProtocol();
+            return alpn == null || alpn.isEmpty() ? null : alpn;
+        } catch (UnsupportedOperationException e) {
+            return null;
         }
     }
 
@@ -562,6 +575,11 @@ final class TlsConnection extends NioConnection {
     @Override
     public String tlsProtocol() {
         return protocol;
+    }
+
+    @Override
+    public String applicationProtocol() {
+        return applicationProtocol;
     }
 
     @Override

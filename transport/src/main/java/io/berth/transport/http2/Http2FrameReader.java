@@ -28,7 +28,9 @@ import java.util.Objects;
  *       PRIORITY frame that makes a stream depend on itself is a stream error;</li>
  *   <li>SETTINGS: an ACK has no payload, FRAME_SIZE_ERROR; SETTINGS_ENABLE_PUSH is 0 (a server must
  *       not send 1), SETTINGS_MAX_FRAME_SIZE in 16384..2^24-1, PROTOCOL_ERROR;
- *       SETTINGS_INITIAL_WINDOW_SIZE at most 2^31-1, FLOW_CONTROL_ERROR; unknown settings are ignored;</li>
+ *       SETTINGS_INITIAL_WINDOW_SIZE at most 2^31-1, FLOW_CONTROL_ERROR; unknown settings are ignored;
+ *       at most {@link #setMaxSettingsPerFrame maxSettingsPerFrame} parameters per frame,
+ *       ENHANCE_YOUR_CALM;</li>
  *   <li>PUSH_PROMISE while push is disabled (the default: we send SETTINGS_ENABLE_PUSH = 0), or
  *       promising an odd or zero stream, PROTOCOL_ERROR;</li>
  *   <li>WINDOW_UPDATE with a zero increment: a stream error on a stream, a connection error on stream 0.</li>
@@ -62,6 +64,11 @@ public final class Http2FrameReader {
     public static final int DEFAULT_MAX_CONTINUATIONS = 32;
     /** Default of {@link #setMaxInsertsPerBlock}: 256 dynamic-table insertions per header block. */
     public static final int DEFAULT_MAX_INSERTS_PER_BLOCK = HpackDecoder.DEFAULT_MAX_INSERTS_PER_BLOCK;
+    /**
+     * Default of {@link #setMaxSettingsPerFrame}: 64 parameters per SETTINGS frame. RFC 9113 defines 6
+     * and extensions a few more; a frame of 16 KiB could otherwise carry 2730, each processed.
+     */
+    public static final int DEFAULT_MAX_SETTINGS_PER_FRAME = 64;
 
     /**
      * Receives the frames of a connection, in order. Every {@link ByteBuffer} handed over is valid only
@@ -207,6 +214,7 @@ public final class Http2FrameReader {
     private int maxFrameSize = Http2Settings.DEFAULT_MAX_FRAME_SIZE;
     private int maxHeaderBlockSize = 2 * DEFAULT_MAX_HEADER_LIST_SIZE;
     private int maxContinuations = DEFAULT_MAX_CONTINUATIONS;
+    private int maxSettingsPerFrame = DEFAULT_MAX_SETTINGS_PER_FRAME;
     private boolean pushEnabled;
     private boolean prefaceSeen;
 
@@ -311,6 +319,20 @@ public final class Http2FrameReader {
             throw new IllegalArgumentException("maxContinuations must be >= 0 but was " + max);
         }
         maxContinuations = max;
+    }
+
+    /**
+     * Sets the most parameters one SETTINGS frame may carry, unknown ones included. Default
+     * {@value #DEFAULT_MAX_SETTINGS_PER_FRAME}.
+     *
+     * @param max at least 6
+     * @throws IllegalArgumentException if below 6
+     */
+    public void setMaxSettingsPerFrame(int max) {
+        if (max < 6) {
+            throw new IllegalArgumentException("maxSettingsPerFrame must be >= 6 but was " + max);
+        }
+        maxSettingsPerFrame = max;
     }
 
     /**
@@ -469,6 +491,10 @@ public final class Http2FrameReader {
                 }
                 if (length % 6 != 0) {
                     throw connectionError(Http2ErrorCode.FRAME_SIZE_ERROR, frame() + " is not a multiple of 6 bytes");
+                }
+                if (length / 6 > maxSettingsPerFrame) {
+                    throw connectionError(Http2ErrorCode.ENHANCE_YOUR_CALM, frame() + " carries " + length / 6
+                            + " parameters, more than " + maxSettingsPerFrame);
                 }
                 break;
             case FrameType.PUSH_PROMISE:
