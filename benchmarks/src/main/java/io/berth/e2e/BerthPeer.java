@@ -112,9 +112,8 @@ final class BerthPeer extends Peer {
         } catch (ReflectiveOperationException e) {
             // not there: below
         }
-        throw new UnsupportedOperationException("this Berth has no setting to offer HTTP/2 (no io.berth.HttpProtocol"
-                + " with a Backend.Builder.protocols(..) taking it): berth-h2 and berth-jdk-h2 wait for the pool's"
-                + " HTTP/2 integration; point BerthPeer.offeringH2 at it");
+        throw new UnsupportedOperationException("this Berth has no setting to offer HTTP/2 (io.berth.HttpProtocol,"
+                + " Backend.Builder.protocols): point BerthPeer.offeringH2 at it once the pool speaks h2");
     }
 
     @Override
