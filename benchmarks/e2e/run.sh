@@ -8,9 +8,15 @@
 # writes the results as Markdown and prints that file at the end, and stops nginx and removes the
 # directory on exit.
 #
+# nginx has two TLS listeners on the same certificate and locations: HTTP/1.1 on E2E_PORT, and one
+# offering h2 (then http/1.1) through ALPN on E2E_H2_PORT, with E2E_H2_STREAMS concurrent streams per
+# connection. The HTTP/2 clients (the -h2 ones) run against the second, the others against the
+# first, in the same rounds.
+#
 # Usage (from anywhere; builds the jar with `mvn -B -q -DskipTests package` if it is missing):
 #   benchmarks/e2e/run.sh
 #   E2E_CONCURRENCY="8 64" E2E_ROUNDS=3 E2E_DURATION=1 benchmarks/e2e/run.sh --out /tmp/e2e.md
+#   benchmarks/e2e/run.sh --h2           # the HTTP/2 comparison: the h2 clients, berth and the floor
 #
 # Settings (environment, or the flag after it):
 #   E2E_CONCURRENCY    --concurrency   concurrent callers, a list            "1 8 64"
@@ -19,7 +25,9 @@
 #   E2E_WARMUP         --warmup        warm-up per client and C, once        3 (seconds)
 #   E2E_ROUND_WARMUP   --round-warmup  warm-up before each measured window   0.5 (seconds)
 #   E2E_CLIENTS        --clients       which clients                         berth,berth-jdk,okhttp,apache,jdk,jetty,floor
-#                                      (also berth-read: validateAfterIdle 0, a read before every reuse;
+#                                      (also the HTTP/2 ones: berth-h2, berth-jdk-h2, okhttp-h2, jdk-h2,
+#                                      jetty-h2, against the h2 listener;
+#                                      berth-read: validateAfterIdle 0, a read before every reuse;
 #                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
 #                                      berth-before: Berth built in E2E_BEFORE, in its own class loader)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
@@ -40,7 +48,18 @@
 #   E2E_COLD_SAMPLES   --cold-samples  connection set-up samples per client  200
 #   E2E_SEED_REQUESTS  --seed-requests requests of the seed scenario         40
 #   E2E_SEED_GAP_MS    --seed-gap-ms   gap between them                      300
-#   E2E_PORT           --port          nginx TLS port                        18443
+#   E2E_H2             --h2 [1|0]      the HTTP/2 comparison (1/0): changes  0
+#                                      the defaults of clients to
+#                                      berth-h2,berth-jdk-h2,okhttp-h2,jdk-h2,jetty-h2,berth,floor, of
+#                                      concurrency to "1 8 64 256", of warm-up to 5 s (the h2 clients'
+#                                      JIT needs longer than 3 s on 2 busy cores) and of cold to 0 (a
+#                                      held response does not keep an h2 connection busy: the cold
+#                                      path skips h2 clients); settings given explicitly win. About
+#                                      6 minutes while berth-h2 and berth-jdk-h2 fail their set-up at
+#                                      once (until Berth offers HTTP/2), about 8.5 with them
+#   E2E_H2_STREAMS     --h2-streams    nginx http2_max_concurrent_streams    128
+#   E2E_PORT           --port          nginx TLS port, HTTP/1.1              18443
+#   E2E_H2_PORT        --h2-port       nginx TLS port offering h2            18444
 #   E2E_STATUS_PORT    --status-port   nginx stub_status port (plain HTTP)   18080
 #   E2E_JAVA_OPTS      --java-opts     JVM flags of both harnesses           "-Xms1g -Xmx1g"
 #   E2E_OUT            --out           the Markdown file written             benchmarks/target/e2e/e2e-<time>.md
@@ -52,19 +71,22 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-concurrency=${E2E_CONCURRENCY:-"1 8 64"}
+concurrency=${E2E_CONCURRENCY:-}
 duration=${E2E_DURATION:-2}
 rounds=${E2E_ROUNDS:-5}
-warmup=${E2E_WARMUP:-3}
+warmup=${E2E_WARMUP:-}
 round_warmup=${E2E_ROUND_WARMUP:-0.5}
-clients=${E2E_CLIENTS:-berth,berth-jdk,okhttp,apache,jdk,jetty,floor}
+clients=${E2E_CLIENTS:-}
 body_bytes=${E2E_BODY_BYTES:-100}
 loop=${E2E_LOOP:-1}
-cold=${E2E_COLD:-1}
+cold=${E2E_COLD:-}
 cold_samples=${E2E_COLD_SAMPLES:-200}
 seed_requests=${E2E_SEED_REQUESTS:-40}
 seed_gap_ms=${E2E_SEED_GAP_MS:-300}
 port=${E2E_PORT:-18443}
+h2=${E2E_H2:-0}
+h2_streams=${E2E_H2_STREAMS:-128}
+h2_port=${E2E_H2_PORT:-18444}
 status_port=${E2E_STATUS_PORT:-18080}
 java_opts=${E2E_JAVA_OPTS:-"-Xms1g -Xmx1g"}
 out=${E2E_OUT:-}
@@ -77,6 +99,16 @@ strace_c=${E2E_STRACE_C:-"1 8"}
 command_line="$( (env | grep "^E2E_" || true) | sort | tr "\n" " ")$0 $*"
 
 while [ $# -gt 0 ]; do
+  if [ "$1" = --h2 ]; then # a flag, or --h2 1 / --h2 0
+    if [ "${2:-}" = 0 ] || [ "${2:-}" = 1 ]; then
+      h2=$2
+      shift
+    else
+      h2=1
+    fi
+    shift
+    continue
+  fi
   case "$1" in
     --concurrency) concurrency=$2 ;;
     --duration) duration=$2 ;;
@@ -91,6 +123,8 @@ while [ $# -gt 0 ]; do
     --seed-requests) seed_requests=$2 ;;
     --seed-gap-ms) seed_gap_ms=$2 ;;
     --port) port=$2 ;;
+    --h2-streams) h2_streams=$2 ;;
+    --h2-port) h2_port=$2 ;;
     --status-port) status_port=$2 ;;
     --java-opts) java_opts=$2 ;;
     --out) out=$2 ;;
@@ -105,6 +139,25 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
+
+# The defaults that --h2 changes, where they were not given.
+if [ "$h2" = 1 ]; then
+  concurrency=${concurrency:-"1 8 64 256"}
+  warmup=${warmup:-5}
+  clients=${clients:-berth-h2,berth-jdk-h2,okhttp-h2,jdk-h2,jetty-h2,berth,floor}
+  cold=${cold:-0}
+elif [ "$h2" != 0 ]; then
+  echo "--h2 must be 1 or 0 but was '$h2'" >&2
+  exit 2
+fi
+concurrency=${concurrency:-"1 8 64"}
+warmup=${warmup:-3}
+clients=${clients:-berth,berth-jdk,okhttp,apache,jdk,jetty,floor}
+cold=${cold:-1}
+if ! [[ "$h2_streams" =~ ^[0-9]+$ ]] || [ "$h2_streams" -lt 1 ]; then
+  echo "--h2-streams must be a number >= 1 but was '$h2_streams'" >&2
+  exit 2
+fi
 
 # What the closed loop will take; the cold path adds about 1.5 to 2.5 minutes with its defaults.
 n_clients=$(echo "$clients" | tr ',' ' ' | wc -w)
@@ -136,9 +189,9 @@ if ! command -v nginx >/dev/null 2>&1; then
   apt-get install -y nginx-light >&2
 fi
 
-for p in "$port" "$status_port"; do
+for p in "$port" "$h2_port" "$status_port"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use; pick another with E2E_PORT / E2E_STATUS_PORT" >&2
+    echo "port $p is in use; pick another with E2E_PORT / E2E_H2_PORT / E2E_STATUS_PORT" >&2
     exit 1
   fi
 done
@@ -197,7 +250,8 @@ chmod 755 "$work/www"
 chmod 644 "$work/www/hold.bin"
 cat > "$work/nginx.conf" <<EOF
 # One worker, so nginx uses at most one of the machine's cores; no access log; keep-alive
-# connections are never closed by nginx during a run.
+# connections, HTTP/1.1 and h2, are never closed by nginx during a run (since nginx 1.19.7,
+# keepalive_requests and keepalive_timeout govern h2 connections too).
 worker_processes 1;
 worker_rlimit_nofile 8192;
 daemon off;
@@ -213,10 +267,14 @@ http {
     fastcgi_temp_path $work/temp/fastcgi;
     uwsgi_temp_path $work/temp/uwsgi;
     scgi_temp_path $work/temp/scgi;
-    keepalive_requests 10000000;
+    keepalive_requests 1000000000;
     keepalive_timeout 600s;
     server {
         listen 127.0.0.1:$port ssl;
+        # The same server offering h2 through ALPN (nginx 1.22's syntax); clients that offer only
+        # http/1.1 get HTTP/1.1 here too.
+        listen 127.0.0.1:$h2_port ssl http2;
+        http2_max_concurrent_streams $h2_streams;
         ssl_certificate $work/server.pem;
         ssl_certificate_key $work/server.key;
         ssl_protocols TLSv1.3;
@@ -231,17 +289,18 @@ http {
             default_type text/plain;
             $body_directive
         }
-        # The same response, plus what TLS the connection has: protocol, cipher, and r if resumed.
+        # The same response, plus what the connection is: TLS protocol, cipher, HTTP version
+        # (HTTP/1.1 or HTTP/2.0), and r if the TLS session was resumed.
         location = /cold {
             default_type text/plain;
-            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$ssl_session_reused" always;
+            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$server_protocol \$ssl_session_reused" always;
             $body_directive
         }
         # A body too large to be buffered whole by a client: a response left unread keeps its
         # connection busy, so the cold path's next request must open another one.
         location = /hold {
             default_type application/octet-stream;
-            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$ssl_session_reused" always;
+            add_header X-TLS "\$ssl_protocol \$ssl_cipher \$server_protocol \$ssl_session_reused" always;
             alias $work/www/hold.bin;
         }
     }
@@ -268,8 +327,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-common=(--ca "$work/ca.pem" --port "$port" --status-port "$status_port" --body-length "$body_length"
-        --clients "$clients" --markdown "$out")
+common=(--ca "$work/ca.pem" --port "$port" --h2-port "$h2_port" --status-port "$status_port"
+        --body-length "$body_length" --clients "$clients" --markdown "$out")
 if [ "$serve" = 1 ]; then
   echo "nginx is serving; run a harness by hand with these options, e.g.:" >&2
   echo "  java -cp $jar io.berth.e2e.E2eBenchmark ${common[*]}" >&2
@@ -295,7 +354,8 @@ cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1
       "berth: this tree (commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ', with uncommitted changes'))"
   fi
   echo "- Server: $(nginx -v 2>&1 | sed 's/^nginx version: //'), 1 worker, TLS 1.3 (TLS_AES_128_GCM_SHA256),"\
-    "ECDSA P-256 certificate, $body_length-byte body; $(openssl version)"
+    "ECDSA P-256 certificate, $body_length-byte body; $(openssl version); HTTP/1.1 on one listener, h2 through"\
+    "ALPN on another (http2_max_concurrent_streams $h2_streams)"
   echo
 } > "$out"
 
@@ -340,7 +400,7 @@ if [ -n "$strace_clients" ]; then
       log=$work/strace-$client-$c.log
       # shellcheck disable=SC2086
       "$java_bin" $java_opts -cp "$jar" io.berth.e2e.E2eBenchmark --ca "$work/ca.pem" --port "$port" \
-        --status-port "$status_port" --body-length "$body_length" --clients "$client" --concurrency "$c" \
+        --h2-port "$h2_port" --status-port "$status_port" --body-length "$body_length" --clients "$client" --concurrency "$c" \
         --warmup 5 --rounds 1 --round-warmup 0 --duration 60 > /dev/null 2> "$log" &
       jvm=$!
       for _ in $(seq 600); do

@@ -51,7 +51,7 @@ final class BeforePeer extends Peer {
             c.setAccessible(true);
             peer = c.newInstance();
             target = loader.loadClass(Target.class.getName()).getDeclaredConstructor(String.class, int.class,
-                    int.class, Path.class, int.class);
+                    int.class, int.class, Path.class, int.class);
             target.setAccessible(true);
         } catch (IOException | ReflectiveOperationException e) {
             throw new IllegalStateException("cannot load Berth from " + tree + ": " + e, e);
@@ -73,7 +73,7 @@ final class BeforePeer extends Peer {
     }
 
     private Object childTarget(Target t) throws ReflectiveOperationException {
-        return target.newInstance(t.host(), t.port(), t.statusPort(), t.caPem(), t.bodyLength());
+        return target.newInstance(t.host(), t.port(), t.h2Port(), t.statusPort(), t.caPem(), t.bodyLength());
     }
 
     @Override

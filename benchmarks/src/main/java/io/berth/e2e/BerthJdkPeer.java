@@ -4,6 +4,7 @@ import io.berth.BackendPoolConfig;
 import io.berth.TlsConfig;
 import io.berth.pool.http.BerthPools;
 import io.berth.pool.jdk.BerthHttpClient;
+import java.net.http.HttpClient;
 import java.util.List;
 
 /**
@@ -18,29 +19,40 @@ import java.util.List;
  *       defaults.</li>
  *   <li>Seed scenario: one {@code BerthPools}; a new {@code BerthHttpClient.create(pools)} per
  *       caller, which shares the pools (closing it leaves them open).</li>
+ *   <li>{@code berth-jdk-h2}: the client built with {@code version(HTTP_2)} (as {@code jdk-h2}), over
+ *       pools whose backend for the target offers h2 ({@link BerthPeer#offeringH2}).</li>
  * </ul>
  */
 final class BerthJdkPeer extends JdkPeer {
-    BerthJdkPeer() {
-        super("berth-jdk");
+    /** @param h2 {@code berth-jdk-h2}: over HTTP/2, the client built with {@code version(HTTP_2)} */
+    BerthJdkPeer(boolean h2) {
+        super(h2 ? "berth-jdk-h2" : "berth-jdk", h2);
     }
 
-    private static BerthPools pools(Target t, BackendPoolConfig config) {
+    private BerthPools pools(Target t, BackendPoolConfig config) {
         TlsConfig tls = TlsConfig.builder().trustPemFile(t.caPem()).protocols(List.of(Tls.PROTOCOL)).build();
-        return BerthPools.builder().defaults(config).tls(tls).build();
+        BerthPools.Builder b = BerthPools.builder().defaults(config).tls(tls);
+        if (h2()) {
+            b.backend(BerthPeer.offeringH2(BerthPeer.backend(t)), config);
+        }
+        return b.build();
+    }
+
+    private HttpClient client(BerthPools pools) {
+        return BerthHttpClient.newBuilder().pools(pools).version(version()).build();
     }
 
     @Override
     Client pooled(Target t, int connections) {
         BerthPools pools = pools(t, BackendPoolConfig.builder().maxConnections(connections).idleTimeout(IDLE).build());
-        return new JdkCaller(BerthHttpClient.create(pools), t, pools);
+        return new JdkCaller(client(pools), t, pools);
     }
 
     @Override
     Client fresh(Target t) {
         // New pools: a new connector per origin, so a new SSLContext and an empty session cache.
         BerthPools pools = pools(t, BackendPoolConfig.defaults());
-        return new JdkCaller(BerthHttpClient.create(pools), t, pools);
+        return new JdkCaller(client(pools), t, pools);
     }
 
     @Override
@@ -49,7 +61,7 @@ final class BerthJdkPeer extends JdkPeer {
         return new Shared() {
             @Override
             public Client newInstance() {
-                return new JdkCaller(BerthHttpClient.create(pools), t, null);
+                return new JdkCaller(client(pools), t, null);
             }
 
             @Override

@@ -9,11 +9,15 @@ import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
+import java.lang.reflect.Array;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * Berth through its own API: a {@link BerthClient} over one pool for the backend.
+ * Berth through its own API: a {@link BerthClient} over one pool for the backend; {@code berth-h2}
+ * the same over a backend that offers HTTP/2 ({@link #offeringH2}), against the h2 listener.
  *
  * <ul>
  *   <li>Closed loop: {@code maxConnections} = C, {@code idleTimeout} = {@link Peer#IDLE}, every other
@@ -41,7 +45,13 @@ final class BerthPeer extends Peer {
 
     /** A variant: pool and TLS settings other than the defaults, under another name. */
     BerthPeer(String name, UnaryOperator<BackendPoolConfig.Builder> variant, UnaryOperator<TlsConfig.Builder> tls) {
-        super(name);
+        this(name, false, variant, tls);
+    }
+
+    /** A variant, over HTTP/2 if {@code h2} (the backend {@link #offeringH2}). */
+    BerthPeer(String name, boolean h2, UnaryOperator<BackendPoolConfig.Builder> variant,
+            UnaryOperator<TlsConfig.Builder> tls) {
+        super(name, h2);
         this.variant = variant;
         this.tlsVariant = tls;
     }
@@ -57,7 +67,53 @@ final class BerthPeer extends Peer {
     }
 
     private Backend backendOf(Target t) {
-        return backend(t, tlsVariant);
+        Backend b = backend(t, tlsVariant);
+        return h2() ? offeringH2(b) : b;
+    }
+
+    /**
+     * The backend of {@code berth-h2} and {@code berth-jdk-h2}: {@code backend} offering HTTP/2 first,
+     * then HTTP/1.1, through ALPN. This is the one place that names the pool's HTTP/2 setting; point it
+     * at the final API once it exists, e.g.
+     * {@code backend.toBuilder().protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1).build()}.
+     *
+     * <p>Until then it looks that API up by reflection (an enum {@code io.berth.HttpProtocol} with
+     * {@code HTTP_2} and {@code HTTP_1_1}, and a one-argument {@code Backend.Builder.protocols} taking
+     * them as varargs or a list), so that the harness builds and runs the other peers on a Berth
+     * without it. Whether an exchange was then really served over HTTP/2 is checked apart, from
+     * nginx's own answer ({@link Target#httpVersion}).
+     *
+     * @param backend the backend as the HTTP/1.1 peers configure it
+     * @return the same backend, offering h2 and http/1.1
+     * @throws UnsupportedOperationException if this Berth has no setting to offer HTTP/2
+     */
+    static Backend offeringH2(Backend backend) {
+        try {
+            Class<?> protocol = Class.forName("io.berth.HttpProtocol");
+            Object[] offer = {protocol.getField("HTTP_2").get(null), protocol.getField("HTTP_1_1").get(null)};
+            for (Method m : Backend.Builder.class.getMethods()) {
+                if (m.getName().equals("protocols") && m.getParameterCount() == 1) {
+                    Class<?> type = m.getParameterTypes()[0];
+                    Object arg = offer;
+                    if (type.isArray()) {
+                        arg = Array.newInstance(protocol, offer.length);
+                        System.arraycopy(offer, 0, arg, 0, offer.length);
+                    } else if (type.isAssignableFrom(List.class)) {
+                        arg = List.of(offer);
+                    } else {
+                        continue;
+                    }
+                    return ((Backend.Builder) m.invoke(backend.toBuilder(), arg)).build();
+                }
+            }
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
+        } catch (ReflectiveOperationException e) {
+            // not there: below
+        }
+        throw new UnsupportedOperationException("this Berth has no setting to offer HTTP/2 (io.berth.HttpProtocol,"
+                + " Backend.Builder.protocols): point BerthPeer.offeringH2 at it once the pool speaks h2");
     }
 
     @Override

@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
 
@@ -47,8 +49,20 @@ import java.util.function.ToDoubleFunction;
  * merged; bytes allocated by every thread of this JVM (callers and the clients' own I/O threads)
  * per request; process CPU time per request (nginx is another process, so not included);
  * connections nginx accepted during the window ({@code stub_status}), which must be 0 for a warm
- * pool. A client that fails a request, or whose threads ended within a window (their allocation
- * would be lost), is flagged in the notes, never silently counted.
+ * pool; requests that failed. Per client and C, also the connections nginx accepted from it from
+ * its creation to its last window (set-up, warm-ups and windows: only one client runs at a time, so
+ * nginx's count is its own). A
+ * client that fails a request, or whose threads ended within a window (their allocation would be
+ * lost), is flagged in the notes, never silently counted; a failed request never ends the run. And
+ * the connections it holds open after its first warm-up ({@link Sockets}), with the streams per
+ * connection that implies (C / open).
+ *
+ * <p>HTTP/2 ({@link Peer#H2}): those peers run against nginx's h2 listener, the others against the
+ * HTTP/1.1 one, in the same rounds. Every client's probe exchange must have been served over the
+ * version it is meant to speak ({@link Target#httpVersion}), or the client fails its set-up. When
+ * the run includes an HTTP/2 peer other than Berth's, a column gives each client's requests per
+ * second over the best such peer's in the same round (a window with failed requests is not a
+ * candidate for best), the median over rounds.
  */
 public final class E2eBenchmark {
     private E2eBenchmark() {
@@ -58,7 +72,7 @@ public final class E2eBenchmark {
      * @param args {@code --name value} options: {@code --ca} (required), {@code --host},
      *     {@code --port}, {@code --status-port}, {@code --body-length}, {@code --concurrency},
      *     {@code --duration}, {@code --warmup}, {@code --round-warmup} (seconds), {@code --rounds},
-     *     {@code --clients}, {@code --threads} ({@code platform}, {@code virtual} or
+     *     {@code --clients}, {@code --h2-port}, {@code --threads} ({@code platform}, {@code virtual} or
      *     {@code virtual-per-request}), {@code --markdown} (a file to append the results to)
      * @throws Exception if the benchmark could not run
      */
@@ -83,8 +97,14 @@ public final class E2eBenchmark {
                 settings.duration / 1e9, settings.roundWarmup / 1e9, settings.warmup / 1e9,
                 concurrency.size() * peers.size() * settings.seconds());
 
-        Table table = new Table(true, "client", "C", "req/s", "×floor", "p50 µs", "p99 µs", "p99.9 µs", "B/req",
-                "CPU µs/req", "new conns", "notes");
+        boolean h2Peers = peers.stream().anyMatch(E2eBenchmark::h2Peer);
+        List<String> headers = new ArrayList<>(List.of("client", "C", "req/s", "×floor"));
+        if (h2Peers) {
+            headers.add("×best h2 peer");
+        }
+        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "conns", "open",
+                "streams/conn", "new conns", "failed", "notes"));
+        Table table = new Table(true, headers.toArray(new String[0]));
         String[] roundHeaders = new String[settings.rounds + 2];
         roundHeaders[0] = "client";
         roundHeaders[1] = "C";
@@ -96,11 +116,19 @@ public final class E2eBenchmark {
                 ? "" : " (callers: " + settings.threads.label() + ")").append("\n\n");
         md.append(String.format(Locale.ROOT, "%d rounds per client and C; in each, %.1f s unmeasured, then a %.1f s"
                 + " measured window; %.1f s warm-up per client before the first round. Figures are medians over"
-                + " rounds (×floor: of the ratio within each round); new conns is the total over all measured"
-                + " windows. Callers: %s.%n%n", settings.rounds, settings.roundWarmup / 1e9, settings.duration / 1e9,
-                settings.warmup / 1e9, describe(settings.threads)));
+                + " rounds (×floor: of the ratio within each round%s); *conns*: the connections nginx accepted"
+                + " from the client at this C, from its creation to its last window (set-up, warm-ups, windows);"
+                + " *open*: those of its connections still established after its first warm-up (this JVM's"
+                + " sockets to the listener, from /proc/net/tcp), and *streams/conn* C over that; *new conns* and"
+                + " *failed*: the totals over all measured windows (with the failed share of the requests sent;"
+                + " a caller waits 10 ms after a failure, so the count depends on that; a failed request is not"
+                + " counted in req/s, B/req or CPU/req). HTTP/2 clients (`-h2`) against"
+                + " nginx's h2 listener, the others against its HTTP/1.1 listener. Callers: %s.%n%n",
+                settings.rounds, settings.roundWarmup / 1e9, settings.duration / 1e9, settings.warmup / 1e9,
+                h2Peers ? "; ×best h2 peer: of the ratio to the fastest HTTP/2 peer other than Berth's in the same"
+                + " round, among its windows without failures" : "", describe(settings.threads)));
         for (int c : concurrency) {
-            md.append(run(target, peers, c, settings, table, perRound));
+            md.append(run(target, peers, c, settings, table, perRound, h2Peers));
         }
         System.out.println();
         System.out.print(table.text());
@@ -145,27 +173,65 @@ public final class E2eBenchmark {
     }
 
     /**
+     * Checks what nginx says a peer's probe exchange was served over.
+     *
+     * @param p the peer
+     * @param negotiated the {@link Target#TLS_HEADER} of its probe exchange
+     * @throws IOException if it was not {@link Tls#PROTOCOL}, or not the HTTP version the peer is meant
+     *     to speak ({@link Target#HTTP_2} for an HTTP/2 peer, else {@link Target#HTTP_1_1})
+     */
+    static void checkNegotiated(Peer p, String negotiated) throws IOException {
+        if (negotiated == null || !negotiated.startsWith(Tls.PROTOCOL + " ")) {
+            throw new IOException("negotiated '" + negotiated + "', not " + Tls.PROTOCOL);
+        }
+        String expected = p.h2() ? Target.HTTP_2 : Target.HTTP_1_1;
+        if (!expected.equals(Target.httpVersion(negotiated))) {
+            throw new IOException("served over " + Target.httpVersion(negotiated) + ", not " + expected + " (the server"
+                    + " says: " + negotiated + ")");
+        }
+    }
+
+    /** @return whether the peer is an HTTP/2 peer other than Berth's: a candidate for the best h2 peer */
+    private static boolean h2Peer(Peer p) {
+        return p.h2() && !p.name().startsWith("berth");
+    }
+
+    /**
      * Runs every client at one C, and adds their rows to the tables.
      *
+     * @param h2Peers whether the table has the column of the ratio to the best HTTP/2 peer
      * @return a Markdown paragraph on the run: load average and the TLS each client negotiated
      */
-    private static String run(Target target, List<Peer> peers, int c, Settings settings, Table table, Table perRound) {
+    private static String run(Target target, List<Peer> peers, int c, Settings settings, Table table, Table perRound,
+            boolean h2Peers) {
         double loadBefore = loadAverage();
         Map<String, Load> loads = new LinkedHashMap<>();
         Map<String, String> failures = new LinkedHashMap<>();
         Map<String, String> tls = new LinkedHashMap<>();
         Map<String, Load.Window[]> windows = new LinkedHashMap<>();
         Map<String, Long> warmupErrors = new LinkedHashMap<>();
+        Map<String, Long> opened = new LinkedHashMap<>();
+        Map<String, Set<Long>> own = new HashMap<>(); // the connections each client opened, by socket inode
+        Map<String, Long> held = new HashMap<>();
+        Map<String, Integer> ports = new HashMap<>();
+        List<String> bestCandidates = new ArrayList<>();
         for (Peer p : peers) {
             windows.put(p.name(), new Load.Window[settings.rounds]);
+            if (h2Peer(p)) {
+                bestCandidates.add(p.name());
+            }
             try {
-                Load load = new Load(p, target, c, settings.threads);
+                Target t = p.targetOf(target);
+                ports.put(p.name(), t.port());
+                Set<Long> sockets = Sockets.established(t.port());
+                NginxStatus before = NginxStatus.read(target);
+                Load load = new Load(p, t, c, settings.threads);
                 loads.put(p.name(), load);
                 String negotiated = load.probeTls();
+                opened.put(p.name(), NginxStatus.read(target).connectionsSince(before));
+                own.put(p.name(), Sockets.openedBetween(sockets, Sockets.established(t.port())));
                 tls.put(p.name(), negotiated);
-                if (negotiated == null || !negotiated.startsWith(Tls.PROTOCOL + " ")) {
-                    throw new IOException("negotiated '" + negotiated + "', not " + Tls.PROTOCOL);
-                }
+                checkNegotiated(p, negotiated);
             } catch (Exception e) {
                 fail(p.name(), "setup", e, loads, failures);
             }
@@ -173,8 +239,19 @@ public final class E2eBenchmark {
         System.err.println("C=" + c + ": TLS per client " + tls);
         for (String name : new ArrayList<>(loads.keySet())) {
             try {
+                Set<Long> sockets = Sockets.established(ports.get(name));
                 Load.Window w = loads.get(name).warmUp(settings.warmup);
                 warmupErrors.merge(name, w.errors(), Long::sum);
+                opened.merge(name, w.newConnections(), Long::sum);
+                // Only this client ran in its set-up and its warm-up: what it opened then and still holds.
+                Set<Long> now = Sockets.established(ports.get(name));
+                Set<Long> mine = own.get(name);
+                Set<Long> more = Sockets.openedBetween(sockets, now);
+                if (mine != null && more != null) {
+                    mine.addAll(more);
+                    mine.retainAll(now);
+                    held.put(name, (long) mine.size());
+                }
                 System.err.printf(Locale.ROOT, "C=%d warm-up %-10s %9.0f req/s%s%n", c, name, w.requestsPerSecond(),
                         w.errors() > 0 ? "  " + w.errors() + " errors: " + w.firstError() : "");
             } catch (Exception e) {
@@ -192,6 +269,7 @@ public final class E2eBenchmark {
                 try {
                     Load.Window w = load.warmUp(settings.roundWarmup);
                     warmupErrors.merge(name, w.errors(), Long::sum);
+                    opened.merge(name, w.newConnections(), Long::sum);
                     w = load.measure(settings.duration);
                     windows.get(name)[r] = w;
                     System.err.printf(Locale.ROOT, "C=%d round %d/%d %-10s %9.0f req/s  p99 %7.0f µs  %6.0f B/req"
@@ -210,11 +288,13 @@ public final class E2eBenchmark {
         System.err.printf(Locale.ROOT, "C=%d done: load average %.2f before, %.2f after%n", c, loadBefore, loadAfter);
 
         Load.Window[] floor = windows.get("floor");
+        double[] best = bestPerRound(windows, bestCandidates, settings.rounds);
         for (Map.Entry<String, Load.Window[]> e : windows.entrySet()) {
             String name = e.getKey();
             Load.Window[] all = e.getValue();
             List<Load.Window> ws = new ArrayList<>();
             List<Double> ratios = new ArrayList<>();
+            List<Double> bestRatios = new ArrayList<>();
             Object[] rounds = new Object[settings.rounds + 2];
             rounds[0] = name;
             rounds[1] = c;
@@ -225,28 +305,64 @@ public final class E2eBenchmark {
                     if (floor != null && floor[r] != null) {
                         ratios.add(all[r].requestsPerSecond() / floor[r].requestsPerSecond());
                     }
+                    if (best[r] > 0) {
+                        bestRatios.add(all[r].requestsPerSecond() / best[r]);
+                    }
                 }
             }
             perRound.add(rounds);
             String notes = notes(failures.get(name), warmupErrors.getOrDefault(name, 0L), ws, all.length);
-            if (ws.isEmpty()) {
-                table.add(name, c, null, null, null, null, null, null, null, null, notes);
-                continue;
+            Long conns = ws.isEmpty() ? null : opened.getOrDefault(name, 0L) + ws.stream().mapToLong(Load.Window::newConnections).sum();
+            List<Object> row = new ArrayList<>(List.of(name, c));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::requestsPerSecond));
+            row.add(ratios.isEmpty() ? null : median(ratios, Double::doubleValue));
+            if (h2Peers) {
+                row.add(bestRatios.isEmpty() ? null : median(bestRatios, Double::doubleValue));
             }
-            table.add(name, c,
-                    median(ws, Load.Window::requestsPerSecond),
-                    ratios.isEmpty() ? null : median(ratios, Double::doubleValue),
-                    median(ws, w -> w.micros(50)),
-                    median(ws, w -> w.micros(99)),
-                    median(ws, w -> w.micros(99.9)),
-                    median(ws, Load.Window::bytesPerRequest),
-                    median(ws, Load.Window::cpuMicrosPerRequest),
-                    ws.stream().mapToLong(Load.Window::newConnections).sum(),
-                    notes);
+            row.add(ws.isEmpty() ? null : median(ws, w -> w.micros(50)));
+            row.add(ws.isEmpty() ? null : median(ws, w -> w.micros(99)));
+            row.add(ws.isEmpty() ? null : median(ws, w -> w.micros(99.9)));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::bytesPerRequest));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::cpuMicrosPerRequest));
+            Long open = ws.isEmpty() ? null : held.get(name);
+            row.add(conns);
+            row.add(open);
+            row.add(open == null || open == 0 ? null : (double) c / open);
+            row.add(ws.isEmpty() ? null : ws.stream().mapToLong(Load.Window::newConnections).sum());
+            row.add(ws.isEmpty() ? null : failed(ws));
+            row.add(notes);
+            table.add(row.toArray());
         }
         return String.format(Locale.ROOT, "C = %d: load average %.2f before, %.2f after. Negotiated (nginx's"
-                + " `$ssl_protocol $ssl_cipher`, one request per client): %s.%n%n", c, loadBefore, loadAfter,
+                + " `$ssl_protocol $ssl_cipher $server_protocol`, one request per client): %s.%n%n", c, loadBefore, loadAfter,
                 negotiatedSummary(tls));
+    }
+
+    /**
+     * @return the requests that failed in these windows, and their share of all requests sent, e.g.
+     *     {@code 0} or {@code 9615 (41%)}
+     */
+    private static String failed(List<Load.Window> ws) {
+        long failed = ws.stream().mapToLong(Load.Window::errors).sum();
+        long ok = ws.stream().mapToLong(Load.Window::requests).sum();
+        return failed == 0 ? "0" : String.format(Locale.ROOT, "%d (%.0f%%)", failed, 100.0 * failed / (failed + ok));
+    }
+
+    /**
+     * @return per round, the highest requests per second of the candidates' windows without failures
+     *     (0 where there is none)
+     */
+    private static double[] bestPerRound(Map<String, Load.Window[]> windows, List<String> candidates, int rounds) {
+        double[] best = new double[rounds];
+        for (String name : candidates) {
+            Load.Window[] all = windows.get(name);
+            for (int r = 0; r < rounds; r++) {
+                if (all[r] != null && all[r].errors() == 0) {
+                    best[r] = Math.max(best[r], all[r].requestsPerSecond());
+                }
+            }
+        }
+        return best;
     }
 
     /** @return what a reader must know about a row: failures, and anything that makes a figure suspect */
@@ -275,8 +391,11 @@ public final class E2eBenchmark {
         if (warmupErrors > 0) {
             notes.add(warmupErrors + " errors in warm-ups");
         }
-        if (extraRequests != 0) {
+        if (extraRequests > 0) {
             notes.add("nginx counted " + extraRequests + " requests more than the callers (retries?)");
+        } else if (extraRequests < 0) {
+            notes.add("nginx counted " + -extraRequests + " requests fewer than the callers' ok and failed ones"
+                    + " (failed before reaching it)");
         }
         if (!ended.isEmpty()) {
             List<String> names = new ArrayList<>();

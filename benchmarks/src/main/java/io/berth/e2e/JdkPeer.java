@@ -12,7 +12,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
- * The JDK's {@link HttpClient}, HTTP/1.1, synchronous {@code send}.
+ * The JDK's {@link HttpClient}, HTTP/1.1 ({@code jdk}) or HTTP/2 ({@code jdk-h2}), synchronous
+ * {@code send}.
  *
  * <ul>
  *   <li>Closed loop: one client; its pool has no size limit, so C callers get C connections. The
@@ -24,6 +25,12 @@ import javax.net.ssl.SSLParameters;
  *   <li>TLS: {@code sslContext} trusting the CA, {@code sslParameters} from the context's defaults
  *       with TLS 1.3 only; the client verifies the host name itself (endpoint identification
  *       {@code HTTPS}).</li>
+ *   <li>{@code jdk-h2}: the same client built with {@code version(HTTP_2)} (its default), which offers
+ *       h2 and http/1.1 through ALPN and keeps one h2 connection per origin (JDK 17 closes no idle h2
+ *       connection; later JDKs read {@code jdk.httpclient.keepalive.timeout.h2}, which defaults to
+ *       the timeout above). It opens no second
+ *       connection at the server's stream limit: a request beyond it fails with
+ *       {@code IOException: too many concurrent streams} (JDK-8225647), counted as a failure.</li>
  *   <li>Seed scenario: a JDK client cannot share its pool with another instance, so each new
  *       instance opens its own connection; they share the {@code SSLContext} (and so its session
  *       cache), as an application passing one context would.</li>
@@ -32,19 +39,25 @@ import javax.net.ssl.SSLParameters;
  * <p>{@link BerthJdkPeer} runs the same calls through Berth's {@code java.net.http} adapter.
  */
 class JdkPeer extends Peer {
-    JdkPeer() {
-        super("jdk");
+    /** @param h2 {@code jdk-h2}: over HTTP/2 */
+    JdkPeer(boolean h2) {
+        this(h2 ? "jdk-h2" : "jdk", h2);
     }
 
-    JdkPeer(String name) {
-        super(name);
+    JdkPeer(String name, boolean h2) {
+        super(name, h2);
     }
 
-    static HttpClient.Builder builder(SSLContext context) {
+    /** @return the version the client is built with: {@code HTTP_2} for an HTTP/2 peer */
+    final HttpClient.Version version() {
+        return h2() ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
+    }
+
+    private HttpClient.Builder builder(SSLContext context) {
         SSLParameters params = context.getDefaultSSLParameters();
         params.setProtocols(new String[] {Tls.PROTOCOL});
         return HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
+                .version(version())
                 .sslContext(context)
                 .sslParameters(params);
     }

@@ -7,15 +7,20 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpClientTransport;
 import org.eclipse.jetty.client.InputStreamResponseListener;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
- * Jetty 12 {@link HttpClient} over HTTP/1.1 ({@link HttpClientTransportOverHTTP}), with the
- * blocking {@code newRequest(uri).send()}.
+ * Jetty 12 {@link HttpClient} over HTTP/1.1 ({@link HttpClientTransportOverHTTP}), or, for
+ * {@code jetty-h2}, over HTTP/2 ({@link HttpClientTransportOverHTTP2} on an {@link HTTP2Client},
+ * which negotiates h2 through ALPN with the JDK's {@code SSLEngine}), with the blocking
+ * {@code newRequest(uri).send()}.
  *
  * <ul>
  *   <li>Closed loop: {@code maxConnectionsPerDestination} = C (its default is 64), idle timeout
@@ -26,23 +31,30 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  *       with {@code ContentResponse.getContent()}.</li>
  *   <li>TLS: an {@link SslContextFactory.Client} wrapping the CA-trusting {@code SSLContext}, TLS 1.3
  *       only; endpoint identification {@code HTTPS} (its default).</li>
+ *   <li>{@code jetty-h2}: the same settings over the HTTP/2 transport, whose pool is a
+ *       {@code MultiplexConnectionPool}: it learns the server's stream limit from its SETTINGS before
+ *       the first use of a connection, and opens another connection by itself only when requests wait
+ *       beyond it (up to {@code maxConnectionsPerDestination}).</li>
  *   <li>Seed scenario: a Jetty client's connection pool cannot be shared with another instance, so
  *       each new (started) instance opens its own connection; they share the {@code SSLContext}
  *       (and so its session cache).</li>
  * </ul>
  */
 final class JettyPeer extends Peer {
-    JettyPeer() {
-        super("jetty");
+    /** @param h2 {@code jetty-h2}: the HTTP/2 transport, against the h2 listener */
+    JettyPeer(boolean h2) {
+        super(h2 ? "jetty-h2" : "jetty", h2);
     }
 
-    private static HttpClient start(SSLContext context, int maxConnections) throws Exception {
+    private HttpClient start(SSLContext context, int maxConnections) throws Exception {
         SslContextFactory.Client ssl = new SslContextFactory.Client();
         ssl.setSslContext(context);
         ssl.setIncludeProtocols(Tls.PROTOCOL);
         ClientConnector connector = new ClientConnector();
         connector.setSslContextFactory(ssl);
-        HttpClient client = new HttpClient(new HttpClientTransportOverHTTP(connector));
+        HttpClientTransport transport = h2() ? new HttpClientTransportOverHTTP2(new HTTP2Client(connector))
+                : new HttpClientTransportOverHTTP(connector);
+        HttpClient client = new HttpClient(transport);
         if (maxConnections > 0) {
             client.setMaxConnectionsPerDestination(maxConnections);
             client.setIdleTimeout(IDLE.toMillis());

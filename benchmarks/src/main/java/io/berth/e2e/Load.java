@@ -127,14 +127,18 @@ final class Load implements AutoCloseable {
     }
 
     /**
-     * Runs the loop for a while without taking figures.
+     * Runs the loop for a while without taking figures other than errors and nginx's counts.
      *
-     * @return the errors in that time, and the first one
+     * @return the errors in that time, and the first one; the connections nginx accepted and the
+     *     requests it served
      */
     Window warmUp(long nanos) throws Exception {
+        NginxStatus n0 = NginxStatus.read(target);
         long t0 = System.nanoTime();
         cycle(nanos);
-        return collect(System.nanoTime() - t0, 0, 0, 0, 0, List.of(), false);
+        long t1 = System.nanoTime();
+        NginxStatus n1 = NginxStatus.read(target);
+        return collect(t1 - t0, 0, 0, n1.connectionsSince(n0), n1.requestsSince(n0), List.of(), false);
     }
 
     /** Runs one measured window. */

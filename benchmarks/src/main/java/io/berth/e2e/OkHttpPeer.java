@@ -25,23 +25,27 @@ import okhttp3.TlsVersion;
  *   <li>TLS: the CA-trusting {@code SSLSocketFactory} and trust manager; a {@link ConnectionSpec}
  *       derived from {@code MODERN_TLS} with TLS 1.3 only; HTTP/1.1 only; OkHttp's host name
  *       verifier (its default).</li>
+ *   <li>{@code okhttp-h2}: the same with {@code protocols(HTTP_2, HTTP_1_1)} (OkHttp's default), so h2
+ *       through ALPN. Calls share one h2 connection; OkHttp opens another by itself when a call finds
+ *       every connection at the server's stream limit, and nothing else differs.</li>
  *   <li>Seed scenario: new instances made with {@code base.newBuilder().build()}, OkHttp's documented
  *       way to derive clients that share the connection pool (and dispatcher and TLS setup).</li>
  * </ul>
  */
 final class OkHttpPeer extends Peer {
-    OkHttpPeer() {
-        super("okhttp");
+    /** @param h2 {@code okhttp-h2}: h2 offered first, against the h2 listener */
+    OkHttpPeer(boolean h2) {
+        super(h2 ? "okhttp-h2" : "okhttp", h2);
     }
 
-    private static OkHttpClient.Builder builder(Tls.Context tls) {
+    private OkHttpClient.Builder builder(Tls.Context tls) {
         ConnectionSpec tls13 = new ConnectionSpec.Builder(ConnectionSpec.MODERN_TLS)
                 .tlsVersions(TlsVersion.TLS_1_3)
                 .build();
         return new OkHttpClient.Builder()
                 .sslSocketFactory(tls.context().getSocketFactory(), tls.trustManager())
                 .connectionSpecs(List.of(tls13))
-                .protocols(List.of(Protocol.HTTP_1_1));
+                .protocols(h2() ? List.of(Protocol.HTTP_2, Protocol.HTTP_1_1) : List.of(Protocol.HTTP_1_1));
     }
 
     @Override

@@ -7,9 +7,12 @@ import java.util.List;
 
 /**
  * A client library under test and how it is configured. Each peer is set up as its own
- * documentation recommends for a pooled keep-alive HTTP/1.1 client, with the same TLS for all: TLS
- * 1.3, trusting exactly the benchmark's CA, host name (here the IP SAN) verified. Nothing is tuned
- * for one peer that is not offered to the others.
+ * documentation recommends for a pooled keep-alive HTTP/1.1 client, or, for the {@link #H2} peers,
+ * for a high-concurrency HTTP/2 backend (h2 offered first through ALPN, one connection unless the
+ * library opens more by itself), with the same TLS for all: TLS 1.3, trusting exactly the
+ * benchmark's CA, host name (here the IP SAN) verified. Nothing is tuned for one peer that is not
+ * offered to the others. An HTTP/2 peer runs against nginx's h2 listener ({@link Target#onH2()}),
+ * the others against the HTTP/1.1 one.
  */
 abstract class Peer {
     /**
@@ -24,6 +27,16 @@ abstract class Peer {
     static final List<String> ALL = List.of("berth", "berth-jdk", "okhttp", "apache", "jdk", "jetty", "floor");
 
     /**
+     * The HTTP/2 peers, measured only when named ({@code run.sh --h2} names them): each client over
+     * h2 against nginx's h2 listener. {@code berth-h2} is Berth's own client over a pool whose backend
+     * offers h2 ({@link BerthPeer#offeringH2}), {@code berth-jdk-h2} Berth's {@code java.net.http}
+     * drop-in built with {@code version(HTTP_2)} over such a pool; {@code okhttp-h2}, {@code jdk-h2}
+     * and {@code jetty-h2} the peers over h2. A peer whose probe exchange is not served over HTTP/2
+     * fails its set-up rather than be measured over HTTP/1.1.
+     */
+    static final List<String> H2 = List.of("berth-h2", "berth-jdk-h2", "okhttp-h2", "jdk-h2", "jetty-h2");
+
+    /**
      * Variants measured only when named: {@code berth-read}, Berth's own API with
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
      * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
@@ -32,9 +45,19 @@ abstract class Peer {
     static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before");
 
     private final String name;
+    private final boolean h2;
 
     Peer(String name) {
+        this(name, false);
+    }
+
+    /**
+     * @param name the peer's name in the tables
+     * @param h2 whether it speaks HTTP/2, against the h2 listener
+     */
+    Peer(String name, boolean h2) {
         this.name = name;
+        this.h2 = h2;
     }
 
     /** @return the peer's name in the tables */
@@ -42,8 +65,18 @@ abstract class Peer {
         return name;
     }
 
+    /** @return whether the peer speaks HTTP/2, against nginx's h2 listener, rather than HTTP/1.1 */
+    final boolean h2() {
+        return h2;
+    }
+
+    /** @return the target as this peer sees it: through the h2 listener if it speaks HTTP/2 */
+    final Target targetOf(Target target) {
+        return h2 ? target.onH2() : target;
+    }
+
     /**
-     * @param name one of {@link #ALL} or {@link #VARIANTS}
+     * @param name one of {@link #ALL}, {@link #H2} or {@link #VARIANTS}
      * @return the peer
      * @throws IllegalArgumentException if the name is unknown
      */
@@ -57,20 +90,31 @@ abstract class Peer {
                 return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
             case "berth-before":
                 return new BeforePeer();
+            case "berth-h2":
+                return new BerthPeer("berth-h2", true, b -> b, t -> t);
             case "berth-jdk":
-                return new BerthJdkPeer();
+                return new BerthJdkPeer(false);
+            case "berth-jdk-h2":
+                return new BerthJdkPeer(true);
             case "okhttp":
-                return new OkHttpPeer();
+                return new OkHttpPeer(false);
+            case "okhttp-h2":
+                return new OkHttpPeer(true);
             case "apache":
                 return new ApachePeer();
             case "jdk":
-                return new JdkPeer();
+                return new JdkPeer(false);
+            case "jdk-h2":
+                return new JdkPeer(true);
             case "jetty":
-                return new JettyPeer();
+                return new JettyPeer(false);
+            case "jetty-h2":
+                return new JettyPeer(true);
             case "floor":
                 return new FloorPeer();
             default:
-                throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + " and " + VARIANTS);
+                throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + ", " + H2 + " and "
+                        + VARIANTS);
         }
     }
 

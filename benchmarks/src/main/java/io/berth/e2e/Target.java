@@ -7,15 +7,19 @@ import java.nio.file.Path;
 
 /**
  * The nginx under test, as {@code benchmarks/e2e/run.sh} set it up: TLS 1.3 on
- * {@code https://host:port} with a certificate signed by the CA in {@link #caPem()}, and
- * {@code stub_status} on plain HTTP at {@code http://host:statusPort/status}.
+ * {@code https://host:port} with a certificate signed by the CA in {@link #caPem()}, the same on
+ * {@code https://host:h2Port} offering h2 (then http/1.1) through ALPN, and {@code stub_status} on
+ * plain HTTP at {@code http://host:statusPort/status}. One nginx, one worker, the same locations on
+ * both listeners; {@link #onH2()} is the target seen through the h2 listener.
  *
  * <ul>
  *   <li>{@link #HOT_PATH} answers {@code 200} with a fixed body of {@link #bodyLength()} bytes: the
  *       closed loop's request.</li>
- *   <li>{@link #COLD_PATH} answers the same, plus a header {@code X-TLS: <protocol> <cipher> <r|.>}
- *       (nginx's {@code $ssl_protocol $ssl_cipher $ssl_session_reused}), so the cold-path benchmark
- *       can tell a resumed handshake from a full one without trusting any client's own view.</li>
+ *   <li>{@link #COLD_PATH} answers the same, plus a header
+ *       {@code X-TLS: <protocol> <cipher> <HTTP version> <r|.>} (nginx's
+ *       {@code $ssl_protocol $ssl_cipher $server_protocol $ssl_session_reused}), so the benchmarks
+ *       can tell a resumed handshake from a full one, and HTTP/2 from HTTP/1.1, without trusting any
+ *       client's own view.</li>
  *   <li>{@link #HOLD_PATH} answers a static file of {@link #HOLD_BODY_LENGTH} bytes with the same
  *       header: a body too large for any client to buffer whole on its own, so a response left
  *       unread keeps its connection busy in every client (the JDK client releases a connection once
@@ -23,13 +27,14 @@ import java.nio.file.Path;
  * </ul>
  *
  * @param host the server's address (an IP literal: no client sends SNI, all verify the IP SAN)
- * @param port the TLS port
+ * @param port the TLS port of the HTTP/1.1 listener (or, for {@link #onH2()}'s target, of the h2 one)
+ * @param h2Port the TLS port of the listener that offers h2 through ALPN
  * @param statusPort the plain-HTTP port of {@code stub_status}
  * @param caPem the PEM file of the CA that signed the server's certificate; every client trusts
  *     exactly this CA
  * @param bodyLength the length of the fixed body
  */
-record Target(String host, int port, int statusPort, Path caPem, int bodyLength) {
+record Target(String host, int port, int h2Port, int statusPort, Path caPem, int bodyLength) {
     static final String HOT_PATH = "/";
     static final String COLD_PATH = "/cold";
     static final String HOLD_PATH = "/hold";
@@ -37,9 +42,33 @@ record Target(String host, int port, int statusPort, Path caPem, int bodyLength)
     static final int HOLD_BODY_LENGTH = 1 << 20;
     static final String TLS_HEADER = "X-TLS";
 
+    /** The HTTP version in {@link #TLS_HEADER} of an exchange over HTTP/2 (nginx's {@code $server_protocol}). */
+    static final String HTTP_2 = "HTTP/2.0";
+    /** The same for HTTP/1.1. */
+    static final String HTTP_1_1 = "HTTP/1.1";
+
     static Target fromArgs(Args args) {
         return new Target(args.string("host", "127.0.0.1"), args.integer("port", 18443),
-                args.integer("status-port", 18080), Path.of(args.required("ca")), args.integer("body-length", 100));
+                args.integer("h2-port", 18444), args.integer("status-port", 18080), Path.of(args.required("ca")),
+                args.integer("body-length", 100));
+    }
+
+    /** @return this target through the listener that offers h2: the same server, locations and body */
+    Target onH2() {
+        return new Target(host, h2Port, h2Port, statusPort, caPem, bodyLength);
+    }
+
+    /**
+     * @param tlsHeader the {@link #TLS_HEADER} of a cold-path response
+     * @return the HTTP version nginx served it over ({@link #HTTP_2} or {@link #HTTP_1_1}), or
+     *     {@code null} if the header does not say
+     */
+    static String httpVersion(String tlsHeader) {
+        if (tlsHeader == null) {
+            return null;
+        }
+        String[] parts = tlsHeader.split(" ");
+        return parts.length == 4 ? parts[2] : null;
     }
 
     /** @return {@code https://host:port} */
