@@ -185,7 +185,7 @@ class BackendEngineTest {
                 FakeConnection c = f.connector.connections.get(0);
                 c.livenessDelayMillis = 30;
                 int checks = c.livenessChecks.get();
-                CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> f.pool.maintain(f.ticker.read()));
+                CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> f.pool.maintain(f.ticker.read()), PoolFixture.OWN_THREAD);
                 await().until(() -> c.livenessChecks.get() > checks); // the check is under way
                 Lease during = f.pool.acquire(true);
                 assertThat(during.id()).as("the connection being checked, not a new one").isEqualTo(l.id());
@@ -202,7 +202,7 @@ class BackendEngineTest {
                 f.pool.release(l, Outcome.REUSABLE);
                 FakeConnection c = f.connector.connections.get(0);
                 c.livenessDelayMillis = 3_000;
-                CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> f.pool.maintain(f.ticker.read()));
+                CompletableFuture<Long> pass = CompletableFuture.supplyAsync(() -> f.pool.maintain(f.ticker.read()), PoolFixture.OWN_THREAD);
                 await().until(() -> c.livenessChecks.get() > 0 && f.pool.idleCount() == 0);
                 long start = System.nanoTime();
                 Lease during = f.pool.acquire(true);

@@ -198,7 +198,7 @@ class MultiplexedEngineTest {
             f.connector.connectDelayMillis = 200;
             List<CompletableFuture<Lease>> callers = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                callers.add(CompletableFuture.supplyAsync(() -> get(f)));
+                callers.add(CompletableFuture.supplyAsync(() -> get(f), PoolFixture.OWN_THREAD));
             }
             List<Lease> got = new ArrayList<>();
             for (CompletableFuture<Lease> c : callers) {
@@ -217,7 +217,7 @@ class MultiplexedEngineTest {
             f.connector.connectDelayMillis = 100;
             List<CompletableFuture<Lease>> callers = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                callers.add(CompletableFuture.supplyAsync(() -> get(f)));
+                callers.add(CompletableFuture.supplyAsync(() -> get(f), PoolFixture.OWN_THREAD));
             }
             List<Lease> got = new ArrayList<>();
             for (CompletableFuture<Lease> c : callers) {
@@ -233,9 +233,9 @@ class MultiplexedEngineTest {
     void whenTheServerRaisesItsLimitWaitersAreServedAtOnce() throws Exception {
         try (PoolFixture f = fixture(1, b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
             Lease first = f.pool.acquire(true);
-            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f));
+            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f), PoolFixture.OWN_THREAD);
             await().until(() -> f.pool.waitingCount() == 1);
-            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f));
+            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f), PoolFixture.OWN_THREAD);
             await().until(() -> f.pool.waitingCount() == 2);
             f.connector.connections.get(0).changeCapacity(3); // SETTINGS: three streams
             assertThat(w1.get(5, TimeUnit.SECONDS).id()).isEqualTo(first.id());

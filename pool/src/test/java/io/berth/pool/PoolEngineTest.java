@@ -124,7 +124,7 @@ class PoolEngineTest {
                     } catch (IOException e) {
                         throw new RuntimeException(e);
                     }
-                }).get();
+                }, PoolFixture.OWN_THREAD).get();
                 Lease mine = f.pool.acquire(true);
                 assertThat(mine.id()).isEqualTo(l.id());
                 assertThat(mine.reused()).isTrue();
@@ -447,7 +447,7 @@ class PoolEngineTest {
         void waiterGetsTheReleasedConnectionDirectly() throws Exception {
             try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
                 List<Lease> held = f.fill();
-                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
+                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true), PoolFixture.OWN_THREAD);
                 await().until(() -> f.pool.waitingCount() == 1);
                 f.pool.release(held.get(0), Outcome.REUSABLE);
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
@@ -487,7 +487,7 @@ class PoolEngineTest {
         void aClosedConnectionsSlotGoesToTheLongestWaiter() throws Exception {
             try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
                 List<Lease> held = f.fill();
-                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
+                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true), PoolFixture.OWN_THREAD);
                 await().until(() -> f.pool.waitingCount() == 1);
                 f.pool.release(held.get(0), Outcome.BROKEN);
                 Lease got = waiter.get(5, TimeUnit.SECONDS);
@@ -503,7 +503,7 @@ class PoolEngineTest {
         void aWaiterThePolicyForbidsTheConnectionGetsItsSlotInstead() throws Exception {
             try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
                 List<Lease> held = f.fill();
-                CompletableFuture<Lease> post = CompletableFuture.supplyAsync(() -> acquire(f.pool, false));
+                CompletableFuture<Lease> post = CompletableFuture.supplyAsync(() -> acquire(f.pool, false), PoolFixture.OWN_THREAD);
                 await().until(() -> f.pool.waitingCount() == 1);
                 f.pool.release(held.get(0), Outcome.REUSABLE); // SAFE: a POST may not use it
                 Lease got = post.get(5, TimeUnit.SECONDS);
@@ -820,7 +820,7 @@ class PoolEngineTest {
         void raisingMaxConnectionsAdmitsWaitersAtOnce() throws Exception {
             try (PoolFixture f = fixture(b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(10)))) {
                 List<Lease> held = f.fill();
-                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true));
+                CompletableFuture<Lease> waiter = CompletableFuture.supplyAsync(() -> acquire(f.pool, true), PoolFixture.OWN_THREAD);
                 await().until(() -> f.pool.waitingCount() == 1);
                 f.pool.control().reconfigure(f.pool.config().toBuilder().maxConnections(2).build());
                 Lease got = waiter.get(5, TimeUnit.SECONDS);

@@ -15,6 +15,13 @@ import java.util.function.UnaryOperator;
  * several. Limits are per server, so the helpers that fill a pool fill every server.
  */
 final class PoolFixture implements AutoCloseable {
+    /**
+     * Runs each task on a thread of its own. Tests whose tasks block (waiters) must not use the
+     * common pool: on two cores its parallelism is 1, and on JDK 25 a second blocked task waits
+     * behind the first.
+     */
+    static final java.util.concurrent.Executor OWN_THREAD = r -> new Thread(r, "test-task").start();
+
     static final Backend BACKEND = Backend.of("https://backend.test:8443");
 
     final FakeTicker ticker = new FakeTicker();
