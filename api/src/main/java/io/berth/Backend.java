@@ -19,17 +19,22 @@ public final class Backend {
     public static final int DEFAULT_WEIGHT = 1;
     /** The largest weight: 256 (HAProxy's range). */
     public static final int MAX_WEIGHT = 256;
+    /** The protocols unless others are given: HTTP/1.1 alone. */
+    public static final List<HttpProtocol> DEFAULT_PROTOCOLS = List.of(HttpProtocol.HTTP_1_1);
 
     private final boolean secure;
     private final List<Server> servers;
     private final java.util.Map<Server, Integer> weights;
     private final TlsConfig tls;
+    private final List<HttpProtocol> protocols;
 
-    private Backend(boolean secure, List<Server> servers, java.util.Map<Server, Integer> weights, TlsConfig tls) {
+    private Backend(boolean secure, List<Server> servers, java.util.Map<Server, Integer> weights, TlsConfig tls,
+            List<HttpProtocol> protocols) {
         this.secure = secure;
         this.servers = servers;
         this.weights = weights;
         this.tls = tls;
+        this.protocols = protocols;
     }
 
     /**
@@ -98,6 +103,7 @@ public final class Backend {
         if (tls != null) {
             b.tls(tls);
         }
+        b.protocols = protocols;
         return b;
     }
 
@@ -145,15 +151,45 @@ public final class Backend {
         return tls;
     }
 
+    /**
+     * The HTTP versions the backend may be spoken to in, in order of preference; see
+     * {@link Builder#protocols}.
+     *
+     * @return {@code [HTTP_1_1]} by default
+     */
+    public List<HttpProtocol> protocols() {
+        return protocols;
+    }
+
+    /**
+     * The ALPN ids a TLS connection offers: those of {@link TlsConfig#alpn()} if they were set to
+     * anything but the default, else those of {@link #protocols()}.
+     *
+     * @return the ids, in order of preference; empty for a plain {@code http} backend
+     */
+    public List<String> alpnOffered() {
+        if (!secure) {
+            return List.of();
+        }
+        if (!tls.alpn().equals(TlsConfig.DEFAULT_ALPN)) {
+            return tls.alpn();
+        }
+        List<String> ids = new ArrayList<>(protocols.size());
+        for (HttpProtocol p : protocols) {
+            ids.add(p.alpnId());
+        }
+        return List.copyOf(ids);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Backend b && b.secure == secure && b.servers.equals(servers) && b.weights.equals(weights)
-                && Objects.equals(b.tls, tls);
+                && Objects.equals(b.tls, tls) && b.protocols.equals(protocols);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(secure, servers, weights, tls);
+        return Objects.hash(secure, servers, weights, tls, protocols);
     }
 
     /** @return the base URL, e.g. {@code https://api.example.com:443}, with all servers for several */
@@ -175,8 +211,40 @@ public final class Backend {
         private final List<Server> servers = new ArrayList<>();
         private final java.util.Map<Server, Integer> weights = new java.util.HashMap<>();
         private TlsConfig tls;
+        private List<HttpProtocol> protocols = DEFAULT_PROTOCOLS;
 
         private Builder() {
+        }
+
+        /**
+         * Sets the HTTP versions the backend may be spoken to in, in order of preference.
+         *
+         * <p>Over TLS each is offered through ALPN and the server picks one <em>per connection</em>:
+         * with {@code protocols(HTTP_2, HTTP_1_1)} a server that picks {@code http/1.1} (or does not
+         * speak ALPN) gets HTTP/1.1 on that connection, and the next connection asks again (nothing
+         * is remembered). With {@code HTTP_2} alone a server that does not pick {@code h2} fails the
+         * connect with {@link HttpProtocolException}. Over plain TCP exactly one is allowed: HTTP/2 by
+         * prior knowledge, or HTTP/1.1.
+         *
+         * <p>The default is HTTP/1.1 alone: with HTTP/2 a connection carries many exchanges at once,
+         * so {@code maxConnections} counts far more capacity than with HTTP/1.1, and a pool tuned for
+         * one should not silently become the other.
+         *
+         * @param protocols one or more distinct versions; default {@code [HTTP_1_1]}
+         * @return this builder
+         * @throws IllegalArgumentException if none or a repeated one is given
+         */
+        public Builder protocols(HttpProtocol... protocols) {
+            List<HttpProtocol> list = List.of(protocols);
+            if (list.isEmpty()) {
+                throw new IllegalArgumentException("protocols must hold at least one of " + List.of(HttpProtocol.values())
+                        + " but was empty");
+            }
+            if (list.stream().distinct().count() != list.size()) {
+                throw new IllegalArgumentException("protocols must be distinct but was " + list);
+            }
+            this.protocols = list;
+            return this;
         }
 
         /**
@@ -273,8 +341,8 @@ public final class Backend {
 
         /**
          * @return the backend
-         * @throws IllegalArgumentException if no server was given, or TLS settings were given for a plain
-         *     {@code http} backend
+         * @throws IllegalArgumentException if no server was given, TLS settings were given for a plain
+         *     {@code http} backend, or more than one protocol for one
          */
         public Backend build() {
             if (servers.isEmpty()) {
@@ -283,8 +351,13 @@ public final class Backend {
             if (!secure && tls != null) {
                 throw new IllegalArgumentException("tls must not be set for a plain http backend");
             }
+            if (!secure && protocols.size() > 1) {
+                throw new IllegalArgumentException("protocols of a plain http backend must be one, HTTP_1_1 or HTTP_2"
+                        + " (cleartext HTTP/2 by prior knowledge: there is no negotiation without TLS), but was "
+                        + protocols);
+            }
             return new Backend(secure, List.copyOf(servers), java.util.Map.copyOf(weights),
-                    secure ? (tls == null ? TlsConfig.defaults() : tls) : null);
+                    secure ? (tls == null ? TlsConfig.defaults() : tls) : null, protocols);
         }
     }
 }

@@ -50,6 +50,12 @@ public final class BackendPoolConfig {
     public static final Duration DEFAULT_DOWN_BACKOFF = Duration.ofSeconds(1);
     /** Default {@code maxDownBackoff}: 60 s. */
     public static final Duration DEFAULT_MAX_DOWN_BACKOFF = Duration.ofSeconds(60);
+    /** Default {@code maxConcurrentStreams}: 256, a cap on the server's HTTP/2 limit. */
+    public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 256;
+    /** Default {@code pingTimeout}: 2 s. */
+    public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(2);
+    /** Default {@code pingInterval}: zero, no idle PINGs. */
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ZERO;
     /** Default {@code slowStart}: 5 s. */
     public static final Duration DEFAULT_SLOW_START = Duration.ofSeconds(5);
 
@@ -72,6 +78,9 @@ public final class BackendPoolConfig {
     private final boolean idempotencyKeyReplayable;
     private final boolean decompressGzip;
     private final int maxResponseHeadSize;
+    private final int maxConcurrentStreams;
+    private final Duration pingTimeout;
+    private final Duration pingInterval;
     private final Duration leakDetectionThreshold;
     private final Balance balance;
     private final boolean preferLastServer;
@@ -103,6 +112,9 @@ public final class BackendPoolConfig {
         idempotencyKeyReplayable = b.idempotencyKeyReplayable;
         decompressGzip = b.decompressGzip;
         maxResponseHeadSize = b.maxResponseHeadSize;
+        maxConcurrentStreams = b.maxConcurrentStreams;
+        pingTimeout = b.pingTimeout;
+        pingInterval = b.pingInterval;
         leakDetectionThreshold = b.leakDetectionThreshold;
         balance = b.balance;
         preferLastServer = b.preferLastServer;
@@ -220,6 +232,24 @@ public final class BackendPoolConfig {
         return maxResponseHeadSize;
     }
 
+    /** @return the most streams an HTTP/2 connection carries at once, whatever its server allows */
+    public int maxConcurrentStreams() {
+        return maxConcurrentStreams;
+    }
+
+    /**
+     * @return how long a PING acknowledgement may take on HTTP/2 (the check before a request that is
+     *     not replayable, and idle PINGs) before the connection fails as a whole
+     */
+    public Duration pingTimeout() {
+        return pingTimeout;
+    }
+
+    /** @return the silence after which an idle HTTP/2 connection is PINGed, or zero for never */
+    public Duration pingInterval() {
+        return pingInterval;
+    }
+
     /** @return how long a lease may be held before its holder's stack is logged, or zero for never */
     public Duration leakDetectionThreshold() {
         return leakDetectionThreshold;
@@ -289,7 +319,8 @@ public final class BackendPoolConfig {
                 + ", connectTimeout=" + connectTimeout + ", responseTimeout=" + responseTimeout
                 + ", reusePolicy=" + reusePolicy + ", retries=" + retries
                 + ", idempotencyKeyReplayable=" + idempotencyKeyReplayable + ", decompressGzip=" + decompressGzip
-                + ", maxResponseHeadSize=" + maxResponseHeadSize
+                + ", maxResponseHeadSize=" + maxResponseHeadSize + ", maxConcurrentStreams=" + maxConcurrentStreams
+                + ", pingTimeout=" + pingTimeout + ", pingInterval=" + pingInterval
                 + ", leakDetectionThreshold=" + leakDetectionThreshold + ", balance=" + balance
                 + ", preferLastServer=" + preferLastServer + ", failuresToMarkDown=" + failuresToMarkDown
                 + ", passiveHealth=" + passiveHealth
@@ -316,6 +347,9 @@ public final class BackendPoolConfig {
         private boolean idempotencyKeyReplayable;
         private boolean decompressGzip = true;
         private int maxResponseHeadSize = DEFAULT_MAX_RESPONSE_HEAD_SIZE;
+        private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
+        private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
         private Duration leakDetectionThreshold = Duration.ZERO;
         private Balance balance = Balance.ROUND_ROBIN;
         private boolean preferLastServer;
@@ -350,6 +384,9 @@ public final class BackendPoolConfig {
             idempotencyKeyReplayable = c.idempotencyKeyReplayable;
             decompressGzip = c.decompressGzip;
             maxResponseHeadSize = c.maxResponseHeadSize;
+            maxConcurrentStreams = c.maxConcurrentStreams;
+            pingTimeout = c.pingTimeout;
+            pingInterval = c.pingInterval;
             leakDetectionThreshold = c.leakDetectionThreshold;
             balance = c.balance;
             preferLastServer = c.preferLastServer;
@@ -551,6 +588,51 @@ public final class BackendPoolConfig {
          */
         public Builder maxResponseHeadSize(int bytes) {
             this.maxResponseHeadSize = Checks.atLeast("maxResponseHeadSize", bytes, 1024);
+            return this;
+        }
+
+        /**
+         * Caps the streams an HTTP/2 connection carries at once: its capacity is the lower of this and
+         * the server's {@code SETTINGS_MAX_CONCURRENT_STREAMS}. Applies to connections opened after
+         * the change. Callers beyond the capacity of every connection wait, or overflow to a new
+         * connection within {@code maxConnections}; none gets a "too many streams" error.
+         *
+         * @param max at least 1; default {@value #DEFAULT_MAX_CONCURRENT_STREAMS}
+         * @return this builder
+         * @throws IllegalArgumentException if below 1
+         */
+        public Builder maxConcurrentStreams(int max) {
+            this.maxConcurrentStreams = Checks.atLeast("maxConcurrentStreams", max, 1);
+            return this;
+        }
+
+        /**
+         * Bounds the wait for an HTTP/2 PING acknowledgement. Under {@link ReusePolicy#SAFE} a request
+         * that is not replayable goes on an HTTP/2 connection that has been silent for longer than
+         * {@code validateAfterIdle} only after a PING round trip proved it alive; a PING not
+         * acknowledged in time fails the connection as a whole, and the request goes elsewhere
+         * unsent. Applies to connections opened after the change.
+         *
+         * @param timeout positive; default 2 s
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder pingTimeout(Duration timeout) {
+            this.pingTimeout = Checks.positive("pingTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * PINGs an HTTP/2 connection that has been silent this long, so that a dead one is found
+         * (and closed) before a request meets it, and middleboxes keep it open. Applies to
+         * connections opened after the change.
+         *
+         * @param interval the silence; zero for no idle PINGs; default zero
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder pingInterval(Duration interval) {
+            this.pingInterval = Checks.positiveOrZero("pingInterval", interval, "no idle PINGs");
             return this;
         }
 

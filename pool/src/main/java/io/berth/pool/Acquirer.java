@@ -77,9 +77,11 @@ final class Acquirer {
                 }
             }
             ServerEntry e = null;
+            boolean reservedHere = false;
             if (pool.waiters.waiting() == 0 && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
                     && (fresh || pool.connecting.promised() == 0)) {
                 e = reserve(st, now, failed, avoid, fresh);
+                reservedHere = e != null;
             }
             if (e == null) {
                 if (lastFailure != null && !anyTakesNewConnections(st)) {
@@ -117,7 +119,10 @@ final class Acquirer {
                 }
             }
             try {
-                PooledConnection c = pool.connecting.open(e, st);
+                PooledConnection c = pool.connecting.open(e, st, reservedHere && !fresh);
+                if (c == null) {
+                    continue; // another caller is opening a connection expected to carry us too: wait for it
+                }
                 Lease l = pool.lease(c, s, pool.ticker.read(), st);
                 pool.connecting.settle(c);
                 return l;

@@ -3,9 +3,12 @@ package io.berth.pool;
 import io.berth.Backend;
 import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
 import io.berth.pool.internal.HttpHealthProbe;
 import io.berth.spi.Connector;
 import io.berth.transport.NioConnector;
+import io.berth.transport.http2.Http2Options;
+import io.berth.transport.http2.NegotiatingConnector;
 
 /**
  * The entry point: builds {@link BackendPool}s over Berth's TLS transport or over a {@link Connector}
@@ -37,7 +40,21 @@ public final class Berth {
      * @return a new open pool; close it when done
      */
     public static BackendPool newPool(Backend backend, BackendPoolConfig config) {
-        return newPool(backend, config, new NioConnector(backend));
+        return newPool(backend, config, connector(backend, config));
+    }
+
+    /**
+     * Berth's transport for a backend: TLS or plain TCP, and where the backend's protocols include
+     * HTTP/2, HTTP/2 on the connections whose server chose it (or by prior knowledge in cleartext).
+     */
+    static Connector connector(Backend backend, BackendPoolConfig config) {
+        NioConnector transport = new NioConnector(backend);
+        if (!backend.protocols().contains(HttpProtocol.HTTP_2)) {
+            return transport;
+        }
+        Http2Options options = Http2Options.builder().maxConcurrentStreams(config.maxConcurrentStreams())
+                .pingTimeout(config.pingTimeout()).pingInterval(config.pingInterval()).build();
+        return new NegotiatingConnector(backend, transport, options);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Opening connections: a slot reserved on a server becomes a registered connection (or the
@@ -18,6 +19,9 @@ import java.util.Objects;
 final class Connecting {
     private final LockFreeBackendPool pool;
 
+    /** Connections being opened, on all servers: orders callers racing to open (see {@link #open}). */
+    private final AtomicInteger openers = new AtomicInteger();
+
     Connecting(LockFreeBackendPool pool) {
         this.pool = pool;
     }
@@ -28,18 +32,36 @@ final class Connecting {
      * carry); on success the caller leases it or makes it idle, then calls {@link #settle}.
      */
     PooledConnection open(ServerEntry e, Settings st) throws IOException {
+        return open(e, st, false);
+    }
+
+    /**
+     * As {@link #open(ServerEntry, Settings)}; with {@code yieldToOthers}, for a caller that reserved
+     * the slot itself (no waiter was handed it), returns {@code null} without opening, the reservation
+     * undone, when connections already being opened are expected to carry every waiter and this
+     * caller: it waits for them instead (no connection burst). Of callers racing here the first to
+     * count itself in {@link #openers} always opens, so somebody does.
+     */
+    PooledConnection open(ServerEntry e, Settings st, boolean yieldToOthers) throws IOException {
         Connection conn;
+        // e.opening before openers: whoever sees our count in openers also sees our promise
         e.opening.incrementAndGet();
+        int before = openers.getAndIncrement();
+        if (yieldToOthers && before > 0 && promised() - promiseOf(e) >= pool.waiters.waiting() + 1) {
+            endOpening(e);
+            pool.recycler.unreserve(e);
+            return null;
+        }
         try {
             conn = pool.connector.connect(e.server, st.connectTimeoutNanos);
             Objects.requireNonNull(conn, "connector returned null");
         } catch (IOException ex) {
-            e.opening.decrementAndGet(); // before the slot goes to a waiter: it no longer promises
+            endOpening(e); // before the slot goes to a waiter: it no longer promises
             pool.recycler.unreserve(e);
             connectFailed(e, ex, st);
             throw ex;
         } catch (RuntimeException | Error ex) {
-            e.opening.decrementAndGet();
+            endOpening(e);
             pool.stats.connectFailures.incrementAndGet();
             e.connectFailures.incrementAndGet();
             pool.recycler.unreserve(e);
@@ -52,7 +74,7 @@ final class Connecting {
         if (index < 0) {
             // Cannot happen: slots >= maxConnections >= total. Fail loudly rather than leak.
             conn.abort();
-            e.opening.decrementAndGet();
+            endOpening(e);
             pool.recycler.unreserve(e);
             throw new IllegalStateException("pool '" + pool.name + "': no free slot on " + e);
         }
@@ -71,7 +93,7 @@ final class Connecting {
         }
         pool.guard.opened(c);
         if (pool.closed) {
-            e.opening.decrementAndGet();
+            endOpening(e);
             pool.recycler.closeConnection(c, CloseReason.POOL_CLOSED, false);
             throw pool.closedException();
         }
@@ -87,7 +109,7 @@ final class Connecting {
         if (c.multiplexed) {
             offerRoom(c);
         }
-        c.entry.opening.decrementAndGet();
+        endOpening(c.entry);
         if (pool.waiters.waiting() > promised()) {
             pool.recycler.signalFreeSlot(c.entry);
         }
@@ -102,14 +124,24 @@ final class Connecting {
         for (ServerEntry e : pool.entries) {
             int o = e.opening.get();
             if (o > 0) {
-                int expected = e.expectedCapacity;
-                if (expected == 0) { // no connection opened yet: the connector's hint
-                    expected = Math.max(1, pool.connector.expectedCapacity(e.server));
-                }
-                p += o * (expected - 1);
+                p += o * promiseOf(e);
             }
         }
         return p;
+    }
+
+    /** @return the exchanges a connection being opened to {@code e} promises beyond its opener's */
+    private int promiseOf(ServerEntry e) {
+        int expected = e.expectedCapacity;
+        if (expected == 0) { // no connection opened yet: the connector's hint
+            expected = Math.max(1, pool.connector.expectedCapacity(e.server));
+        }
+        return expected - 1;
+    }
+
+    private void endOpening(ServerEntry e) {
+        e.opening.decrementAndGet();
+        openers.decrementAndGet();
     }
 
     /**

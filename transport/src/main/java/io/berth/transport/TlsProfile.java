@@ -70,7 +70,7 @@ final class TlsProfile {
     TlsProfile(Backend backend) {
         this.config = backend.tls();
         this.protocols = config.protocols().toArray(new String[0]);
-        this.alpn = config.alpn().toArray(new String[0]);
+        this.alpn = backend.alpnOffered().toArray(new String[0]);
         X509ExtendedTrustManager jdk = jdkTrustManager(config);
         this.trustManager = new VerifyingTrustManager(jdk, new CertificateRules(config, jdk.getAcceptedIssuers()));
         for (Server server : backend.servers()) {

@@ -5,6 +5,7 @@ import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
 import io.berth.Lease;
 import io.berth.Outcome;
+import io.berth.RequestNotProcessedException;
 import io.berth.RequestNotRetriedException;
 import io.berth.ResponseTimeoutException;
 import io.berth.Server;
@@ -22,6 +23,7 @@ import io.berth.transport.http1.Http1Codec;
 import io.berth.transport.http1.RequestBody;
 import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
+import io.berth.transport.http2.Http2Connection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -32,10 +34,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
- * An HTTP/1.1 client over one {@link BackendPool}: every {@link #send} acquires a connection under
- * the pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands
- * back a {@link BerthResponse} whose body streams from the connection; the connection returns to
- * the pool when the body is read to its end or the response is closed.
+ * An HTTP client over one {@link BackendPool}: every {@link #send} acquires a connection under the
+ * pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands back a
+ * {@link BerthResponse} whose body streams from the connection; the connection returns to the pool
+ * when the body is read to its end or the response is closed. It speaks what each connection
+ * negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on one connection) where the
+ * backend's {@link io.berth.Backend#protocols() protocols} allow it and the server chose it.
  *
  * <pre>{@code
  * try (BerthClient client = BerthClient.create("https://api.example.com");
@@ -53,6 +57,13 @@ import java.util.zip.GZIPInputStream;
  *       any response byte (the server closed it as the request went out); a non-replayable request
  *       is never sent twice and fails with {@link RequestNotRetriedException} instead. Failures to
  *       connect are retried by the pool up to {@code retries} times;</li>
+ *   <li>on HTTP/2, sends again on another connection, whatever its method, a request the server did
+ *       not process by the protocol's guarantee (a GOAWAY below its stream, REFUSED_STREAM, a
+ *       connection that failed before its HEADERS were written), up to {@code retries} times, then
+ *       fails with {@link RequestNotProcessedException}; under {@code SAFE} a request that is not
+ *       replayable goes on a connection whose server has been silent beyond
+ *       {@code validateAfterIdle} only after a PING proved it alive (bounded by {@code pingTimeout});
+ *       closing a response early resets its stream (RST_STREAM), not the connection;</li>
  *   <li>releases the connection per the response: {@code Connection: close}, HTTP/1.0 without
  *       keep-alive, an unread body or any error close it; {@code Keep-Alive: timeout=, max=} hints
  *       bound its reuse;</li>
@@ -70,12 +81,16 @@ public final class BerthClient implements AutoCloseable {
     /** The Host header of each server: it depends on the server only when no TLS name is set. */
     private final ConcurrentHashMap<Server, String> hostHeaders = new ConcurrentHashMap<>();
 
+    /** Exchanges on HTTP/2 connections. */
+    private final Http2Client http2;
+
     private BerthClient(PoolAccess pool, boolean ownsPool) {
         this.pool = pool;
         Backend backend = pool.backend();
         this.secure = backend.isSecure();
         this.tls = secure ? backend.tls() : null;
         this.ownsPool = ownsPool;
+        this.http2 = new Http2Client(pool, secure);
     }
 
     /**
@@ -163,6 +178,7 @@ public final class BerthClient implements AutoCloseable {
         long deadline = request.timeout() == null ? 0 : System.nanoTime() + request.timeout().toNanos();
         boolean head = request.isHead();
         boolean retried = false;
+        int unprocessed = 0;
         Server failedServer = null;
         for (;;) {
             if (cancellation != null && cancellation.isCanceled()) {
@@ -172,6 +188,25 @@ public final class BerthClient implements AutoCloseable {
             Lease lease = retried
                     ? pool.acquireNew(replayable, request.session(), acquireTimeout, failedServer)
                     : pool.acquire(replayable, request.session(), acquireTimeout, TimeUnit.NANOSECONDS);
+            if (lease.connection() instanceof Http2Connection h2) {
+                try {
+                    return http2.send(lease, h2, request, request.headersFor(hostHeader(lease.server()), gzip),
+                            replayable, gzip, responseTimeout, deadline, !retried, cancellation);
+                } catch (Http2Client.Retry r) {
+                    if (r.unprocessed ? ++unprocessed > config.retries() : retried) {
+                        throw r.unprocessed ? new RequestNotProcessedException(r.failure instanceof
+                                RequestNotProcessedException n ? n.reason() : RequestNotProcessedException.Reason.GOAWAY,
+                                request + " to " + pool.backend() + " was not processed " + unprocessed
+                                + " times (retries " + config.retries() + "): " + r.failure.getMessage(), r.failure)
+                                : r.failure;
+                    }
+                    if (!r.unprocessed) {
+                        retried = true;
+                        failedServer = lease.server();
+                    }
+                    continue;
+                }
+            }
             Http1State state = stateOf(lease, config);
             Http1Codec conn = state.codec;
             HeaderFields headers = request.headersFor(hostHeader(lease.server()), gzip);
@@ -295,7 +330,11 @@ public final class BerthClient implements AutoCloseable {
     }
 
     private InterruptedIOException canceled(BerthRequest request, IOException cause) {
-        InterruptedIOException e = new InterruptedIOException(request + " to " + pool.backend() + " was canceled");
+        return canceledException(request, pool.backend(), cause);
+    }
+
+    static InterruptedIOException canceledException(BerthRequest request, Backend backend, IOException cause) {
+        InterruptedIOException e = new InterruptedIOException(request + " to " + backend + " was canceled");
         if (cause != null) {
             e.initCause(cause);
         }
@@ -331,7 +370,7 @@ public final class BerthClient implements AutoCloseable {
         return false;
     }
 
-    private static long bounded(long timeoutNanos, long deadline) {
+    static long bounded(long timeoutNanos, long deadline) {
         if (deadline == 0) {
             return timeoutNanos;
         }

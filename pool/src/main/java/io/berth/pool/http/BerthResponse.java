@@ -25,7 +25,10 @@ import java.util.Map;
 public final class BerthResponse implements AutoCloseable {
     private final ResponseHead head;
     private final HeaderFields headers;
+    /** The HTTP/1.1 body, or null for an HTTP/2 one. */
     private final ResponseBody raw;
+    /** The HTTP/2 body, or null for an HTTP/1.1 one. */
+    private final Http2Body stream2;
     private final InputStream body;
     /** What {@link #body()} hands out: it keeps this response reachable while the caller reads. */
     private final InputStream stream;
@@ -34,9 +37,20 @@ public final class BerthResponse implements AutoCloseable {
 
     BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, InputStream body, long connectionId,
             boolean reused) {
+        this(head, headers, raw, null, body, connectionId, reused);
+    }
+
+    BerthResponse(ResponseHead head, HeaderFields headers, Http2Body raw, InputStream body, long connectionId,
+            boolean reused) {
+        this(head, headers, null, raw, body, connectionId, reused);
+    }
+
+    private BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, Http2Body stream2,
+            InputStream body, long connectionId, boolean reused) {
         this.head = head;
         this.headers = headers;
         this.raw = raw;
+        this.stream2 = stream2;
         this.body = body;
         this.stream = new BodyStream(body);
         this.connectionId = connectionId;
@@ -53,7 +67,7 @@ public final class BerthResponse implements AutoCloseable {
         return head.reasonPhrase();
     }
 
-    /** @return {@code HTTP/1.1} or {@code HTTP/1.0} */
+    /** @return {@code HTTP/1.1}, {@code HTTP/1.0}, or {@code HTTP/2} */
     public String version() {
         return head.version().toString();
     }
@@ -76,7 +90,10 @@ public final class BerthResponse implements AutoCloseable {
      *     close, or decoded from gzip)
      */
     public long contentLength() {
-        return body == raw ? raw.contentLength() : -1;
+        if (raw != null) {
+            return body == raw ? raw.contentLength() : -1;
+        }
+        return body == stream2 ? stream2.contentLength() : -1;
     }
 
     /** @return the body, streamed; closing it releases the connection */
@@ -164,7 +181,7 @@ public final class BerthResponse implements AutoCloseable {
      * @throws IllegalStateException if the body's end was not reached
      */
     public Map<String, List<String>> trailers() {
-        return raw.trailers().toMap();
+        return raw != null ? raw.trailers().toMap() : stream2.trailers().toMap();
     }
 
     /** @return the pool's id of the connection that carried the exchange */
@@ -188,7 +205,11 @@ public final class BerthResponse implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            raw.close();
+            if (raw != null) {
+                raw.close();
+            } else {
+                stream2.close();
+            }
         }
     }
 

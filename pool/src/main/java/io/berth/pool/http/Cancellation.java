@@ -1,13 +1,16 @@
 package io.berth.pool.http;
 
 import io.berth.spi.Connection;
+import io.berth.transport.http2.Http2Stream;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Lets another thread cancel a {@link BerthClient#send(BerthRequest, Cancellation) send} and the
  * reading of its response body: {@link #cancel()} aborts the connection of the exchange in flight
  * (a TCP reset, which wakes a thread blocked on it), so the exchange fails at once and the
- * connection is discarded as broken, never returned to the pool half-read. What the adapters use to
+ * connection is discarded as broken, never returned to the pool half-read. On HTTP/2 it resets the
+ * exchange's stream (RST_STREAM CANCEL) instead, which wakes the thread waiting on it; the
+ * connection's other streams go on. What the adapters use to
  * make {@code Call.cancel()} and call timeouts prompt.
  *
  * <p>One cancellation serves one exchange at a time (several in a row are fine, e.g. redirects):
@@ -30,8 +33,11 @@ public final class Cancellation {
      * never aborted after another request acquired it.
      */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by {@link #lock}; {@code null} while no exchange is in flight. */
-    private Connection connection;
+    /**
+     * Guarded by {@link #lock}: the exchange in flight, a {@link Connection} (HTTP/1.1) or an
+     * {@link Http2Stream}; {@code null} while none is.
+     */
+    private Object exchange;
     /** Written under {@link #lock}; read without it by {@link #isCanceled()}. */
     private volatile boolean canceled;
     /** Guarded by {@link #lock}: whether {@link #cancel()} aborted the attached connection. */
@@ -57,9 +63,13 @@ public final class Cancellation {
                 return;
             }
             canceled = true;
-            if (connection != null) {
+            if (exchange != null) {
                 aborted = true;
-                connection.abort();
+                if (exchange instanceof Http2Stream s) {
+                    s.cancel(); // RST_STREAM: the connection's other streams go on
+                } else {
+                    ((Connection) exchange).abort();
+                }
             }
         } finally {
             lock.unlock();
@@ -78,16 +88,31 @@ public final class Cancellation {
      * @throws IllegalStateException if another exchange is attached
      */
     boolean attach(Connection c) {
+        return attachExchange(c);
+    }
+
+    /**
+     * Attaches the stream of an HTTP/2 exchange about to start: a cancel resets the stream, not the
+     * connection.
+     *
+     * @return {@code false} if already cancelled: the exchange must not start
+     * @throws IllegalStateException if another exchange is attached
+     */
+    boolean attach(Http2Stream s) {
+        return attachExchange(s);
+    }
+
+    private boolean attachExchange(Object x) {
         lock.lock();
         try {
             if (canceled) {
                 return false;
             }
-            if (connection != null) {
+            if (exchange != null) {
                 throw new IllegalStateException("a Cancellation serves one exchange at a time, but "
-                        + connection.describe() + " is still in flight");
+                        + (exchange instanceof Connection c ? c.describe() : exchange) + " is still in flight");
             }
-            connection = c;
+            exchange = x;
             aborted = false;
             return true;
         } finally {
@@ -101,13 +126,13 @@ public final class Cancellation {
      *
      * @return whether {@link #cancel()} aborted it while attached
      */
-    boolean detach(Connection c) {
+    boolean detach(Object c) {
         lock.lock();
         try {
-            if (connection != c) {
+            if (exchange != c) {
                 return false;
             }
-            connection = null;
+            exchange = null;
             boolean wasAborted = aborted;
             aborted = false;
             return wasAborted;

@@ -13,7 +13,9 @@ public final class ResponseHead {
         /** {@code HTTP/1.0}: connections persist only with {@code Connection: keep-alive}. */
         HTTP_1_0("HTTP/1.0"),
         /** {@code HTTP/1.1}: connections persist unless {@code Connection: close}. */
-        HTTP_1_1("HTTP/1.1");
+        HTTP_1_1("HTTP/1.1"),
+        /** {@code HTTP/2}: a response carried by a stream of an HTTP/2 connection (never parsed here). */
+        HTTP_2("HTTP/2");
 
         private final String text;
 

@@ -604,6 +604,16 @@ public final class Http2Connection implements Connection {
         }
     }
 
+    /**
+     * @return how long the server has been silent: nanoseconds since the reader last received bytes
+     *     (or since the connection opened). A connection that heard from its server within
+     *     {@code validateAfterIdle} is proven alive; one silent longer is PINGed before a request that
+     *     is not replayable.
+     */
+    public long silentNanos() {
+        return System.nanoTime() - lastReadNanos;
+    }
+
     /** @return a snapshot of the connection's state, for the pool's rows */
     public Http2ConnectionStats stats() {
         long rtt = lastPingRttNanos;

@@ -1,0 +1,122 @@
+package io.berth.pool.http;
+
+import io.berth.Outcome;
+import io.berth.transport.http1.HeaderFields;
+import io.berth.transport.http2.Http2Headers;
+import io.berth.transport.http2.Http2Stream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+/**
+ * The body of a response carried by an HTTP/2 stream, as the {@link InputStream} a
+ * {@link BerthResponse} reads. Its exchange's lease is released exactly once: reusable when the body
+ * was read to its end, or when it is closed early (the stream is reset, the connection goes on); as
+ * broken only when the connection itself failed, so that it takes no new exchange. A body that ends
+ * short of its {@code content-length} fails ({@link io.berth.TruncatedBodyException}); it is never
+ * passed off as complete.
+ *
+ * <p>Not thread-safe, like the response; {@link Http2Stream#cancel()} may still come from a
+ * {@link Cancellation} on another thread.
+ */
+final class Http2Body extends InputStream {
+    private final Http2Stream stream;
+    private final long timeoutNanos;
+    private final long contentLength;
+    private final Consumer<Outcome> release;
+    private boolean ended;
+    private boolean released;
+
+    /**
+     * @param stream the stream, its response head read
+     * @param contentLength the {@code content-length} announced, or -1
+     * @param timeoutNanos how long each read may wait for bytes
+     * @param release releases the exchange's lease, with the outcome; called once
+     */
+    Http2Body(Http2Stream stream, long contentLength, long timeoutNanos, Consumer<Outcome> release) {
+        this.stream = stream;
+        this.contentLength = contentLength;
+        this.timeoutNanos = timeoutNanos;
+        this.release = release;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+        if (ended) {
+            return -1;
+        }
+        if (released) {
+            throw new IOException("the response body of " + stream + " was closed");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        int n;
+        try {
+            n = stream.read(ByteBuffer.wrap(b, off, len), timeoutNanos);
+        } catch (IOException | RuntimeException e) {
+            stream.cancel();
+            release(stream.connection().isOpen() ? Outcome.REUSABLE : Outcome.BROKEN);
+            throw e;
+        }
+        if (n < 0) {
+            ended = true;
+            release(Outcome.REUSABLE);
+        }
+        return n;
+    }
+
+    /** @return the {@code content-length} the server announced, or -1 */
+    long contentLength() {
+        return contentLength;
+    }
+
+    /** @return whether the body was read to its end */
+    boolean isComplete() {
+        return ended;
+    }
+
+    /**
+     * @return the trailer fields, once the body was read to its end
+     * @throws IllegalStateException before
+     */
+    HeaderFields trailers() {
+        Http2Headers t = ended ? stream.trailers() : null;
+        if (t == null) {
+            throw new IllegalStateException("trailers come after the body's end, which was not reached on " + stream);
+        }
+        return Http2Client.fields(t);
+    }
+
+    /** Releases the exchange; a body not read to its end resets its stream (the connection goes on). */
+    @Override
+    public void close() {
+        if (!released) {
+            if (!ended) {
+                stream.cancel();
+            }
+            release(Outcome.REUSABLE);
+        }
+    }
+
+    private void release(Outcome outcome) {
+        if (!released) {
+            released = true;
+            release.accept(outcome);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Http2Body{" + stream + (ended ? ", ended" : "") + "}";
+    }
+}

@@ -1,0 +1,249 @@
+package io.berth.pool.http;
+
+import io.berth.BackendPoolConfig;
+import io.berth.Lease;
+import io.berth.Outcome;
+import io.berth.RequestNotProcessedException;
+import io.berth.RequestNotRetriedException;
+import io.berth.ReusePolicy;
+import io.berth.StreamResetException;
+import io.berth.pool.internal.PoolAccess;
+import io.berth.transport.http1.HeaderFields;
+import io.berth.transport.http1.ResponseHead;
+import io.berth.transport.http2.Http2Connection;
+import io.berth.transport.http2.Http2Headers;
+import io.berth.transport.http2.Http2Stream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * One exchange of a {@link BerthClient} on an HTTP/2 connection: the request's stream, its body, the
+ * response head, and the body as a {@link BerthResponse}. What may be retried is decided here and
+ * thrown as {@link Retry}; the client's loop acquires again.
+ *
+ * <p><b>Which failures are retried.</b> A request the server did not process by the protocol's own
+ * guarantee ({@link RequestNotProcessedException}: a GOAWAY below its stream, REFUSED_STREAM, a
+ * connection that failed or closed before its HEADERS were written, a PING check that failed) is
+ * sent again on another connection <em>whatever its method</em>, at most {@code retries} times. A
+ * connection failure after the HEADERS went out, before any response frame, on a reused connection,
+ * is retried once for a replayable request and never for another
+ * ({@link RequestNotRetriedException}), exactly as on HTTP/1.1. A stream the server reset
+ * ({@link StreamResetException}), a timeout or a cancel is never retried.
+ *
+ * <p><b>{@code SAFE} on streams.</b> A request that is not replayable goes on a reused HTTP/2
+ * connection under {@code SAFE} (and {@code NEVER}) only if the connection is proven alive: its
+ * server sent a frame within {@code validateAfterIdle}, or a PING round trip, bounded by
+ * {@code pingTimeout}, just proved it. A PING that fails fails the connection, and the request goes
+ * to another one, unsent. {@code AGGRESSIVE} and {@code ALWAYS} skip the PING.
+ */
+final class Http2Client {
+    /** Connection-specific header fields, which HTTP/2 forbids (RFC 9113 §8.2.2); Host becomes :authority. */
+    private static final java.util.Set<String> DROPPED = java.util.Set.of("connection", "keep-alive",
+            "proxy-connection", "transfer-encoding", "upgrade", "host");
+    private static final int WRITE_BUFFER = 16 * 1024;
+
+    private final PoolAccess pool;
+    private final String scheme;
+
+    Http2Client(PoolAccess pool, boolean secure) {
+        this.pool = pool;
+        this.scheme = secure ? "https" : "http";
+    }
+
+    /** A failure after which the request may be sent again on another connection. */
+    static final class Retry extends Exception {
+        private static final long serialVersionUID = 1L;
+        /** The server did not process it (any method may go again), as opposed to a reused connection's failure. */
+        final boolean unprocessed;
+        final IOException failure;
+
+        Retry(boolean unprocessed, IOException failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.unprocessed = unprocessed;
+            this.failure = failure;
+        }
+    }
+
+    /**
+     * Sends the request on a stream of {@code conn} and returns the response once its head arrived.
+     *
+     * @param mayRetryReused whether a failure of a reused connection may still be retried (once per request)
+     * @throws Retry if the request may go again on another connection (the lease is released)
+     * @throws IOException as {@link BerthClient#send(BerthRequest, Cancellation)} (the lease is released)
+     */
+    BerthResponse send(Lease lease, Http2Connection conn, BerthRequest request, HeaderFields fields, boolean replayable,
+            boolean gzip, long responseTimeout, long deadline, boolean mayRetryReused, Cancellation cancellation)
+            throws IOException, Retry {
+        BackendPoolConfig config = pool.config();
+        boolean reused = lease.reused();
+        if (!replayable && reused && (config.reusePolicy() == ReusePolicy.SAFE || config.reusePolicy() == ReusePolicy.NEVER)
+                && conn.silentNanos() >= config.validateAfterIdle().toNanos()) {
+            try {
+                conn.ping(Math.min(config.pingTimeout().toNanos(), BerthClient.bounded(responseTimeout, deadline)));
+            } catch (IOException e) {
+                if (e instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
+                    pool.release(lease, Outcome.REUSABLE);
+                    throw e;
+                }
+                pool.release(lease, Outcome.BROKEN);
+                throw new Retry(true, new RequestNotProcessedException(RequestNotProcessedException.Reason.CONNECTION_FAILED,
+                        "the PING check of " + conn + " before " + request + " (not replayable) failed: " + e, e));
+            }
+        }
+        BerthRequest.Body body = request.body();
+        ByteBuffer whole = body instanceof BerthRequest.BytesBody b ? ByteBuffer.wrap(b.bytes) : null;
+        boolean endWithHead = body == null || whole != null;
+        Http2Headers head = requestHead(request, fields, body);
+        long writeTimeout = BerthClient.bounded(responseTimeout, deadline);
+        Http2Stream stream;
+        try {
+            stream = conn.newStream(head, whole, endWithHead, writeTimeout);
+        } catch (RequestNotProcessedException e) {
+            pool.release(lease, conn.isOpen() ? Outcome.REUSABLE : Outcome.BROKEN);
+            throw new Retry(true, e);
+        } catch (IllegalArgumentException e) {
+            pool.release(lease, Outcome.REUSABLE);
+            throw e;
+        } catch (IOException e) {
+            pool.release(lease, Outcome.BROKEN);
+            throw failed(e, request, lease, replayable, mayRetryReused, false);
+        } catch (RuntimeException | Error e) {
+            pool.release(lease, Outcome.BROKEN);
+            throw e;
+        }
+        if (cancellation != null && !cancellation.attach(stream)) {
+            stream.cancel();
+            pool.release(lease, Outcome.REUSABLE);
+            throw BerthClient.canceledException(request, pool.backend(), null);
+        }
+        Http2Headers response;
+        try {
+            if (!endWithHead) {
+                writeBody(stream, body, writeTimeout);
+            }
+            response = stream.awaitResponseHeaders(BerthClient.bounded(responseTimeout, deadline));
+        } catch (IOException | RuntimeException | Error e) {
+            stream.cancel();
+            boolean canceled = cancellation != null && (cancellation.detach(stream) || cancellation.isCanceled());
+            boolean connectionFailed = !conn.isOpen();
+            pool.release(lease, connectionFailed ? Outcome.BROKEN : Outcome.REUSABLE);
+            if (canceled) {
+                throw BerthClient.canceledException(request, pool.backend(), e instanceof IOException io ? io : null);
+            }
+            if (e instanceof RequestNotProcessedException n) {
+                throw new Retry(true, n);
+            }
+            if (e instanceof IOException io && connectionFailed && !(e instanceof InterruptedIOException)) {
+                throw failed(io, request, lease, replayable, mayRetryReused, stream.responseStarted());
+            }
+            throw e;
+        }
+        HeaderFields headers = fields(response);
+        int status = Integer.parseInt(response.first(":status"));
+        long length = contentLength(response);
+        PoolAccess p = pool;
+        Http2Body raw = new Http2Body(stream, length, responseTimeout, outcome -> {
+            if (cancellation != null) {
+                cancellation.detach(stream);
+            }
+            p.release(lease, outcome);
+        });
+        ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", headers);
+        InputStream in = raw;
+        if (gzip && "gzip".equalsIgnoreCase(headers.first("content-encoding")) && !request.isHead()
+                && status != 204 && status != 304) {
+            try {
+                in = new GZIPInputStream(raw, 8192);
+            } catch (IOException | RuntimeException e) {
+                raw.close();
+                throw e;
+            }
+            headers = headers.toBuilder().remove("content-encoding").remove("content-length").build();
+        }
+        return new BerthResponse(responseHead, headers, raw, in, lease.id(), reused);
+    }
+
+    /**
+     * A connection failure once the request may have been sent: retried once for a replayable request
+     * on a reused connection with no response frame; refused for one that is not replayable.
+     */
+    private static IOException failed(IOException e, BerthRequest request, Lease lease, boolean replayable,
+            boolean mayRetryReused, boolean responseStarted) throws Retry {
+        if (lease.reused() && !responseStarted) {
+            if (replayable && mayRetryReused) {
+                throw new Retry(false, e);
+            }
+            if (!replayable) {
+                return new RequestNotRetriedException(request + " failed on reused HTTP/2 connection #" + lease.id()
+                        + " before any response frame and is not replayable, so it was not sent again: " + e, e);
+            }
+        }
+        return e;
+    }
+
+    private static void writeBody(Http2Stream stream, BerthRequest.Body body, long timeout) throws IOException {
+        OutputStream data = new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (len > 0) {
+                    stream.writeData(ByteBuffer.wrap(b, off, len), false, timeout);
+                }
+            }
+        };
+        BufferedOutputStream out = new BufferedOutputStream(data, WRITE_BUFFER);
+        body.writeTo(out);
+        out.flush();
+        stream.writeData(ByteBuffer.allocate(0), true, timeout);
+    }
+
+    /** The request head: pseudo-header fields first, then the fields in lower case, less the connection-specific ones. */
+    private Http2Headers requestHead(BerthRequest request, HeaderFields fields, BerthRequest.Body body) {
+        Http2Headers.Builder b = Http2Headers.builder().add(":method", request.method()).add(":scheme", scheme)
+                .add(":authority", fields.first("Host")).add(":path", request.target());
+        boolean length = false;
+        for (int i = 0; i < fields.size(); i++) {
+            String name = fields.name(i).toLowerCase(Locale.ROOT);
+            if (DROPPED.contains(name) || name.equals("te") && !fields.value(i).equalsIgnoreCase("trailers")) {
+                continue;
+            }
+            length |= name.equals("content-length");
+            b.add(name, fields.value(i));
+        }
+        if (!length && body != null && body.contentLength() >= 0) {
+            b.add("content-length", Long.toString(body.contentLength()));
+        }
+        return b.build();
+    }
+
+    /** @return the regular fields of an HTTP/2 head (or trailers), as names in lower case */
+    static HeaderFields fields(Http2Headers h) {
+        HeaderFields.Builder b = HeaderFields.builder();
+        for (int i = h.regularStart(); i < h.size(); i++) {
+            b.add(h.name(i), h.value(i));
+        }
+        return b.build();
+    }
+
+    private static long contentLength(Http2Headers h) {
+        String v = h.first("content-length");
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return -1; // the stream checks it: a malformed one was a stream error already
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package io.berth.pool.http2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.Backend;
+import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
+import io.berth.HttpProtocolException;
+import io.berth.RequestNotProcessedException;
+import io.berth.ReusePolicy;
+import io.berth.TlsConfig;
+import io.berth.pool.http.BerthClient;
+import io.berth.pool.http.BerthRequest;
+import io.berth.pool.http.BerthResponse;
+import io.berth.pool.http.Cancellation;
+import io.berth.transport.http2.Http2ErrorCode;
+import io.berth.transport.http2.Http2Headers;
+import io.berth.transport.http2.Http2Settings;
+import io.berth.transport.testing.Http2TestServer;
+import io.berth.transport.testing.Http2TestServer.Frame;
+import io.berth.transport.testing.Http2TestServer.Peer;
+import io.berth.transport.testing.Http2TestServer.Request;
+import io.berth.transport.testing.HttpTestServer;
+import io.berth.transport.testing.HttpTestServer.Reply;
+import io.berth.transport.testing.Hygiene;
+import io.berth.transport.testing.TestPki;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@link BerthClient} over HTTP/2 against scripted servers (our own, {@link Http2TestServer}, for the
+ * faults a real server will not produce on demand): negotiation and fallback, no connection burst,
+ * waiting at the stream limit, GOAWAY and REFUSED_STREAM retried whatever the method and capped, the
+ * PING before a request that is not replayable, and a cancel that resets only its stream.
+ */
+@ExtendWith(Hygiene.class)
+@Timeout(60)
+class Http2ClientTest {
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T t) {
+        closing.add(t);
+        return t;
+    }
+
+    private BerthClient client(int port, UnaryOperator<BackendPoolConfig.Builder> config, HttpProtocol... protocols) {
+        Backend backend = Backend.builder().server("127.0.0.1", port).protocols(protocols)
+                .tls(TlsConfig.builder().trustCertificates(List.of(TestPki.CA.certificate())).build()).build();
+        return track(BerthClient.create(backend, config.apply(BackendPoolConfig.builder()).build()));
+    }
+
+    private BerthClient client(int port, HttpProtocol... protocols) {
+        return client(port, b -> b, protocols);
+    }
+
+    @Test
+    void negotiatesH2AndCarriesManyConcurrentCallersOnOneConnection() throws Exception {
+        Http2TestServer server = track(Http2TestServer.tls(Http2TestServer.serving("hello")));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1);
+        ExecutorService callers = Executors.newFixedThreadPool(32);
+        try {
+            List<Future<String>> done = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                done.add(callers.submit(() -> {
+                    StringBuilder sb = new StringBuilder();
+                    for (int j = 0; j < 10; j++) {
+                        try (BerthResponse r = client.send(BerthRequest.get("/x"))) {
+                            assertThat(r.version()).isEqualTo("HTTP/2");
+                            sb.append(r.bodyString());
+                        }
+                    }
+                    return sb.toString();
+                }));
+            }
+            for (Future<String> f : done) {
+                assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("hello".repeat(10));
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(server.accepted()).as("32 concurrent callers from a cold pool open one connection").isEqualTo(1);
+        assertThat(client.pool().stats().opened()).isEqualTo(1);
+    }
+
+    @Test
+    void aServerThatChoosesHttp11GetsHttp11OnThatConnection() throws Exception {
+        HttpTestServer h1 = track(HttpTestServer.start(TestPki.server().context(), r -> Reply.ok("one")));
+        BerthClient client = client(h1.port(), HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(r.version()).isEqualTo("HTTP/1.1");
+            assertThat(r.bodyString()).isEqualTo("one");
+        }
+        BerthClient h2only = client(h1.port(), HttpProtocol.HTTP_2);
+        assertThatThrownBy(() -> h2only.send(BerthRequest.get("/")))
+                .isInstanceOf(HttpProtocolException.class).hasMessageContaining("[HTTP_2] only");
+    }
+
+    @Test
+    void cleartextHttp2ByPriorKnowledge() throws Exception {
+        Http2TestServer server = track(Http2TestServer.cleartext(Http2TestServer.serving("plain")));
+        Backend backend = Backend.builder().secure(false).server("127.0.0.1", server.port())
+                .protocols(HttpProtocol.HTTP_2).build();
+        BerthClient client = track(BerthClient.create(backend, BackendPoolConfig.defaults()));
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(r.version()).isEqualTo("HTTP/2");
+            assertThat(r.bodyString()).isEqualTo("plain");
+        }
+        assertThatThrownBy(() -> Backend.builder().secure(false).server("127.0.0.1", 1)
+                .protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prior knowledge");
+    }
+
+    @Test
+    void atTheStreamLimitCallersWaitInsteadOfFailing() throws Exception {
+        AtomicInteger concurrent = new AtomicInteger();
+        AtomicInteger peak = new AtomicInteger();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 2);
+            List<Thread> answering = new ArrayList<>();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                peak.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+                Thread t = new Thread(() -> {
+                    try {
+                        Thread.sleep(50);
+                        concurrent.decrementAndGet();
+                        peer.respond(r.streamId(), 200, "ok");
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                answering.add(t);
+                t.start();
+            }
+        }));
+        BerthClient client = client(server.port(), b -> b.maxConnections(1), HttpProtocol.HTTP_2);
+        ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> done = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                done.add(callers.submit(() -> {
+                    try (BerthResponse r = client.send(BerthRequest.get("/slow"))) {
+                        return r.bodyString();
+                    }
+                }));
+            }
+            for (Future<String> f : done) {
+                assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo("ok");
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(server.accepted()).isEqualTo(1);
+        assertThat(peak.get()).as("never more streams than the server allows").isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void aPostAboveTheLastStreamIdOfAGoAwayIsSentAgainOnAnotherConnection() throws Exception {
+        AtomicInteger connection = new AtomicInteger();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            int n = connection.incrementAndGet();
+            peer.settings();
+            Request first = peer.awaitRequest();
+            seen.add(n + " " + first.headers().first(":method") + " " + first.bodyText());
+            if (n == 1) {
+                // the server shuts down before processing it: nothing at or below stream 0 was processed
+                peer.goAway(0, Http2ErrorCode.NO_ERROR.code(), "shutting down");
+                return;
+            }
+            peer.respond(first.streamId(), 201, "created");
+            peer.awaitClientGone(Duration.ofSeconds(30));
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        try (BerthResponse r = client.send(BerthRequest.post("/orders", "text/plain",
+                BerthRequest.Body.of("order".getBytes(StandardCharsets.UTF_8))))) {
+            assertThat(r.status()).isEqualTo(201);
+            assertThat(r.bodyString()).isEqualTo("created");
+        }
+        assertThat(seen).containsExactly("1 POST order", "2 POST order");
+    }
+
+    @Test
+    void refusedStreamsAreRetriedUpToRetriesThenFailTyped() throws Exception {
+        AtomicInteger refusals = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean firstTime = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                boolean always = r.headers().first(":path").equals("/always-refused");
+                if (always || firstTime.getAndSet(false)) {
+                    refusals.incrementAndGet();
+                    peer.rst(r.streamId(), Http2ErrorCode.REFUSED_STREAM.code());
+                } else {
+                    peer.respond(r.streamId(), 200, "second time");
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), b -> b.retries(2), HttpProtocol.HTTP_2);
+        try (BerthResponse r = client.send(BerthRequest.post("/once-refused", "text/plain",
+                BerthRequest.Body.of(new byte[] {1})))) {
+            assertThat(r.bodyString()).isEqualTo("second time");
+        }
+        int before = refusals.get();
+        assertThatThrownBy(() -> client.send(BerthRequest.get("/always-refused")))
+                .isInstanceOf(RequestNotProcessedException.class)
+                .hasMessageContaining("not processed 3 times")
+                .satisfies(e -> assertThat(((RequestNotProcessedException) e).reason())
+                        .isEqualTo(RequestNotProcessedException.Reason.REFUSED_STREAM));
+        assertThat(refusals.get() - before).as("the first try and 2 retries").isEqualTo(3);
+    }
+
+    @Test
+    void underSafeAPostOnASilentConnectionWaitsForAPingRoundTripFirst() throws Exception {
+        List<Peer> peers = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peers.add(peer);
+            Http2TestServer.serving("ok").run(peer);
+        }));
+        BerthClient client = client(server.port(), b -> b.reusePolicy(ReusePolicy.SAFE)
+                .validateAfterIdle(Duration.ofMillis(20)), HttpProtocol.HTTP_2);
+        assertThat(client.send(BerthRequest.get("/warm")).bodyString()).isEqualTo("ok");
+        Thread.sleep(100); // silent for longer than validateAfterIdle
+        assertThat(client.send(BerthRequest.get("/get-needs-no-ping")).bodyString()).isEqualTo("ok");
+        Thread.sleep(100);
+        assertThat(client.send(BerthRequest.post("/post", "text/plain", BerthRequest.Body.of(new byte[] {1})))
+                .bodyString()).isEqualTo("ok");
+        assertThat(peers).hasSize(1);
+        List<Frame> frames = peers.get(0).frames();
+        List<String> order = new ArrayList<>();
+        for (Frame f : frames) {
+            if (f.type() == Frame.PING) {
+                order.add("PING");
+            } else if (f.type() == Frame.HEADERS) {
+                order.add(f.headers().first(":path"));
+            }
+        }
+        assertThat(order).containsExactly("/warm", "/get-needs-no-ping", "PING", "/post");
+    }
+
+    @Test
+    void aPingThatIsNotAnsweredFailsTheConnectionAndThePostGoesElsewhereUnsent() throws Exception {
+        AtomicInteger connection = new AtomicInteger();
+        List<String> posts = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            int n = connection.incrementAndGet();
+            peer.autoAckPings(n != 1); // the first connection is dead to PINGs (a half-open path)
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                if (r.headers().first(":method").equals("POST")) {
+                    posts.add(n + " " + r.bodyText());
+                }
+                peer.respond(r.streamId(), 200, "on " + n);
+            }
+        }));
+        BerthClient client = client(server.port(), b -> b.validateAfterIdle(Duration.ofMillis(20))
+                .pingTimeout(Duration.ofMillis(300)), HttpProtocol.HTTP_2);
+        assertThat(client.send(BerthRequest.get("/warm")).bodyString()).isEqualTo("on 1");
+        Thread.sleep(100);
+        assertThat(client.send(BerthRequest.post("/pay", "text/plain", BerthRequest.Body.of("x".getBytes(
+                StandardCharsets.UTF_8)))).bodyString()).isEqualTo("on 2");
+        assertThat(posts).as("the POST was never written on the dead connection").containsExactly("2 x");
+    }
+
+    @Test
+    void aCancelResetsItsStreamAndTheConnectionServesTheNextRequest() throws Exception {
+        List<Peer> peers = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peers.add(peer);
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                if (!r.headers().first(":path").equals("/never")) {
+                    peer.respond(r.streamId(), 200, "fine");
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        Cancellation cancellation = Cancellation.create();
+        Thread canceller = new Thread(() -> {
+            await().until(() -> !peers.isEmpty() && peers.get(0).frames().stream()
+                    .anyMatch(f -> f.type() == Frame.HEADERS));
+            cancellation.cancel();
+        });
+        canceller.start();
+        assertThatThrownBy(() -> client.send(BerthRequest.get("/never"), cancellation))
+                .isInstanceOf(InterruptedIOException.class);
+        canceller.join();
+        Frame rst = peers.get(0).awaitFrame(f -> f.type() == Frame.RST_STREAM, Duration.ofSeconds(5));
+        assertThat(rst).isNotNull();
+        assertThat(rst.value()).isEqualTo(Http2ErrorCode.CANCEL.code());
+        try (BerthResponse r = client.send(BerthRequest.get("/next"))) {
+            assertThat(r.bodyString()).isEqualTo("fine");
+            assertThat(r.connectionReused()).isTrue();
+        }
+        assertThat(server.accepted()).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseClosedBeforeItsEndResetsItsStreamOnly() throws Exception {
+        List<Peer> peers = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peers.add(peer);
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                if (r.headers().first(":path").equals("/big")) {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200"), false);
+                    peer.data(r.streamId(), new byte[1000], false); // and the rest never comes
+                } else {
+                    peer.respond(r.streamId(), 200, "small");
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        BerthResponse big = client.send(BerthRequest.get("/big"));
+        assertThat(big.body().read(new byte[10])).isPositive();
+        big.close();
+        assertThat(peers.get(0).awaitFrame(f -> f.type() == Frame.RST_STREAM, Duration.ofSeconds(5))).isNotNull();
+        assertThat(client.send(BerthRequest.get("/small")).bodyString()).isEqualTo("small");
+        assertThat(server.accepted()).isEqualTo(1);
+        await().until(() -> client.pool().stats().connections().get(0).inFlight() == 0);
+    }
+}
