@@ -40,4 +40,14 @@ public interface ConnectionStats {
     default int inFlight() {
         return 0;
     }
+
+    /** @return the protocol it speaks: {@link HttpProtocol#HTTP_2} when it carries streams */
+    default HttpProtocol protocol() {
+        return streams() != null ? HttpProtocol.HTTP_2 : HttpProtocol.HTTP_1_1;
+    }
+
+    /** @return its HTTP/2 figures when it speaks HTTP/2, else {@code null} */
+    default StreamStats streams() {
+        return null;
+    }
 }

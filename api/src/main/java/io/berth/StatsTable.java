@@ -11,7 +11,9 @@ import java.util.Objects;
  * The connection -> uses table as text, for logs and health endpoints: one line per connection with
  * the columns the reuse probe prints, {@code conn}, {@code server}, {@code uses}, {@code state},
  * {@code close reason}, {@code TLS resumed}, {@code created} and {@code last used}, the last two in
- * seconds after an origin ({@code +1.250s}).
+ * seconds after an origin ({@code +1.250s}). When a connection speaks HTTP/2, three columns follow:
+ * {@code protocol} ({@code h2} or {@code http/1.1}), {@code streams} (in flight / capacity) and
+ * {@code GOAWAY} (the last one received).
  *
  * <pre>{@code
  * log.info(pool.stats().table());
@@ -31,7 +33,9 @@ import java.util.Objects;
 public final class StatsTable {
     private static final String[] HEADER = {"conn", "server", "uses", "state", "close reason", "TLS resumed",
         "created", "last used"};
-    private static final boolean[] RIGHT = {true, false, true, false, false, false, true, true};
+    private static final boolean[] RIGHT = {true, false, true, false, false, false, true, true, false, true, false};
+    /** Columns added when a row speaks HTTP/2: its protocol, streams in flight / its capacity, its last GOAWAY. */
+    private static final String[] STREAM_HEADER = {"protocol", "streams", "GOAWAY"};
 
     private StatsTable() {
     }
@@ -81,14 +85,28 @@ public final class StatsTable {
         Objects.requireNonNull(origin, "origin");
         List<ConnectionStats> sorted = new ArrayList<>(rows);
         sorted.sort(Comparator.comparingLong(ConnectionStats::id));
+        boolean streams = sorted.stream().anyMatch(c -> c.streams() != null);
         List<String[]> table = new ArrayList<>();
-        table.add(HEADER);
+        table.add(streams ? concat(HEADER, STREAM_HEADER) : HEADER);
         for (ConnectionStats c : sorted) {
-            table.add(new String[] {Long.toString(c.id()), c.server(), Integer.toString(c.uses()), c.state().name(),
+            String[] row = {Long.toString(c.id()), c.server(), Integer.toString(c.uses()), c.state().name(),
                 c.closeReason() == null ? "-" : c.closeReason().name(), c.tlsSessionResumed() ? "yes" : "no",
-                seconds(c.created(), origin), seconds(c.lastUsed(), origin)});
+                seconds(c.created(), origin), seconds(c.lastUsed(), origin)};
+            if (streams) {
+                StreamStats s = c.streams();
+                row = concat(row, s == null ? new String[] {"http/1.1", "-", "-"}
+                        : new String[] {"h2", s.streamsInFlight() + "/" + s.capacity(),
+                            s.goAway() == null ? "-" : s.goAway()});
+            }
+            table.add(row);
         }
         return render(table);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     private static String seconds(Instant t, Instant origin) {
@@ -100,7 +118,7 @@ public final class StatsTable {
     }
 
     private static String render(List<String[]> table) {
-        int[] widths = new int[HEADER.length];
+        int[] widths = new int[table.get(0).length];
         for (String[] row : table) {
             for (int i = 0; i < row.length; i++) {
                 widths[i] = Math.max(widths[i], row[i].length());

@@ -145,4 +145,12 @@ public interface Connection {
 
     /** @return a one-line description, e.g. {@code 127.0.0.1:8443 TLSv1.3 TLS_AES_128_GCM_SHA256 resumed} */
     String describe();
+
+    /**
+     * @return a snapshot of the connection's streams, for the pool's rows, if it is an HTTP/2
+     *     connection; {@code null} (the default) otherwise
+     */
+    default io.berth.StreamStats streamStats() {
+        return null;
+    }
 }

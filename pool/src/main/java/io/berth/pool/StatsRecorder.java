@@ -6,6 +6,7 @@ import io.berth.ConnectionStats;
 import io.berth.PoolStats;
 import io.berth.ServerState;
 import io.berth.ServerStats;
+import io.berth.StreamStats;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -92,7 +93,7 @@ final class StatsRecorder {
     ConnectionStats row(PooledConnection c) {
         return new ConnectionRow(c.id, c.server.toString(), c.publicState(), instant(c.createdNanos),
                 c.everReleased ? instant(c.lastUsedNanos) : null, c.uses, c.uses >= 2, c.tlsResumed,
-                c.closeReason, c.streams);
+                c.closeReason, c.streams, c.multiplexed ? c.connection.streamStats() : null);
     }
 
     private Instant instant(long nanos) {
@@ -152,7 +153,7 @@ final class StatsRecorder {
     }
 
     record ConnectionRow(long id, String server, ConnectionState state, Instant created, Instant lastUsed, int uses,
-            boolean proven, boolean tlsSessionResumed, CloseReason closeReason, int inFlight)
+            boolean proven, boolean tlsSessionResumed, CloseReason closeReason, int inFlight, StreamStats streams)
             implements ConnectionStats {
     }
 }

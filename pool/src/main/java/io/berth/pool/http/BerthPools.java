@@ -2,6 +2,7 @@ package io.berth.pool.http;
 
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
 import io.berth.TlsConfig;
 import io.berth.internal.Origin;
 import io.berth.pool.Berth;
@@ -34,6 +35,7 @@ import java.util.function.Consumer;
 public final class BerthPools implements AutoCloseable {
     private final BackendPoolConfig defaults;
     private final TlsConfig tls;
+    private final List<HttpProtocol> protocols;
     private final Map<String, Backend> backends;
     private final Map<String, BackendPoolConfig> configs;
     private final ConcurrentHashMap<String, BerthClient> clients = new ConcurrentHashMap<>();
@@ -46,6 +48,7 @@ public final class BerthPools implements AutoCloseable {
     private BerthPools(Builder b) {
         this.defaults = b.defaults;
         this.tls = b.tls;
+        this.protocols = b.protocols;
         this.backends = Map.copyOf(b.backends);
         this.configs = Map.copyOf(b.configs);
     }
@@ -136,7 +139,11 @@ public final class BerthPools implements AutoCloseable {
             return configured;
         }
         Backend b = Backend.of(origin);
-        return b.isSecure() && tls != null ? b.toBuilder().tls(tls).build() : b;
+        if (!b.isSecure() || tls == null && protocols.equals(Backend.DEFAULT_PROTOCOLS)) {
+            return b;
+        }
+        Backend.Builder builder = b.toBuilder().protocols(protocols.toArray(new HttpProtocol[0]));
+        return (tls != null ? builder.tls(tls) : builder).build();
     }
 
     /** @return the clients created so far, one per origin */
@@ -167,10 +174,27 @@ public final class BerthPools implements AutoCloseable {
     public static final class Builder {
         private BackendPoolConfig defaults = BackendPoolConfig.defaults();
         private TlsConfig tls;
+        private List<HttpProtocol> protocols = Backend.DEFAULT_PROTOCOLS;
         private final Map<String, Backend> backends = new HashMap<>();
         private final Map<String, BackendPoolConfig> configs = new HashMap<>();
 
         private Builder() {
+        }
+
+        /**
+         * Sets the HTTP versions offered to every {@code https} origin without its own backend (see
+         * {@link Backend.Builder#protocols}); {@code http} origins speak HTTP/1.1 (cleartext HTTP/2
+         * needs a backend of its own, by prior knowledge).
+         *
+         * @param protocols one or more distinct versions, in order of preference; default
+         *     {@code [HTTP_1_1]}
+         * @return this builder
+         * @throws IllegalArgumentException if none or a repeated one is given
+         */
+        public Builder protocols(HttpProtocol... protocols) {
+            Backend.builder().server("validate.invalid", 443).protocols(protocols); // validates them
+            this.protocols = List.of(protocols);
+            return this;
         }
 
         /**

@@ -2,6 +2,7 @@ package io.berth.pool.jdk;
 
 import io.berth.Backend;
 import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
 import io.berth.TlsConfig;
 import io.berth.internal.Origin;
 import io.berth.pool.http.BerthPools;
@@ -127,6 +128,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     private final Redirect redirect;
     private final CookieHandler cookieHandler;
     private final Executor userExecutor;
+    private final Version version;
     private final DefaultExecutor ownExecutor;
     private final Duration connectTimeout;
     private final TlsConfig tls;
@@ -144,6 +146,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         this.redirect = b.redirect;
         this.cookieHandler = b.cookieHandler;
         this.userExecutor = b.executor;
+        this.version = b.version;
         this.ownExecutor = b.executor == null ? DefaultExecutor.create(this) : null;
         this.connectTimeout = b.connectTimeout != null ? b.connectTimeout : pools.defaults().connectTimeout();
         this.tls = b.tls;
@@ -259,7 +262,8 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     }
 
     /**
-     * Describes the TLS settings of new {@code https} pools: protocols and ALPN of the
+     * Describes the TLS settings of new {@code https} pools: protocols and ALPN ({@code h2} and
+     * {@code http/1.1} under {@code version(HTTP_2)}, unless set otherwise) of the
      * {@link Builder#tls(TlsConfig) tls} setting (or {@link TlsConfig#defaults()}, also for a client over
      * shared {@link BerthPools}), and endpoint identification {@code HTTPS} (Berth always verifies host
      * names). Changing the returned object changes nothing.
@@ -271,7 +275,8 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         TlsConfig t = tls != null ? tls : TlsConfig.defaults();
         SSLParameters p = new SSLParameters();
         p.setProtocols(t.protocols().toArray(new String[0]));
-        p.setApplicationProtocols(t.alpn().toArray(new String[0]));
+        p.setApplicationProtocols(!t.alpn().equals(TlsConfig.DEFAULT_ALPN) ? t.alpn().toArray(new String[0])
+                : version == Version.HTTP_2 ? new String[] {"h2", "http/1.1"} : new String[] {"http/1.1"});
         p.setEndpointIdentificationAlgorithm("HTTPS");
         return p;
     }
@@ -282,10 +287,15 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** @return {@link Version#HTTP_1_1}: Berth speaks HTTP/1.1 only */
+    /**
+     * @return the version set with {@link Builder#version}: {@link Version#HTTP_2} by default, as the
+     *     JDK's, under which the pools the client creates offer {@code h2} and {@code http/1.1} to
+     *     {@code https} origins through ALPN (each connection speaks what its server chose; a shared
+     *     {@link BerthPools} decides for itself); {@link Version#HTTP_1_1} offers {@code http/1.1} only
+     */
     @Override
     public Version version() {
-        return Version.HTTP_1_1;
+        return version;
     }
 
     /**
@@ -441,11 +451,6 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
     private void check(HttpRequest request, BodyHandler<?> handler) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(handler, "responseBodyHandler");
-        if (request.version().orElse(Version.HTTP_1_1) == Version.HTTP_2) {
-            throw new UnsupportedOperationException("HTTP/2 is not supported by BerthHttpClient, which speaks"
-                    + " HTTP/1.1 only, but " + request.method() + " " + request.uri() + " asks for version(HTTP_2):"
-                    + " remove it (or set HTTP_1_1), or send it with the JDK's HttpClient");
-        }
         if (closed.get()) {
             throw new IllegalStateException("BerthHttpClient is closed");
         }
@@ -745,6 +750,7 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
      */
     public static final class Builder implements HttpClient.Builder {
         private BerthPools pools;
+        private Version version = Version.HTTP_2;
         private BackendPoolConfig defaults;
         private TlsConfig tls;
         private final List<Object[]> backends = new ArrayList<>();
@@ -919,15 +925,20 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
         }
 
         /**
-         * Accepts either version; the client speaks HTTP/1.1 in both cases, as the JDK's client does
-         * with a server that does not offer h2. (A <i>request</i> asking for HTTP/2 is refused.)
+         * Sets the preferred version. With {@link Version#HTTP_2} (the default, as the JDK's) the pools
+         * the client creates offer {@code h2} then {@code http/1.1} to {@code https} origins, and each
+         * connection speaks what its server chose, HTTP/1.1 with a server without h2, as the JDK's
+         * client does (but decided per connection, never remembered); {@code http} origins speak
+         * HTTP/1.1 (no {@code Upgrade: h2c}). With {@link Version#HTTP_1_1} only {@code http/1.1} is
+         * offered. A request's own {@code version(..)} cannot change what its pool's connections
+         * speak: the response's {@code version()} says which carried it.
          *
          * @param version the preferred version
          * @return this builder
          */
         @Override
         public Builder version(Version version) {
-            Objects.requireNonNull(version, "version");
+            this.version = Objects.requireNonNull(version, "version");
             return this;
         }
 
@@ -995,6 +1006,9 @@ public final class BerthHttpClient extends HttpClient implements AutoCloseable {
                 return new BerthHttpClient(this, pools, false);
             }
             BerthPools.Builder b = BerthPools.builder();
+            if (version == Version.HTTP_2) {
+                b.protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1);
+            }
             b.defaults(withConnectTimeout(defaults != null ? defaults : BackendPoolConfig.defaults()));
             if (tls != null) {
                 b.tls(tls);

@@ -11,9 +11,9 @@ import javax.net.ssl.SSLSession;
 /**
  * A response of {@link BerthHttpClient}. Intermediate responses (redirects) have a {@code null} body,
  * as in the JDK's client. {@link #sslSession()} is always empty: Berth's connections are pooled and
- * their TLS sessions are not exposed per exchange. {@link #version()} is always
- * {@link HttpClient.Version#HTTP_1_1} (an {@code HTTP/1.0} answer is reported as 1.1 too: the JDK's
- * enum has no 1.0).
+ * their TLS sessions are not exposed per exchange. {@link #version()} says which protocol carried the
+ * exchange: {@link HttpClient.Version#HTTP_2} or {@link HttpClient.Version#HTTP_1_1} (an
+ * {@code HTTP/1.0} answer is reported as 1.1: the JDK's enum has no 1.0).
  *
  * <p>Immutable (the body object itself may not be) and thread-safe.
  */
@@ -23,8 +23,11 @@ final class BerthHttpResponse<T> implements HttpResponse<T>, HttpResponse.Respon
     private final HttpHeaders headers;
     private final HttpResponse<T> previous;
     private final T body;
+    private final HttpClient.Version version;
 
-    BerthHttpResponse(HttpRequest request, int statusCode, HttpHeaders headers, HttpResponse<T> previous, T body) {
+    BerthHttpResponse(HttpRequest request, int statusCode, HttpHeaders headers, HttpResponse<T> previous, T body,
+            HttpClient.Version version) {
+        this.version = version;
         this.request = request;
         this.statusCode = statusCode;
         this.headers = headers;
@@ -69,7 +72,7 @@ final class BerthHttpResponse<T> implements HttpResponse<T>, HttpResponse.Respon
 
     @Override
     public HttpClient.Version version() {
-        return HttpClient.Version.HTTP_1_1;
+        return version;
     }
 
     @Override

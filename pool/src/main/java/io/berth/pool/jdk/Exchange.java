@@ -83,7 +83,7 @@ final class Exchange<T> {
             try {
                 Map<String, List<String>> headerMap = response.headers();
                 head = new BerthHttpResponse<>(request, response.status(), HttpHeaders.of(headerMap, ALL), previous,
-                        null);
+                        null, response.version().equals("HTTP/2") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1);
                 CookieHandler cookies = client.cookieHandlerOrNull();
                 if (cookies != null) {
                     cookies.put(request.uri(), headerMap);
@@ -361,7 +361,7 @@ final class Exchange<T> {
             throw bodyFailure(e.getCause());
         }
         return new BerthHttpResponse<>(head.request(), head.statusCode(), head.headers(),
-                head.previousResponse().orElse(null), value);
+                head.previousResponse().orElse(null), value, head.version());
     }
 
     private static IOException bodyFailure(Throwable t) {

@@ -91,7 +91,9 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
 
     /**
      * A factory over pools of its own, whose default settings take the client's connect timeout (see
-     * {@link #poolDefaults}) and trust the JDK's trust store; {@link #close()} closes them.
+     * {@link #poolDefaults}) and trust the JDK's trust store, and which offer {@code h2} (then
+     * {@code http/1.1}) to {@code https} origins when the client's {@code protocols()} include
+     * {@code HTTP_2}, as OkHttp's do by default; {@link #close()} closes them.
      *
      * @param client the client whose settings and interceptors the calls use; it is not changed
      * @return a factory; close it when done
@@ -99,7 +101,11 @@ public final class BerthCallFactory implements Call.Factory, AutoCloseable {
      * @throws NullPointerException if {@code client} is null
      */
     public static BerthCallFactory create(OkHttpClient client) {
-        return new BerthCallFactory(client, BerthPools.builder().defaults(poolDefaults(client).build()).build(), true);
+        BerthPools.Builder pools = BerthPools.builder().defaults(poolDefaults(client).build());
+        if (client.protocols().contains(okhttp3.Protocol.HTTP_2)) {
+            pools.protocols(io.berth.HttpProtocol.HTTP_2, io.berth.HttpProtocol.HTTP_1_1);
+        }
+        return new BerthCallFactory(client, pools.build(), true);
     }
 
     /**

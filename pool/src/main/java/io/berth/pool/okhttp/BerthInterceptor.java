@@ -297,6 +297,17 @@ public final class BerthInterceptor implements Interceptor {
         }
     }
 
+    private static Protocol protocol(String version) {
+        switch (version) {
+            case "HTTP/2":
+                return Protocol.HTTP_2;
+            case "HTTP/1.0":
+                return Protocol.HTTP_1_0;
+            default:
+                return Protocol.HTTP_1_1;
+        }
+    }
+
     private Response response(Chain chain, Call call, CallState state, Request request, BerthResponse r,
             long sentAt, long receivedAt) {
         Headers headers = ResponseBodyBridge.headers(r.headers());
@@ -306,7 +317,7 @@ public final class BerthInterceptor implements Interceptor {
                 reportedLength(request, r.status(), headers), state, call);
         Response.Builder b = new Response.Builder()
                 .request(request)
-                .protocol(r.version().equals("HTTP/1.0") ? Protocol.HTTP_1_0 : Protocol.HTTP_1_1)
+                .protocol(protocol(r.version()))
                 .code(r.status())
                 .message(r.reason())
                 .headers(headers)

@@ -452,11 +452,6 @@ class JdkHttpClientTest extends JdkTestBase {
         BerthHttpClient client = client();
         assertThatThrownBy(client::newWebSocketBuilder).isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("WebSocket").hasMessageContaining("HttpClient.newHttpClient()");
-        HttpRequest h2 = HttpRequest.newBuilder(uri("/")).version(HttpClient.Version.HTTP_2).build();
-        assertThatThrownBy(() -> client.send(h2, BodyHandlers.ofString()))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("HTTP/2");
-        assertThatThrownBy(() -> client.sendAsync(h2, BodyHandlers.ofString()))
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("HTTP/2");
         assertThatThrownBy(() -> client.sendAsync(get("/"), BodyHandlers.ofString(),
                 (initiating, push, accept) -> { }))
                 .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("push promise");
@@ -478,6 +473,18 @@ class JdkHttpClientTest extends JdkTestBase {
     }
 
     @Test
+    void aRequestAskingForHttp2GetsHttp11FromAServerWithoutH2AsTheJdkClientDoes() throws Exception {
+        serve(r -> Reply.ok("ok"));
+        BerthHttpClient client = client();
+        HttpRequest h2 = HttpRequest.newBuilder(uri("/")).version(HttpClient.Version.HTTP_2).build();
+        HttpResponse<String> r = client.send(h2, BodyHandlers.ofString());
+        assertThat(r.body()).isEqualTo("ok");
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        assertThat(client.sendAsync(h2, BodyHandlers.ofString()).get(10, TimeUnit.SECONDS).version())
+                .isEqualTo(HttpClient.Version.HTTP_1_1);
+    }
+
+    @Test
     void acceptedBuilderSettingsAreReportedAsTheJdkClientReportsThem() throws Exception {
         serve(r -> Reply.ok("ok"));
         java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor();
@@ -485,7 +492,7 @@ class JdkHttpClientTest extends JdkTestBase {
             BerthHttpClient client = client(b -> b.version(HttpClient.Version.HTTP_2).priority(1)
                     .proxy(HttpClient.Builder.NO_PROXY).sslContext(defaultContext())
                     .connectTimeout(Duration.ofMillis(1500)).executor(executor));
-            assertThat(client.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+            assertThat(client.version()).isEqualTo(HttpClient.Version.HTTP_2);
             assertThat(client.proxy()).containsSame(HttpClient.Builder.NO_PROXY);
             assertThat(client.authenticator()).isEmpty();
             assertThat(client.connectTimeout()).hasValue(Duration.ofMillis(1500));
@@ -494,7 +501,7 @@ class JdkHttpClientTest extends JdkTestBase {
             assertThat(client.executor()).containsSame(executor);
             assertThat(client.sslContext()).isSameAs(SSLContext.getDefault());
             assertThat(client.sslParameters().getProtocols()).containsExactly("TLSv1.3", "TLSv1.2");
-            assertThat(client.sslParameters().getApplicationProtocols()).containsExactly("http/1.1");
+            assertThat(client.sslParameters().getApplicationProtocols()).containsExactly("h2", "http/1.1");
             assertThat(client.sendAsync(get("/"), BodyHandlers.ofString()).get(10, TimeUnit.SECONDS).body())
                     .isEqualTo("ok");
             try (BerthHttpClient plain = BerthHttpClient.newHttpClient()) {

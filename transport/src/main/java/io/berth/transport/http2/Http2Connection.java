@@ -614,6 +614,11 @@ public final class Http2Connection implements Connection {
         return System.nanoTime() - lastReadNanos;
     }
 
+    @Override
+    public Http2ConnectionStats streamStats() {
+        return stats();
+    }
+
     /** @return a snapshot of the connection's state, for the pool's rows */
     public Http2ConnectionStats stats() {
         long rtt = lastPingRttNanos;
@@ -975,13 +980,17 @@ public final class Http2Connection implements Connection {
                 if (endStream) {
                     endReceived(s); // before the stream wakes its caller: the stream limit counts it no more
                 }
+                // Counted before the stream can hand the bytes to its reader, whose read subtracts them:
+                // counted after, a snapshot taken then could see the bytes read but not received.
+                int offered = data.remaining();
+                buffered.addAndGet(offered);
                 try {
                     accepted = s.onData(data, flowControlled, endStream, chunks);
                 } catch (Http2Exception e) {
                     resetStream(s, e.errorCode().code(), e);
                 }
-                if (accepted > 0) {
-                    buffered.addAndGet(accepted);
+                if (accepted != offered) {
+                    buffered.addAndGet(accepted - offered);
                 }
             }
             creditConnection(flowControlled, accepted);

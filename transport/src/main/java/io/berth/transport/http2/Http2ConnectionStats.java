@@ -1,5 +1,6 @@
 package io.berth.transport.http2;
 
+import io.berth.StreamStats;
 import java.time.Duration;
 
 /**
@@ -22,7 +23,13 @@ import java.time.Duration;
  */
 public record Http2ConnectionStats(String protocol, int streamsInFlight, long serverMaxConcurrentStreams,
         int capacity, long sendWindow, long receiveWindow, long bufferedBytes, long streamsCarried,
-        GoAway lastGoAway, long resetsSent, long resetsReceived, long glitches, Duration lastPingRtt) {
+        GoAway lastGoAway, long resetsSent, long resetsReceived, long glitches, Duration lastPingRtt)
+        implements StreamStats {
+
+    @Override
+    public String goAway() {
+        return lastGoAway == null ? null : lastGoAway.toString();
+    }
 
     /**
      * A GOAWAY frame the server sent. When several arrived, {@code lastStreamId} is the lowest one
