@@ -361,4 +361,24 @@ class Http2ClientTest {
         assertThat(server.accepted()).isEqualTo(1);
         await().until(() -> client.pool().stats().connections().get(0).inFlight() == 0);
     }
+
+    @Test
+    void activeHealthChecksGoAsAStreamOnAnH2Connection() throws Exception {
+        List<String> paths = new CopyOnWriteArrayList<>();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                paths.add(r.headers().first(":method") + " " + r.headers().first(":path"));
+                peer.respond(r.streamId(), 204, "");
+            }
+        }));
+        BerthClient client = client(server.port(), b -> b.healthCheck(io.berth.HealthCheck.builder().path("/health")
+                .interval(Duration.ofMillis(100)).build()), HttpProtocol.HTTP_2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> paths.stream().filter(p -> p.endsWith(" /health")).count() >= 2);
+        assertThat(client.pool().stats().servers().get(0).state()).isEqualTo(io.berth.ServerState.UP);
+    }
 }
