@@ -110,4 +110,34 @@ public interface PoolStats {
         long acquired = acquired();
         return acquired == 0 ? 0 : (double) reused() / acquired;
     }
+
+    /** @return open connections that speak HTTP/2 */
+    default int http2Connections() {
+        return 0;
+    }
+
+    /** @return HTTP/2 streams open now, over all connections */
+    default int streamsInFlight() {
+        return 0;
+    }
+
+    /** @return HTTP/2 streams opened since the pool was created */
+    default long streamsCarried() {
+        return 0;
+    }
+
+    /** @return RST_STREAM frames sent since the pool was created (cancels, abandoned responses) */
+    default long streamResetsSent() {
+        return 0;
+    }
+
+    /** @return RST_STREAM frames servers sent since the pool was created */
+    default long streamResetsReceived() {
+        return 0;
+    }
+
+    /** @return HTTP/2 connections that received a GOAWAY since the pool was created */
+    default long goAwaysReceived() {
+        return 0;
+    }
 }

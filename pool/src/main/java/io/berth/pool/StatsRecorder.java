@@ -41,6 +41,8 @@ final class StatsRecorder {
     final AtomicLong abandoned = new AtomicLong();
     private final AtomicLongArray closedBy = new AtomicLongArray(CloseReason.values().length);
     private final ArrayDeque<ConnectionStats> history = new ArrayDeque<>(); // guarded by itself
+    /** HTTP/2 figures of closed connections: streams carried, resets sent, resets received, GOAWAYs. */
+    private final AtomicLongArray closedStreams = new AtomicLongArray(4);
     private final long nanoBase;
     private final long wallBaseMillis;
 
@@ -73,6 +75,13 @@ final class StatsRecorder {
         }
         closedBy.incrementAndGet(reason.ordinal());
         ConnectionStats row = row(c);
+        StreamStats st = row.streams();
+        if (st != null) {
+            closedStreams.addAndGet(0, st.streamsCarried());
+            closedStreams.addAndGet(1, st.resetsSent());
+            closedStreams.addAndGet(2, st.resetsReceived());
+            closedStreams.addAndGet(3, st.goAway() != null ? 1 : 0);
+        }
         synchronized (history) {
             if (history.size() == PoolStats.CLOSED_ROWS_KEPT) {
                 history.removeLast();
@@ -129,6 +138,18 @@ final class StatsRecorder {
             }
         }
         rows.sort(Comparator.comparingLong(ConnectionStats::id));
+        long[] h2 = {0, 0, closedStreams.get(0), closedStreams.get(1), closedStreams.get(2), closedStreams.get(3)};
+        for (ConnectionStats r : rows) {
+            StreamStats st = r.streams();
+            if (st != null) {
+                h2[0]++;
+                h2[1] += st.streamsInFlight();
+                h2[2] += st.streamsCarried();
+                h2[3] += st.resetsSent();
+                h2[4] += st.resetsReceived();
+                h2[5] += st.goAway() != null ? 1 : 0;
+            }
+        }
         synchronized (history) {
             rows.addAll(history);
         }
@@ -138,13 +159,16 @@ final class StatsRecorder {
         }
         return new Snapshot(name, backend, total, idle, sessionIdle, busy, waiting, peakInUse.get(), opened.get(),
                 acquired.sum(), reused.sum(), tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
-                acquireTimeouts.get(), connectFailures.get(), List.copyOf(rows), List.copyOf(servers));
+                acquireTimeouts.get(), connectFailures.get(), List.copyOf(rows), List.copyOf(servers), (int) h2[0],
+                (int) h2[1], h2[2], h2[3], h2[4], h2[5]);
     }
 
     record Snapshot(String pool, String backend, int total, int idle, int sessionIdle, int inUse, int waiting,
             int peakInUse, long opened, long acquired, long reused, long tlsResumed, Map<CloseReason, Long> closed,
             long aborted, long acquireWaits, long acquireTimeouts, long connectFailures,
-            List<ConnectionStats> connections, List<ServerStats> servers) implements PoolStats {
+            List<ConnectionStats> connections, List<ServerStats> servers, int http2Connections, int streamsInFlight,
+            long streamsCarried, long streamResetsSent, long streamResetsReceived, long goAwaysReceived)
+            implements PoolStats {
     }
 
     record ServerRow(String server, ServerState state, int weight, int total, int idle, int inUse, long opened,

@@ -78,6 +78,19 @@ public final class BerthMetrics implements AutoCloseable {
     /** Counter, per {@code server}: times it was marked down. */
     public static final String SERVER_DOWN = "berth.server.down";
 
+    /** Gauge: open connections that speak HTTP/2. */
+    public static final String H2_CONNECTIONS = "berth.h2.connections";
+    /** Gauge: HTTP/2 streams open now. */
+    public static final String STREAMS_IN_FLIGHT = "berth.h2.streams.in.flight";
+    /** Counter: HTTP/2 streams opened. */
+    public static final String STREAMS = "berth.h2.streams";
+    /** Counter: RST_STREAM frames sent. */
+    public static final String RESETS_SENT = "berth.h2.resets.sent";
+    /** Counter: RST_STREAM frames received. */
+    public static final String RESETS_RECEIVED = "berth.h2.resets.received";
+    /** Counter: HTTP/2 connections that received a GOAWAY. */
+    public static final String GOAWAYS = "berth.h2.goaways";
+
     private static final long REFRESH_NANOS = 1_000_000_000L;
 
     private final BackendPool pool;
@@ -122,6 +135,12 @@ public final class BerthMetrics implements AutoCloseable {
         m.counter(TIMEOUTS, "Acquisitions that timed out", base, PoolStats::acquireTimeouts);
         m.counter(CONNECT_FAILURES, "Failed attempts to open a connection", base, PoolStats::connectFailures);
         m.counter(TLS_RESUMED, "TLS handshakes that resumed a session", base, PoolStats::tlsResumed);
+        m.gauge(H2_CONNECTIONS, "Open connections that speak HTTP/2", base, PoolStats::http2Connections);
+        m.gauge(STREAMS_IN_FLIGHT, "HTTP/2 streams open now", base, PoolStats::streamsInFlight);
+        m.counter(STREAMS, "HTTP/2 streams opened", base, PoolStats::streamsCarried);
+        m.counter(RESETS_SENT, "RST_STREAM frames sent", base, PoolStats::streamResetsSent);
+        m.counter(RESETS_RECEIVED, "RST_STREAM frames received", base, PoolStats::streamResetsReceived);
+        m.counter(GOAWAYS, "HTTP/2 connections that received a GOAWAY", base, PoolStats::goAwaysReceived);
         for (CloseReason r : CloseReason.values()) {
             m.counter(CLOSED, "Connections closed, by reason", base.and("reason", r.name().toLowerCase(Locale.ROOT)),
                     s -> s.closed(r));

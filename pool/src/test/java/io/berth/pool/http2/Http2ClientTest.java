@@ -381,4 +381,59 @@ class Http2ClientTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> paths.stream().filter(p -> p.endsWith(" /health")).count() >= 2);
         assertThat(client.pool().stats().servers().get(0).state()).isEqualTo(io.berth.ServerState.UP);
     }
+
+    @Test
+    void statsRowsAndMetersShowStreamsResetsAndGoAways() throws Exception {
+        AtomicInteger connection = new AtomicInteger();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            int n = connection.incrementAndGet();
+            peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 50);
+            for (int i = 0; ; i++) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                if (r.headers().first(":path").equals("/reset")) {
+                    peer.rst(r.streamId(), Http2ErrorCode.INTERNAL_ERROR.code());
+                    continue;
+                }
+                peer.respond(r.streamId(), 200, "ok");
+                if (n == 1 && i == 2) {
+                    peer.goAway(r.streamId(), Http2ErrorCode.NO_ERROR.code(), "bye");
+                    peer.awaitClientGone(Duration.ofSeconds(30));
+                    return;
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (io.berth.pool.micrometer.BerthMetrics m = io.berth.pool.micrometer.BerthMetrics.bind(client.pool(), registry,
+                io.micrometer.core.instrument.Tags.empty())) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(client.send(BerthRequest.get("/" + i)).bodyString()).isEqualTo("ok");
+            }
+            await().until(() -> client.pool().stats().connections().stream().anyMatch(c -> c.streams() != null
+                    && c.streams().goAway() != null));
+            assertThatThrownBy(() -> client.send(BerthRequest.get("/reset")))
+                    .isInstanceOf(io.berth.StreamResetException.class);
+            io.berth.PoolStats stats = client.pool().stats();
+            assertThat(stats.streamsCarried()).isEqualTo(4);
+            assertThat(stats.streamResetsReceived()).isEqualTo(1);
+            assertThat(stats.goAwaysReceived()).isEqualTo(1);
+            io.berth.ConnectionStats first = stats.connections().stream().filter(c -> c.id() == 1).findFirst()
+                    .orElseThrow();
+            assertThat(first.protocol()).isEqualTo(HttpProtocol.HTTP_2);
+            assertThat(first.streams().goAway()).contains("NO_ERROR").contains("bye");
+            assertThat(first.streams().serverMaxConcurrentStreams()).isEqualTo(50);
+            assertThat(stats.table()).contains("protocol").contains("h2").contains("GOAWAY(NO_ERROR");
+            // the meters read a snapshot at most once a second
+            await().until(() -> registry.get(io.berth.pool.micrometer.BerthMetrics.STREAMS).functionCounter().count()
+                    == 4);
+            assertThat(registry.get(io.berth.pool.micrometer.BerthMetrics.GOAWAYS).functionCounter().count())
+                    .isEqualTo(1);
+            assertThat(registry.get(io.berth.pool.micrometer.BerthMetrics.H2_CONNECTIONS).gauge().value())
+                    .isEqualTo(1);
+        }
+    }
 }

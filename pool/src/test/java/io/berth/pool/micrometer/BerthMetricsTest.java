@@ -88,7 +88,7 @@ class BerthMetricsTest {
                     .isEqualTo(1);
             assertThat(registry.get(BerthMetrics.SERVER_OPENED).tags(t).tag("server", "backend.test:443")
                     .functionCounter().count()).isEqualTo(1);
-            assertThat(registry.getMeters()).hasSize(14 + io.berth.CloseReason.values().length + 7);
+            assertThat(registry.getMeters()).hasSize(14 + 6 + io.berth.CloseReason.values().length + 7);
         }
         assertThat(registry.getMeters()).as("removed on close").isEmpty();
         pool.close();

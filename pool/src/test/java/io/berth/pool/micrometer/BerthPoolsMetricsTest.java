@@ -39,7 +39,9 @@ class BerthPoolsMetricsTest {
             BerthMetrics.OPENED, BerthMetrics.CLOSED, BerthMetrics.ABORTED, BerthMetrics.ACQUIRED, BerthMetrics.REUSED,
             BerthMetrics.WAITS, BerthMetrics.TIMEOUTS, BerthMetrics.CONNECT_FAILURES, BerthMetrics.TLS_RESUMED,
             BerthMetrics.SERVER_UP, BerthMetrics.SERVER_WEIGHT, BerthMetrics.SERVER_IN_USE, BerthMetrics.SERVER_IDLE,
-            BerthMetrics.SERVER_OPENED, BerthMetrics.SERVER_CONNECT_FAILURES, BerthMetrics.SERVER_DOWN);
+            BerthMetrics.SERVER_OPENED, BerthMetrics.SERVER_CONNECT_FAILURES, BerthMetrics.SERVER_DOWN,
+            BerthMetrics.H2_CONNECTIONS, BerthMetrics.STREAMS_IN_FLIGHT, BerthMetrics.STREAMS, BerthMetrics.RESETS_SENT,
+            BerthMetrics.RESETS_RECEIVED, BerthMetrics.GOAWAYS);
 
     @Test
     void oneBindExportsEveryOriginsPoolPresentAndFuture() throws Exception {
