@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -53,9 +54,11 @@ import java.util.zip.GZIPInputStream;
  *   <li>adds {@code Host} (the server's name, or the TLS name to verify when one is set) and, with
  *       {@code decompressGzip} on and no {@code Accept-Encoding} of the caller's,
  *       {@code Accept-Encoding: gzip}, decoding gzip bodies transparently;</li>
- *   <li>retries a replayable request once, on a new connection, if a reused connection fails before
- *       any response byte (the server closed it as the request went out); a non-replayable request
- *       is never sent twice and fails with {@link RequestNotRetriedException} instead. Failures to
+ *   <li>retries a replayable request once, on a new connection (on another server when there is
+ *       one), if its connection fails before any response byte (a reused one the server closed as
+ *       the request went out, or a server that died with the request in flight), but not after a
+ *       timeout; a non-replayable request is never sent twice and fails with
+ *       {@link RequestNotRetriedException} instead when a reused connection failed so. Failures to
  *       connect are retried by the pool up to {@code retries} times;</li>
  *   <li>on HTTP/2, sends again on another connection, whatever its method, a request the server did
  *       not process by the protocol's guarantee (a GOAWAY below its stream, REFUSED_STREAM, a
@@ -228,13 +231,15 @@ public final class BerthClient implements AutoCloseable {
                 if (cancellation != null && cancellation.isCanceled()) {
                     throw canceled(request, e);
                 }
-                if (reused && nothingBack && !(e instanceof InterruptedIOException)) {
+                if (nothingBack && !(e instanceof InterruptedIOException) && !passed(deadline)) {
                     if (replayable && !retried) {
-                        retried = true; // the server closed it as the request went out: once more, fresh,
-                        failedServer = lease.server(); // on another server when there is one
+                        // The server closed a reused connection as the request went out, or died with it
+                        // in flight: once more, on a new connection, on another server when there is one.
+                        retried = true;
+                        failedServer = lease.server();
                         continue;
                     }
-                    if (!replayable) {
+                    if (!replayable && reused) {
                         throw new RequestNotRetriedException(request + " to " + pool.backend()
                                 + " failed on reused connection #" + lease.id() + " before any response byte"
                                 + " and is not replayable, so it was not sent again: " + e, e);
@@ -377,8 +382,17 @@ public final class BerthClient implements AutoCloseable {
         return Math.max(1, Math.min(timeoutNanos, deadline - System.nanoTime()));
     }
 
+    /** @return whether the request's own timeout has passed */
+    private static boolean passed(long deadline) {
+        return deadline != 0 && deadline - System.nanoTime() <= 0;
+    }
+
+    /**
+     * A failure once the request's own timeout has passed is that timeout, whatever the I/O error the
+     * deadline's abort caused.
+     */
     private IOException timeoutPassed(IOException e, long deadline, BerthRequest request) {
-        if (e instanceof ResponseTimeoutException && deadline != 0 && deadline - System.nanoTime() <= 0) {
+        if (passed(deadline) && !(e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException))) {
             ResponseTimeoutException t = new ResponseTimeoutException(request + " to " + pool.backend()
                     + ": the request's timeout of " + request.timeout() + " passed");
             t.initCause(e);

@@ -31,8 +31,8 @@ import java.util.zip.GZIPInputStream;
  * guarantee ({@link RequestNotProcessedException}: a GOAWAY below its stream, REFUSED_STREAM, a
  * connection that failed or closed before its HEADERS were written, a PING check that failed) is
  * sent again on another connection <em>whatever its method</em>, at most {@code retries} times. A
- * connection failure after the HEADERS went out, before any response frame, on a reused connection,
- * is retried once for a replayable request and never for another
+ * connection failure after the HEADERS went out, before any response frame, is retried once for a
+ * replayable request and never for another
  * ({@link RequestNotRetriedException}), exactly as on HTTP/1.1. A stream the server reset
  * ({@link StreamResetException}), a timeout or a cancel is never retried.
  *
@@ -170,16 +170,17 @@ final class Http2Client {
     }
 
     /**
-     * A connection failure once the request may have been sent: retried once for a replayable request
-     * on a reused connection with no response frame; refused for one that is not replayable.
+     * A connection failure once the request may have been sent, before any response frame: retried
+     * once for a replayable request; for one that is not replayable, on a reused connection, a
+     * {@link RequestNotRetriedException}.
      */
     private static IOException failed(IOException e, BerthRequest request, Lease lease, boolean replayable,
             boolean mayRetryReused, boolean responseStarted) throws Retry {
-        if (lease.reused() && !responseStarted) {
+        if (!responseStarted) {
             if (replayable && mayRetryReused) {
                 throw new Retry(false, e);
             }
-            if (!replayable) {
+            if (!replayable && lease.reused()) {
                 return new RequestNotRetriedException(request + " failed on reused HTTP/2 connection #" + lease.id()
                         + " before any response frame and is not replayable, so it was not sent again: " + e, e);
             }
