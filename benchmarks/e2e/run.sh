@@ -55,8 +55,7 @@
 #                                      JIT needs longer than 3 s on 2 busy cores) and of cold to 0 (a
 #                                      held response does not keep an h2 connection busy: the cold
 #                                      path skips h2 clients); settings given explicitly win. About
-#                                      6 minutes while berth-h2 and berth-jdk-h2 fail their set-up at
-#                                      once (until Berth offers HTTP/2), about 8.5 with them
+#                                      8.5 minutes
 #   E2E_H2_STREAMS     --h2-streams    nginx http2_max_concurrent_streams    128
 #   E2E_PORT           --port          nginx TLS port, HTTP/1.1              18443
 #   E2E_H2_PORT        --h2-port       nginx TLS port offering h2            18444

@@ -30,7 +30,7 @@ abstract class Peer {
      * The HTTP/2 peers, measured only when named ({@code run.sh --h2} names them): each client over
      * h2 against nginx's h2 listener. {@code berth-h2} is Berth's own client over a pool whose backend
      * offers h2 ({@link BerthPeer#offeringH2}), {@code berth-jdk-h2} Berth's {@code java.net.http}
-     * drop-in built with {@code version(HTTP_2)} over such a pool; {@code okhttp-h2}, {@code jdk-h2}
+     * drop-in built with {@code version(HTTP_2)} over pools that offer h2; {@code okhttp-h2}, {@code jdk-h2}
      * and {@code jetty-h2} the peers over h2. A peer whose probe exchange is not served over HTTP/2
      * fails its set-up rather than be measured over HTTP/1.1.
      */
