@@ -29,7 +29,8 @@
 #                                      jetty-h2, against the h2 listener;
 #                                      berth-read: validateAfterIdle 0, a read before every reuse;
 #                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
-#                                      berth-before: Berth built in E2E_BEFORE, in its own class loader)
+#                                      berth-before: Berth built in E2E_BEFORE, in its own class loader;
+#                                      berth-before-h2: that build's berth-h2)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)

@@ -40,9 +40,10 @@ abstract class Peer {
      * Variants measured only when named: {@code berth-read}, Berth's own API with
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
      * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
-     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}).
+     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}), and
+     * {@code berth-before-h2}, that tree's {@code berth-h2}.
      */
-    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2");
 
     private final String name;
     private final boolean h2;
@@ -89,7 +90,9 @@ abstract class Peer {
             case "berth-conscrypt":
                 return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
             case "berth-before":
-                return new BeforePeer();
+                return new BeforePeer(false);
+            case "berth-before-h2":
+                return new BeforePeer(true);
             case "berth-h2":
                 return new BerthPeer("berth-h2", true, b -> b, t -> t);
             case "berth-jdk":
