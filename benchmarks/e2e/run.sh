@@ -29,7 +29,8 @@
 #                                      jetty-h2, against the h2 listener;
 #                                      berth-read: validateAfterIdle 0, a read before every reuse;
 #                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
-#                                      berth-before: Berth built in E2E_BEFORE, in its own class loader)
+#                                      berth-before: Berth built in E2E_BEFORE, in its own class loader;
+#                                      berth-before-h2: that build's berth-h2)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)
@@ -55,8 +56,7 @@
 #                                      JIT needs longer than 3 s on 2 busy cores) and of cold to 0 (a
 #                                      held response does not keep an h2 connection busy: the cold
 #                                      path skips h2 clients); settings given explicitly win. About
-#                                      6 minutes while berth-h2 and berth-jdk-h2 fail their set-up at
-#                                      once (until Berth offers HTTP/2), about 8.5 with them
+#                                      8.5 minutes
 #   E2E_H2_STREAMS     --h2-streams    nginx http2_max_concurrent_streams    128
 #   E2E_PORT           --port          nginx TLS port, HTTP/1.1              18443
 #   E2E_H2_PORT        --h2-port       nginx TLS port offering h2            18444

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * {@link BerthPeer}, {@link Target} and the rest link against the other Berth. This peer drives that
  * {@code BerthPeer} and its clients through method handles (no allocation per call). The tree is
  * given by the system property {@code berth.before} (run.sh: {@code E2E_BEFORE}); build it with
- * {@code mvn -B -q -DskipTests package} there.
+ * {@code mvn -B -q -DskipTests package} there. {@code berth-before-h2} is the same for
+ * {@code berth-h2}: that tree's {@code berth-h2} peer, against the h2 listener.
  */
 final class BeforePeer extends Peer {
     /** The system property naming the other source tree. */
@@ -32,8 +33,9 @@ final class BeforePeer extends Peer {
     private final Object peer;
     private final Constructor<?> target;
 
-    BeforePeer() {
-        super("berth-before");
+    /** @param h2 {@code berth-before-h2}: the other tree's {@code berth-h2} rather than its {@code berth} */
+    BeforePeer(boolean h2) {
+        super(h2 ? "berth-before-h2" : "berth-before", h2);
         String tree = System.getProperty(PROPERTY);
         if (tree == null) {
             throw new IllegalArgumentException("berth-before needs -D" + PROPERTY + "=<a built Berth source tree>");
@@ -47,9 +49,9 @@ final class BeforePeer extends Peer {
             // Parent: the platform loader, so that every io.berth class (and this harness's) comes
             // from these URLs, the other tree's jars first.
             loader = new URLClassLoader("berth-before", urls.toArray(new URL[0]), ClassLoader.getPlatformClassLoader());
-            Constructor<?> c = loader.loadClass(BerthPeer.class.getName()).getDeclaredConstructor();
-            c.setAccessible(true);
-            peer = c.newInstance();
+            Method named = loader.loadClass(Peer.class.getName()).getDeclaredMethod("named", String.class);
+            named.setAccessible(true);
+            peer = named.invoke(null, h2 ? "berth-h2" : "berth");
             target = loader.loadClass(Target.class.getName()).getDeclaredConstructor(String.class, int.class,
                     int.class, int.class, Path.class, int.class);
             target.setAccessible(true);

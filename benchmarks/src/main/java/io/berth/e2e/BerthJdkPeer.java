@@ -1,6 +1,7 @@
 package io.berth.e2e;
 
 import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
 import io.berth.TlsConfig;
 import io.berth.pool.http.BerthPools;
 import io.berth.pool.jdk.BerthHttpClient;
@@ -20,7 +21,8 @@ import java.util.List;
  *   <li>Seed scenario: one {@code BerthPools}; a new {@code BerthHttpClient.create(pools)} per
  *       caller, which shares the pools (closing it leaves them open).</li>
  *   <li>{@code berth-jdk-h2}: the client built with {@code version(HTTP_2)} (as {@code jdk-h2}), over
- *       pools whose backend for the target offers h2 ({@link BerthPeer#offeringH2}).</li>
+ *       pools that offer h2, then http/1.1, to {@code https} origins
+ *       ({@link BerthPools.Builder#protocols}), as a user turns HTTP/2 on for shared pools.</li>
  * </ul>
  */
 final class BerthJdkPeer extends JdkPeer {
@@ -33,7 +35,7 @@ final class BerthJdkPeer extends JdkPeer {
         TlsConfig tls = TlsConfig.builder().trustPemFile(t.caPem()).protocols(List.of(Tls.PROTOCOL)).build();
         BerthPools.Builder b = BerthPools.builder().defaults(config).tls(tls);
         if (h2()) {
-            b.backend(BerthPeer.offeringH2(BerthPeer.backend(t)), config);
+            b.protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1);
         }
         return b.build();
     }

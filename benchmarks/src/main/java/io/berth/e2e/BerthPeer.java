@@ -3,15 +3,13 @@ package io.berth.e2e;
 import io.berth.Backend;
 import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
+import io.berth.HttpProtocol;
 import io.berth.TlsConfig;
 import io.berth.pool.Berth;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
-import java.lang.reflect.Array;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -72,48 +70,16 @@ final class BerthPeer extends Peer {
     }
 
     /**
-     * The backend of {@code berth-h2} and {@code berth-jdk-h2}: {@code backend} offering HTTP/2 first,
-     * then HTTP/1.1, through ALPN. This is the one place that names the pool's HTTP/2 setting; point it
-     * at the final API once it exists, e.g.
-     * {@code backend.toBuilder().protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1).build()}.
-     *
-     * <p>Until then it looks that API up by reflection (an enum {@code io.berth.HttpProtocol} with
-     * {@code HTTP_2} and {@code HTTP_1_1}, and a one-argument {@code Backend.Builder.protocols} taking
-     * them as varargs or a list), so that the harness builds and runs the other peers on a Berth
-     * without it. Whether an exchange was then really served over HTTP/2 is checked apart, from
+     * The backend of {@code berth-h2}: {@code backend} offering HTTP/2 first, then HTTP/1.1, through
+     * ALPN ({@link Backend.Builder#protocols}), as a user turns HTTP/2 on. Each connection speaks
+     * what nginx chose; that the probe exchange was really served over HTTP/2 is checked apart, from
      * nginx's own answer ({@link Target#httpVersion}).
      *
      * @param backend the backend as the HTTP/1.1 peers configure it
      * @return the same backend, offering h2 and http/1.1
-     * @throws UnsupportedOperationException if this Berth has no setting to offer HTTP/2
      */
     static Backend offeringH2(Backend backend) {
-        try {
-            Class<?> protocol = Class.forName("io.berth.HttpProtocol");
-            Object[] offer = {protocol.getField("HTTP_2").get(null), protocol.getField("HTTP_1_1").get(null)};
-            for (Method m : Backend.Builder.class.getMethods()) {
-                if (m.getName().equals("protocols") && m.getParameterCount() == 1) {
-                    Class<?> type = m.getParameterTypes()[0];
-                    Object arg = offer;
-                    if (type.isArray()) {
-                        arg = Array.newInstance(protocol, offer.length);
-                        System.arraycopy(offer, 0, arg, 0, offer.length);
-                    } else if (type.isAssignableFrom(List.class)) {
-                        arg = List.of(offer);
-                    } else {
-                        continue;
-                    }
-                    return ((Backend.Builder) m.invoke(backend.toBuilder(), arg)).build();
-                }
-            }
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException ? (RuntimeException) cause : new IllegalStateException(cause);
-        } catch (ReflectiveOperationException e) {
-            // not there: below
-        }
-        throw new UnsupportedOperationException("this Berth has no setting to offer HTTP/2 (io.berth.HttpProtocol,"
-                + " Backend.Builder.protocols): point BerthPeer.offeringH2 at it once the pool speaks h2");
+        return backend.toBuilder().protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1).build();
     }
 
     @Override

@@ -30,7 +30,7 @@ abstract class Peer {
      * The HTTP/2 peers, measured only when named ({@code run.sh --h2} names them): each client over
      * h2 against nginx's h2 listener. {@code berth-h2} is Berth's own client over a pool whose backend
      * offers h2 ({@link BerthPeer#offeringH2}), {@code berth-jdk-h2} Berth's {@code java.net.http}
-     * drop-in built with {@code version(HTTP_2)} over such a pool; {@code okhttp-h2}, {@code jdk-h2}
+     * drop-in built with {@code version(HTTP_2)} over pools that offer h2; {@code okhttp-h2}, {@code jdk-h2}
      * and {@code jetty-h2} the peers over h2. A peer whose probe exchange is not served over HTTP/2
      * fails its set-up rather than be measured over HTTP/1.1.
      */
@@ -40,9 +40,10 @@ abstract class Peer {
      * Variants measured only when named: {@code berth-read}, Berth's own API with
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
      * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
-     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}).
+     * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}), and
+     * {@code berth-before-h2}, that tree's {@code berth-h2}.
      */
-    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2");
 
     private final String name;
     private final boolean h2;
@@ -89,7 +90,9 @@ abstract class Peer {
             case "berth-conscrypt":
                 return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
             case "berth-before":
-                return new BeforePeer();
+                return new BeforePeer(false);
+            case "berth-before-h2":
+                return new BeforePeer(true);
             case "berth-h2":
                 return new BerthPeer("berth-h2", true, b -> b, t -> t);
             case "berth-jdk":

@@ -1,6 +1,7 @@
 package io.berth.probe;
 
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.FilterInputStream;
@@ -17,13 +18,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToIntFunction;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIMatcher;
 import javax.net.ssl.SNIServerName;
@@ -36,9 +40,12 @@ import okhttp3.tls.HandshakeCertificates;
 import okhttp3.tls.HeldCertificate;
 
 /**
- * The probe's own TLS backend on 127.0.0.1: an HTTP/1.1 keep-alive server, a thread per connection,
- * answering every request with the same small response, that counts its connections and records how
- * each one ended. It is the cross-check of the pool's own table.
+ * The probe's own TLS backend on 127.0.0.1: an HTTP/1.1 keep-alive server that also speaks HTTP/2
+ * where a client chooses it through ALPN ({@code h2} preferred, then {@code http/1.1}; see
+ * {@link Http2Serving}), a thread per connection, answering every request with the same small
+ * response, that counts its connections, the requests (streams) on each and how each one ended. It
+ * is the cross-check of the pool's own table. A backend started with {@code h2} off offers
+ * {@code http/1.1} alone, as a server that does not speak HTTP/2.
  *
  * <p>Its certificates are made at start (okhttp-tls {@link HeldCertificate}, ECDSA P-256): a CA, and
  * a leaf for {@code localhost} and {@code 127.0.0.1} signed by it. Clients trust {@link #ca()}.
@@ -74,7 +81,10 @@ final class EmbeddedBackend implements AutoCloseable {
         RESET("reset"),
         /** The TLS handshake failed (e.g. the client did not trust the certificate). */
         HANDSHAKE_FAILED("TLS handshake failed"),
-        /** The server closed it after a request it does not keep alive for (Connection: close, HTTP/1.0, bad request). */
+        /**
+         * The server closed it after a request it does not keep alive for (Connection: close, HTTP/1.0, bad
+         * request), or after GOAWAY for an HTTP/2 protocol error.
+         */
         SERVER_CLOSED("closed by the server"),
         /** Still open when the server stopped. */
         STILL_OPEN("still open");
@@ -95,6 +105,8 @@ final class EmbeddedBackend implements AutoCloseable {
 
     private final HeldCertificate ca;
     private final SSLContext tls;
+    /** The ALPN protocols offered, in order of preference. */
+    private final String[] alpn;
     private final ServerSocket serverSocket;
     private final Thread acceptor;
     private final AtomicInteger ids = new AtomicInteger();
@@ -104,8 +116,9 @@ final class EmbeddedBackend implements AutoCloseable {
     private final List<Throwable> failures = new ArrayList<>();
     private volatile boolean stopping;
 
-    private EmbeddedBackend(HeldCertificate ca, HeldCertificate leaf) throws IOException {
+    private EmbeddedBackend(HeldCertificate ca, HeldCertificate leaf, boolean h2) throws IOException {
         this.ca = ca;
+        this.alpn = h2 ? new String[] {"h2", "http/1.1"} : new String[] {"http/1.1"};
         this.tls = new HandshakeCertificates.Builder().heldCertificate(leaf, ca.certificate()).build().sslContext();
         this.serverSocket = new ObservingServerSocket();
         try {
@@ -120,7 +133,8 @@ final class EmbeddedBackend implements AutoCloseable {
     }
 
     /**
-     * Generates a CA and a leaf for {@code localhost} and {@code 127.0.0.1}, and starts serving.
+     * Generates a CA and a leaf for {@code localhost} and {@code 127.0.0.1}, and starts serving
+     * HTTP/2 and HTTP/1.1.
      *
      * @return the running backend; close it
      * @throws IOException if it cannot listen on 127.0.0.1
@@ -136,7 +150,7 @@ final class EmbeddedBackend implements AutoCloseable {
     }
 
     /**
-     * Starts serving with given certificates (tests use wrong-host or expired leaves).
+     * Starts serving HTTP/2 and HTTP/1.1 with given certificates (tests use wrong-host or expired leaves).
      *
      * @param ca the CA that signed {@code leaf}; sent in the chain
      * @param leaf the server's certificate and key
@@ -144,7 +158,21 @@ final class EmbeddedBackend implements AutoCloseable {
      * @throws IOException if it cannot listen on 127.0.0.1
      */
     static EmbeddedBackend start(HeldCertificate ca, HeldCertificate leaf) throws IOException {
-        return new EmbeddedBackend(ca, leaf);
+        return start(ca, leaf, true);
+    }
+
+    /**
+     * Starts serving with given certificates.
+     *
+     * @param ca the CA that signed {@code leaf}; sent in the chain
+     * @param leaf the server's certificate and key
+     * @param h2 whether {@code h2} is offered through ALPN (before {@code http/1.1}); without it the
+     *     server offers {@code http/1.1} alone
+     * @return the running backend; close it
+     * @throws IOException if it cannot listen on 127.0.0.1
+     */
+    static EmbeddedBackend start(HeldCertificate ca, HeldCertificate leaf, boolean h2) throws IOException {
+        return new EmbeddedBackend(ca, leaf, h2);
     }
 
     /** @return the port it listens on, on 127.0.0.1 */
@@ -268,6 +296,7 @@ final class EmbeddedBackend implements AutoCloseable {
                     return true;
                 }
             }));
+            params.setApplicationProtocols(alpn);
             ssl.setSSLParameters(params);
             try {
                 ssl.startHandshake();
@@ -276,7 +305,13 @@ final class EmbeddedBackend implements AutoCloseable {
                 return;
             }
             c.protocol = ssl.getSession().getProtocol();
-            exchanges(c, ssl);
+            String chosen = ssl.getApplicationProtocol();
+            c.alpn = chosen == null || chosen.isEmpty() ? null : chosen;
+            if ("h2".equals(c.alpn)) {
+                http2(c, ssl);
+            } else {
+                exchanges(c, ssl);
+            }
         } catch (IOException | RuntimeException e) {
             if (!stopping) {
                 failed(e);
@@ -301,11 +336,8 @@ final class EmbeddedBackend implements AutoCloseable {
             } catch (SocketTimeoutException e) {
                 end(c, Ending.SERVER_CLOSED); // a request stalled half-way
                 return;
-            } catch (SocketException e) {
-                end(c, stopping ? Ending.STILL_OPEN : Ending.RESET);
-                return;
-            } catch (SSLException e) {
-                end(c, stopping ? Ending.STILL_OPEN : endingOf(e));
+            } catch (SocketException | SSLException e) {
+                end(c, failedRead(e));
                 return;
             } catch (EOFException e) {
                 request = null; // the stream ended in the middle of a request: the same question as below
@@ -318,7 +350,7 @@ final class EmbeddedBackend implements AutoCloseable {
                 return;
             }
             if (request == null) {
-                end(c, c.raw.endOfStreamRead ? Ending.FIN_WITHOUT_CLOSE_NOTIFY : afterCloseNotify(c.raw));
+                end(c, endOfStream(c));
                 return;
             }
             c.requests.incrementAndGet();
@@ -333,6 +365,40 @@ final class EmbeddedBackend implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    private void http2(Conn c, SSLSocket ssl) throws IOException {
+        c.raw.setSoTimeout(0); // the server never closes first
+        String problem;
+        try {
+            problem = new Http2Serving(new BufferedInputStream(ssl.getInputStream(), 16 * 1024),
+                    new BufferedOutputStream(ssl.getOutputStream(), 16 * 1024), BODY, c).serve();
+        } catch (SocketException | SSLException e) {
+            end(c, failedRead(e));
+            return;
+        } catch (EOFException e) {
+            problem = null; // the stream ended inside a frame: how, the TCP socket tells, as below
+        }
+        if (problem != null) {
+            c.protocolError = problem;
+            end(c, Ending.SERVER_CLOSED);
+            ssl.close();
+            return;
+        }
+        end(c, endOfStream(c));
+    }
+
+    /** @return how a failed read ended a connection: reset, or a TLS failure's way (still open once stopping) */
+    private Ending failedRead(IOException e) {
+        if (stopping) {
+            return Ending.STILL_OPEN;
+        }
+        return e instanceof SSLException ssl ? endingOf(ssl) : Ending.RESET;
+    }
+
+    /** @return how the client ended its stream of bytes: a FIN under TLS, or a close_notify and what followed */
+    private Ending endOfStream(Conn c) {
+        return c.raw.endOfStreamRead ? Ending.FIN_WITHOUT_CLOSE_NOTIFY : afterCloseNotify(c.raw);
     }
 
     /** A close_notify arrived: what does the TCP connection under it do next? */
@@ -541,12 +607,17 @@ final class EmbeddedBackend implements AutoCloseable {
         }
     }
 
-    private static final class Conn {
+    private static final class Conn implements Http2Serving.Counts {
         final int id;
         final ObservedSocket raw;
         final AtomicInteger requests = new AtomicInteger();
         volatile String sni;
         volatile String protocol;
+        volatile String alpn;
+        /** Written by the connection's thread only. */
+        volatile int refusedStreams;
+        volatile boolean goAwayReceived;
+        volatile String protocolError;
         /** Guarded by the connections list. */
         Ending ending;
 
@@ -555,8 +626,24 @@ final class EmbeddedBackend implements AutoCloseable {
             this.raw = raw;
         }
 
+        @Override
+        public void answered() {
+            requests.incrementAndGet();
+        }
+
+        @Override
+        public void refused() {
+            refusedStreams++;
+        }
+
+        @Override
+        public void goAway() {
+            goAwayReceived = true;
+        }
+
         ConnectionRecord record() {
-            return new ConnectionRecord(id, requests.get(), sni, protocol, ending);
+            return new ConnectionRecord(id, requests.get(), sni, protocol, alpn, refusedStreams, goAwayReceived,
+                    protocolError, ending);
         }
     }
 
@@ -564,12 +651,23 @@ final class EmbeddedBackend implements AutoCloseable {
      * One connection as the server saw it.
      *
      * @param id the server's own number for it, from 1
-     * @param requests requests it answered on it
+     * @param requests requests it answered on it (over HTTP/2: streams)
      * @param sni the SNI host name the client sent, or {@code null} for none
      * @param protocol the TLS protocol, or {@code null} if the handshake did not complete
+     * @param alpn the protocol chosen through ALPN ({@code h2} or {@code http/1.1}), or {@code null} if
+     *     the client offered none the server speaks, or none at all (then HTTP/1.1)
+     * @param refusedStreams over HTTP/2, streams refused beyond {@link Http2Serving#MAX_CONCURRENT_STREAMS}
+     * @param goAwayReceived over HTTP/2, whether the client sent GOAWAY
+     * @param protocolError over HTTP/2, how the client broke the protocol (the server sent GOAWAY and
+     *     closed), or {@code null}
      * @param ending how it ended, or {@code null} while open
      */
-    record ConnectionRecord(int id, int requests, String sni, String protocol, Ending ending) {
+    record ConnectionRecord(int id, int requests, String sni, String protocol, String alpn, int refusedStreams,
+            boolean goAwayReceived, String protocolError, Ending ending) {
+        /** @return whether it spoke HTTP/2 */
+        boolean h2() {
+            return "h2".equals(alpn);
+        }
     }
 
     /**
@@ -580,19 +678,57 @@ final class EmbeddedBackend implements AutoCloseable {
      */
     record Snapshot(List<ConnectionRecord> connections, List<Throwable> failures) {
         int requests() {
+            return sum(ConnectionRecord::requests);
+        }
+
+        int withSni() {
+            return sum(r -> r.sni() != null ? 1 : 0);
+        }
+
+        private int sum(ToIntFunction<ConnectionRecord> f) {
             int n = 0;
             for (ConnectionRecord r : connections) {
-                n += r.requests();
+                n += f.applyAsInt(r);
             }
             return n;
         }
 
-        int withSni() {
-            int n = 0;
+        /** @return how many connections chose each protocol through ALPN ({@code none} for none), h2 first */
+        Map<String, Integer> protocols() {
+            Map<String, Integer> m = new TreeMap<>(Comparator.comparing((String p) -> !p.equals("h2"))
+                    .thenComparing(Comparator.naturalOrder()));
             for (ConnectionRecord r : connections) {
-                n += r.sni() != null ? 1 : 0;
+                if (r.protocol() != null) { // handshaken
+                    m.merge(r.alpn() == null ? "none" : r.alpn(), 1, Integer::sum);
+                }
             }
-            return n;
+            return m;
+        }
+
+        /** @return the requests answered on HTTP/2 connections: their streams */
+        int h2Requests() {
+            return sum(r -> r.h2() ? r.requests() : 0);
+        }
+
+        /** @return streams refused, over all connections */
+        int refusedStreams() {
+            return sum(ConnectionRecord::refusedStreams);
+        }
+
+        /** @return HTTP/2 connections on which the client sent GOAWAY */
+        int goAways() {
+            return sum(r -> r.goAwayReceived() ? 1 : 0);
+        }
+
+        /** @return the HTTP/2 protocol errors of clients, one per connection that had one */
+        List<String> protocolErrors() {
+            List<String> errors = new ArrayList<>();
+            for (ConnectionRecord r : connections) {
+                if (r.protocolError() != null) {
+                    errors.add("connection " + r.id() + ": " + r.protocolError());
+                }
+            }
+            return errors;
         }
 
         /** @return how many connections ended each way, in the enum's order, only ways seen */

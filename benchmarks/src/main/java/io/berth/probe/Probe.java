@@ -3,6 +3,8 @@ package io.berth.probe;
 import io.berth.Backend;
 import io.berth.BackendPool;
 import io.berth.BackendPoolConfig;
+import io.berth.ConnectionInfo;
+import io.berth.PoolListener;
 import io.berth.PoolStats;
 import io.berth.TlsConfig;
 import io.berth.pool.Berth;
@@ -12,7 +14,10 @@ import io.berth.pool.http.BerthResponse;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -36,16 +41,26 @@ import java.util.concurrent.atomic.AtomicReference;
  * java -jar benchmarks/target/berth-probe.jar --method POST --requests 10
  * java -jar benchmarks/target/berth-probe.jar https://api.example.com/health --ca-file ca.pem --no-sni
  * java -jar benchmarks/target/berth-probe.jar --json
+ * java -jar benchmarks/target/berth-probe.jar --http2                 # h2 offered: one connection, its streams
+ * java -jar benchmarks/target/berth-probe.jar --http2 --concurrency 8 --gap 0 --requests 400
  * </pre>
  *
  * <p>Options ({@code --help} prints them): {@code [URL] [--requests N] [--gap DURATION]
  * [--reuse never|safe|aggressive|always] [--method GET|POST] [--ca-file PEM] [--no-sni]
- * [--concurrency C] [--json]}. Defaults: the embedded backend, 40 requests, a 300 ms gap between a
- * caller's requests, {@code safe}, GET, one caller at a time. Durations are written {@code 300ms},
- * {@code 1500ms}, {@code 2s} or {@code 0}.
+ * [--concurrency C] [--http2] [--json]}. Defaults: the embedded backend, 40 requests, a 300 ms gap
+ * between a caller's requests, {@code safe}, GET, one caller at a time, HTTP/1.1 alone. Durations are
+ * written {@code 300ms}, {@code 1500ms}, {@code 2s} or {@code 0}.
+ *
+ * <p>{@code --http2} offers {@code h2}, then {@code http/1.1}, through ALPN
+ * ({@code Backend.Builder.protocols(HTTP_2, HTTP_1_1)}): the server picks per connection, and a server
+ * that does not pick {@code h2} is spoken to over HTTP/1.1 (the report says so). The report then
+ * shows each connection's protocol, the streams it carried, the most it carried at once (counted by
+ * a {@link io.berth.PoolListener} from {@link io.berth.ConnectionInfo#inFlight()} at each
+ * acquisition), the server's stream limit, resets and the last GOAWAY.
  *
  * <p>Without a URL the probe starts an embedded TLS backend on 127.0.0.1 (a CA generated at start,
- * which the client trusts exclusively, and a certificate for {@code localhost}); the client connects
+ * which the client trusts exclusively, and a certificate for {@code localhost}; HTTP/1.1, and HTTP/2
+ * for a client that picks it through ALPN, at most 100 streams at once); the client connects
  * to 127.0.0.1, sends SNI {@code localhost} (unless {@code --no-sni}) and verifies the certificate
  * against {@code localhost}.
  *
@@ -118,6 +133,9 @@ public final class Probe {
                         .sni(a.sni)
                         .build();
                 backend = Backend.builder().server("127.0.0.1", server.port()).tls(tls).build();
+                if (a.http2) {
+                    backend = ProbeArgs.offeringH2(backend);
+                }
                 trust = "the embedded backend's CA only (generated at start)";
             } else {
                 backend = a.backend;
@@ -129,10 +147,12 @@ public final class Probe {
 
             long startMillis = System.currentTimeMillis();
             long startNanos = System.nanoTime();
+            PeakStreams peaks = new PeakStreams();
             pool = Berth.newPool(backend, BackendPoolConfig.builder()
                     .name("berth-probe")
                     .reusePolicy(a.reuse)
                     .maxConnections(Math.max(BackendPoolConfig.DEFAULT_MAX_CONNECTIONS, a.concurrency))
+                    .listener(peaks)
                     .build());
             Callers callers = new Callers(pool, a, setup);
             List<ProbeReport.Result> results = callers.runAll();
@@ -148,7 +168,7 @@ public final class Probe {
                 seen = server.snapshot();
             }
             ProbeReport report = new ProbeReport(setup, results, callers.tlsFailure.get(), callers.stopReason.get(),
-                    atEnd, afterClose, seen, startMillis, elapsedNanos);
+                    atEnd, afterClose, peaks.snapshot(), seen, startMillis, elapsedNanos);
             if (report.tlsFailure() != null) {
                 err.println("berth-probe: TLS handshake with " + backend.server() + " failed: "
                         + report.tlsFailure().describe());
@@ -174,6 +194,30 @@ public final class Probe {
             if (server != null) {
                 server.close();
             }
+        }
+    }
+
+    /**
+     * Counts, per multiplexed connection, the most exchanges (streams) it carried at once: at each
+     * acquisition the pool has counted the new exchange in {@link ConnectionInfo#inFlight()}, so the
+     * highest value read there is the connection's peak. Fast and non-blocking, as a listener must be.
+     */
+    static final class PeakStreams implements PoolListener {
+        private final ConcurrentHashMap<Long, AtomicInteger> peaks = new ConcurrentHashMap<>();
+
+        @Override
+        public void connectionAcquired(ConnectionInfo connection, boolean reused) {
+            if (connection.multiplexed()) {
+                AtomicInteger peak = peaks.computeIfAbsent(connection.id(), id -> new AtomicInteger());
+                peak.accumulateAndGet(connection.inFlight(), Math::max);
+            }
+        }
+
+        /** @return the peak of each multiplexed connection, by id */
+        Map<Long, Integer> snapshot() {
+            Map<Long, Integer> m = new HashMap<>();
+            peaks.forEach((id, peak) -> m.put(id, peak.get()));
+            return m;
         }
     }
 
@@ -268,7 +312,7 @@ public final class Probe {
                 response.bodyBytes();
                 succeeded.incrementAndGet();
                 return new ProbeReport.Result(index + 1, response.connectionId(), response.connectionReused(),
-                        response.status(), System.nanoTime() - start, null);
+                        response.status(), response.version(), System.nanoTime() - start, null);
             } catch (IOException | RuntimeException e) {
                 TlsFailure tls = TlsFailure.of(e, setup.trust(), setup.verifyName());
                 if (tls != null) {
@@ -277,7 +321,7 @@ public final class Probe {
                 } else if (failed.incrementAndGet() >= GIVE_UP_AFTER && succeeded.get() == 0) {
                     stop("the first " + GIVE_UP_AFTER + " requests all failed");
                 }
-                return new ProbeReport.Result(index + 1, -1, false, 0, System.nanoTime() - start, e);
+                return new ProbeReport.Result(index + 1, -1, false, 0, null, System.nanoTime() - start, e);
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.berth.probe;
 
 import io.berth.Backend;
+import io.berth.HttpProtocol;
 import io.berth.ReusePolicy;
 import io.berth.TlsConfig;
 import java.net.URI;
@@ -33,6 +34,8 @@ final class ProbeArgs {
             "  --reuse POLICY     never, safe, aggressive or always (default safe)",
             "  --method METHOD    GET or POST (default GET); a POST is not replayable",
             "  --concurrency C    callers at once, each sending its share in turn (default 1)",
+            "  --http2            offer h2, then http/1.1, through ALPN (https only): the server picks per",
+            "                     connection, and the report shows each one's protocol and streams",
             "  --ca-file PEM      trust exactly the CA certificates in PEM (default: the JDK trust store)",
             "  --no-sni           send no SNI; the certificate is still checked against the host name",
             "  --json             print one JSON object on stdout instead of the report",
@@ -60,6 +63,8 @@ final class ProbeArgs {
     final Path caFile;
     final boolean sni;
     final int concurrency;
+    /** Whether h2 is offered (before http/1.1). */
+    final boolean http2;
     final boolean json;
     final boolean help;
 
@@ -75,6 +80,7 @@ final class ProbeArgs {
         this.caFile = p.caFile;
         this.sni = p.sni;
         this.concurrency = p.concurrency;
+        this.http2 = p.http2;
         this.json = p.json;
         this.help = p.help;
     }
@@ -117,6 +123,14 @@ final class ProbeArgs {
         return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
+    /**
+     * @param backend a TLS backend
+     * @return the same backend offering h2 first, then http/1.1, through ALPN
+     */
+    static Backend offeringH2(Backend backend) {
+        return backend.toBuilder().protocols(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1).build();
+    }
+
     /** A bad command line; the message is one line naming the problem. */
     static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
@@ -138,6 +152,7 @@ final class ProbeArgs {
         Path caFile;
         boolean sni = true;
         int concurrency = 1;
+        boolean http2;
         boolean json;
         boolean help;
         private final Set<String> seen = new HashSet<>();
@@ -175,6 +190,10 @@ final class ProbeArgs {
                     case "--json" -> {
                         noValue(flag, inline);
                         json = true;
+                    }
+                    case "--http2" -> {
+                        noValue(flag, inline);
+                        http2 = true;
                     }
                     case "--requests", "--gap", "--reuse", "--method", "--ca-file", "--concurrency" -> {
                         String value = inline;
@@ -320,6 +339,10 @@ final class ProbeArgs {
             if (!secure && !sni) {
                 throw new UsageException("--no-sni applies to https only, but URL '" + url + "' is plain http");
             }
+            if (!secure && http2) {
+                throw new UsageException("--http2 applies to https only (h2 is offered through ALPN, with HTTP/1.1"
+                        + " as the fallback), but URL '" + url + "' is plain http");
+            }
             String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
             target = uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
             String base = scheme.toLowerCase(Locale.ROOT) + "://" + uri.getRawAuthority();
@@ -331,6 +354,9 @@ final class ProbeArgs {
                         tls.trustPemFile(caFile);
                     }
                     b = b.toBuilder().tls(tls.build()).build();
+                }
+                if (http2) {
+                    b = offeringH2(b);
                 }
                 backend = b;
             } catch (IllegalArgumentException e) {

@@ -1,11 +1,13 @@
 package io.berth.probe;
 
 import io.berth.Backend;
+import io.berth.HttpProtocol;
 import io.berth.CloseReason;
 import io.berth.ConnectionStats;
 import io.berth.PoolStats;
 import io.berth.Server;
 import io.berth.StatsTable;
+import io.berth.StreamStats;
 import io.berth.TlsConfig;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * What one probe run found, and its two renderings: the human report and the {@code --json} object.
@@ -44,6 +47,16 @@ final class ProbeReport {
             return backend.server();
         }
 
+        /** @return whether h2 was offered (before http/1.1) */
+        boolean http2() {
+            return backend.protocols().contains(HttpProtocol.HTTP_2);
+        }
+
+        String protocolsLine() {
+            return http2() ? "h2, then http/1.1, offered through ALPN: the server picks per connection"
+                    : "http/1.1 (--http2 offers h2 first)";
+        }
+
         String url() {
             return backend.scheme() + "://" + hostPort(server()) + target;
         }
@@ -61,7 +74,7 @@ final class ProbeReport {
         /** @return what the reuse policy lets this probe's requests do, in one line */
         String ruleLine() {
             boolean post = method.equals("POST");
-            return switch (reuse) {
+            String line = switch (reuse) {
                 case "never" -> "no connection is shared: each request opens one and closes it after";
                 case "always" -> "any idle connection may carry any request";
                 case "aggressive" -> post
@@ -71,6 +84,14 @@ final class ProbeReport {
                         ? "a POST (not replayable) never reuses an idle connection: each opens a new one"
                         : "a GET (replayable) may reuse any idle connection";
             };
+            if (!http2() || !post || reuse.equals("never") || reuse.equals("always")) {
+                return line;
+            }
+            return (reuse.equals("safe")
+                    ? "a POST (not replayable) may share an HTTP/2 connection proven alive (a frame from the server"
+                            + " within validateAfterIdle, else a PING first)"
+                    : "a POST (not replayable) may share any HTTP/2 connection")
+                    + "; " + line.replace("a POST (not replayable) ", "over HTTP/1.1 it ");
         }
 
         String tlsLine() {
@@ -96,10 +117,13 @@ final class ProbeReport {
      * @param connectionId the pool's id of the connection that carried it, or -1 if it failed
      * @param reused whether that connection had carried an exchange before
      * @param status the response status, or 0 if it failed
+     * @param version the HTTP version of the response ({@code HTTP/1.1} or {@code HTTP/2}), or {@code null}
+     *     if it failed
      * @param nanos how long it took, response body included
      * @param failure why it failed, or {@code null}
      */
-    record Result(int number, long connectionId, boolean reused, int status, long nanos, Throwable failure) {
+    record Result(int number, long connectionId, boolean reused, int status, String version, long nanos,
+            Throwable failure) {
     }
 
     private final Setup setup;
@@ -108,6 +132,7 @@ final class ProbeReport {
     private final String stopReason;
     private final PoolStats atEnd;
     private final PoolStats afterClose;
+    private final Map<Long, Integer> peakStreams;
     private final EmbeddedBackend.Snapshot server;
     private final long startMillis;
     private final long elapsedNanos;
@@ -119,19 +144,21 @@ final class ProbeReport {
      * @param stopReason why the run stopped before sending every request, or {@code null}
      * @param atEnd the pool's stats when the last request was done
      * @param afterClose the pool's stats after it closed
+     * @param peakStreams the most exchanges each HTTP/2 connection carried at once, by id
      * @param server what the embedded backend saw, or {@code null} for a URL
      * @param startMillis wall-clock time the pool was created at
      * @param elapsedNanos how long the requests took
      */
     ProbeReport(Setup setup, List<Result> results, TlsFailure tlsFailure, String stopReason, PoolStats atEnd,
-            PoolStats afterClose,
-            EmbeddedBackend.Snapshot server, long startMillis, long elapsedNanos) {
+            PoolStats afterClose, Map<Long, Integer> peakStreams, EmbeddedBackend.Snapshot server, long startMillis,
+            long elapsedNanos) {
         this.setup = setup;
         this.results = List.copyOf(results);
         this.tlsFailure = tlsFailure;
         this.stopReason = stopReason;
         this.atEnd = atEnd;
         this.afterClose = afterClose;
+        this.peakStreams = Map.copyOf(peakStreams);
         this.server = server;
         this.startMillis = startMillis;
         this.elapsedNanos = elapsedNanos;
@@ -167,19 +194,61 @@ final class ProbeReport {
 
     String summaryLine() {
         return "summary: requests=" + sent() + " failed=" + failed() + " connections=" + connections() + " reuse="
-                + reusePercent() + "%";
+                + reusePercent() + "%" + (setup.http2() ? " h2=" + h2Rows() + "/" + rowCount() : "");
+    }
+
+    /** @return the connections in the table that speak HTTP/2 */
+    private long h2Rows() {
+        return mergedRows().stream().filter(c -> c.streams() != null).count();
+    }
+
+    private int rowCount() {
+        return afterClose.connections().size();
+    }
+
+    /** @return the responses by HTTP version, in order of first appearance */
+    private Map<String, Integer> versions() {
+        return responsesBy(Result::version, new LinkedHashMap<>());
+    }
+
+    /** @return {@code counts}, with the responses (not the failures) counted by {@code key} */
+    private <K> Map<K, Integer> responsesBy(Function<Result, K> key, Map<K, Integer> counts) {
+        for (Result r : results) {
+            if (r.failure() == null) {
+                counts.merge(key.apply(r), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    /** @return which protocol the connections in the table speak, and whether h2 offered fell back */
+    private String protocolsText() {
+        long h2 = h2Rows();
+        long h1 = rowCount() - h2;
+        List<String> parts = new ArrayList<>();
+        if (h2 > 0) {
+            parts.add("h2 on " + count(h2, "connection"));
+        }
+        if (h1 > 0) {
+            parts.add("http/1.1 on " + count(h1, "connection"));
+        }
+        String text = parts.isEmpty() ? "-" : String.join(", ", parts);
+        if (setup.http2() && h1 > 0) {
+            text += h2 == 0 ? ": h2 was offered, but the server did not choose it, so the pool fell back to HTTP/1.1"
+                    : ": h2 was offered, but the server did not choose it on the http/1.1 ones, so those fell back"
+                            + " to HTTP/1.1";
+        }
+        return text;
+    }
+
+    private static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     // ------------------------------------------------------------------ derived facts
 
     private Map<Integer, Integer> statuses() {
-        Map<Integer, Integer> m = new TreeMap<>();
-        for (Result r : results) {
-            if (r.failure() == null) {
-                m.merge(r.status(), 1, Integer::sum);
-            }
-        }
-        return m;
+        return responsesBy(Result::status, new TreeMap<>());
     }
 
     /** @return failures grouped by type and message, most frequent first, then in order of first appearance */
@@ -216,7 +285,7 @@ final class ProbeReport {
 
     /** One row of the connection table: the state from the end of the run, the close reason from after close. */
     private record Row(long id, String server, int uses, String state, String closeReason, boolean tlsResumed,
-            Long createdMillis, Long lastUsedMillis) {
+            Long createdMillis, Long lastUsedMillis, StreamStats streams) {
     }
 
     private List<Row> rows() {
@@ -226,15 +295,71 @@ final class ProbeReport {
         for (ConnectionStats c : merged) {
             rows.add(new Row(c.id(), c.server(), c.uses(), c.state().name(),
                     c.closeReason() == null ? null : c.closeReason().name(), c.tlsSessionResumed(),
-                    offset(c.created()), offset(c.lastUsed())));
+                    offset(c.created()), offset(c.lastUsed()), c.streams()));
         }
         return rows;
     }
 
-    /** A row after close, with the connection's state at the end of the run. */
+    /** A row after close, with the connection's state (and streams in flight) at the end of the run. */
     private record AtEnd(long id, String server, io.berth.ConnectionState state, Instant created, Instant lastUsed,
-            int uses, boolean proven, boolean tlsSessionResumed, io.berth.CloseReason closeReason)
-            implements ConnectionStats {
+            int uses, boolean proven, boolean tlsSessionResumed, io.berth.CloseReason closeReason, int inFlight,
+            StreamStats streams) implements ConnectionStats {
+    }
+
+    /**
+     * An HTTP/2 row's figures: streams in flight and capacity at the end of the run, and what the
+     * connection's whole life counts (streams carried, resets, the last GOAWAY) from after the close.
+     */
+    private record MergedStreams(StreamStats atEnd, StreamStats closed) implements StreamStats {
+        @Override
+        public int streamsInFlight() {
+            return atEnd.streamsInFlight();
+        }
+
+        @Override
+        public long serverMaxConcurrentStreams() {
+            return atEnd.serverMaxConcurrentStreams();
+        }
+
+        @Override
+        public int capacity() {
+            return atEnd.capacity();
+        }
+
+        @Override
+        public long sendWindow() {
+            return atEnd.sendWindow();
+        }
+
+        @Override
+        public long receiveWindow() {
+            return atEnd.receiveWindow();
+        }
+
+        @Override
+        public long streamsCarried() {
+            return closed.streamsCarried();
+        }
+
+        @Override
+        public long resetsSent() {
+            return closed.resetsSent();
+        }
+
+        @Override
+        public long resetsReceived() {
+            return closed.resetsReceived();
+        }
+
+        @Override
+        public String goAway() {
+            return closed.goAway();
+        }
+
+        @Override
+        public Duration lastPingRtt() {
+            return closed.lastPingRtt() != null ? closed.lastPingRtt() : atEnd.lastPingRtt();
+        }
     }
 
     /** @return the rows after close, each with its state at the end of the run: what the table shows */
@@ -246,8 +371,10 @@ final class ProbeReport {
         List<ConnectionStats> merged = new ArrayList<>();
         for (ConnectionStats c : afterClose.connections()) {
             ConnectionStats b = before.get(c.id());
+            StreamStats streams = b == null || b.streams() == null || c.streams() == null ? c.streams()
+                    : new MergedStreams(b.streams(), c.streams());
             merged.add(b == null ? c : new AtEnd(c.id(), c.server(), b.state(), c.created(), c.lastUsed(),
-                    c.uses(), c.proven(), c.tlsSessionResumed(), c.closeReason()));
+                    c.uses(), c.proven(), c.tlsSessionResumed(), c.closeReason(), b.inFlight(), streams));
         }
         return merged;
     }
@@ -269,6 +396,11 @@ final class ProbeReport {
             problems.add("server answered " + answered + " requests but the pool's callers got " + responses
                     + " responses");
         }
+        if (server.refusedStreams() > 0) {
+            problems.add("server refused " + server.refusedStreams() + " streams beyond its limit of "
+                    + Http2Serving.MAX_CONCURRENT_STREAMS + " at once");
+        }
+        problems.addAll(server.protocolErrors());
         return problems.isEmpty() ? null : String.join("; ", problems);
     }
 
@@ -284,6 +416,7 @@ final class ProbeReport {
         kv(out, "gap", ProbeArgs.formatDuration(s.gap()) + (s.concurrency() == 1 ? " between requests, one at a time"
                 : " between the requests of each of " + s.concurrency() + " concurrent lanes"));
         kv(out, "TLS", s.tlsLine());
+        kv(out, "protocols", s.protocolsLine());
         out.println();
 
         List<Row> rows = rows();
@@ -299,12 +432,20 @@ final class ProbeReport {
             out.println("  (no connection was opened)");
         }
         out.println();
+        if (s.http2() || h2Rows() > 0) {
+            printStreams(out);
+            out.println();
+        }
 
         PoolStats p = afterClose;
         out.println("pool");
         kv(out, "requests", sent() + " sent, " + failed() + " failed"
                 + (sent() < s.requests() ? ", " + (s.requests() - sent()) + " not sent (" + stopReason + ")" : "")
                 + statusesText());
+        kv(out, "protocols", protocolsText());
+        StringBuilder versions = new StringBuilder();
+        versions().forEach((v, n) -> versions.append(versions.length() == 0 ? "" : ", ").append(v).append(" x").append(n));
+        kv(out, "responses", versions.length() == 0 ? "-" : versions.toString());
         kv(out, "acquired", Long.toString(p.acquired()));
         kv(out, "opened", Long.toString(p.opened()));
         kv(out, "reused", p.reused() + " of " + p.acquired() + " acquisitions (" + reusePercent() + "%)");
@@ -343,6 +484,16 @@ final class ProbeReport {
             kv(out, "connections", server.connections().size() + " accepted, "
                     + (withSni == 0 ? "no SNI seen" : "SNI seen on " + withSni));
             kv(out, "requests", server.requests() + " answered");
+            StringBuilder protocols = new StringBuilder();
+            server.protocols().forEach((pr, n) -> protocols.append(protocols.length() == 0 ? "" : ", ").append(pr)
+                    .append(" on ").append(n));
+            kv(out, "protocols", protocols.length() == 0 ? "-" : protocols.toString());
+            if (server.protocols().containsKey("h2")) {
+                int h2 = server.protocols().get("h2");
+                kv(out, "streams", server.h2Requests() + " on h2 (its limit: " + Http2Serving.MAX_CONCURRENT_STREAMS
+                        + " at once), " + server.refusedStreams() + " refused; GOAWAY from the client on "
+                        + server.goAways() + " of " + count(h2, "h2 connection"));
+            }
             StringBuilder ended = new StringBuilder();
             server.endings().forEach((e, n) -> ended.append(ended.length() == 0 ? "" : ", ").append(e.label)
                     .append(' ').append(n));
@@ -356,6 +507,58 @@ final class ProbeReport {
         out.println();
         out.println(String.format(Locale.ROOT, "run took %.1fs", elapsedNanos / 1e9));
         out.println(summaryLine());
+    }
+
+    /**
+     * The streams of each connection: for HTTP/2 rows the streams carried over its life, the most at
+     * once (the pool's count, from the listener), the server's limit, resets both ways and the last
+     * GOAWAY; HTTP/1.1 rows only name their protocol.
+     */
+    private void printStreams(PrintStream out) {
+        out.println("streams per connection (HTTP/2: streams carried, most at once as the pool counted them, the"
+                + " server's limit, resets sent/received, last GOAWAY)");
+        List<ConnectionStats> merged = mergedRows();
+        merged.sort(Comparator.comparingLong(ConnectionStats::id));
+        List<String[]> table = new ArrayList<>();
+        table.add(new String[] {"conn", "protocol", "streams", "peak at once", "server limit", "resets sent/received",
+            "last GOAWAY"});
+        for (ConnectionStats c : merged) {
+            StreamStats st = c.streams();
+            table.add(st == null ? new String[] {Long.toString(c.id()), "http/1.1", "-", "-", "-", "-", "-"}
+                    : new String[] {Long.toString(c.id()), "h2", Long.toString(st.streamsCarried()),
+                        peakStreams.containsKey(c.id()) ? Integer.toString(peakStreams.get(c.id())) : "0",
+                        st.serverMaxConcurrentStreams() < 0 ? "none" : Long.toString(st.serverMaxConcurrentStreams()),
+                        st.resetsSent() + "/" + st.resetsReceived(), st.goAway() == null ? "-" : st.goAway()});
+        }
+        if (table.size() == 1) {
+            out.println("  (no connection was opened)");
+            return;
+        }
+        out.print(columns(table, new boolean[] {true, false, true, true, true, true, false}));
+        if (h2Rows() == 0) {
+            out.println("  (no connection speaks HTTP/2: the server did not choose h2, so every one fell back to"
+                    + " HTTP/1.1)");
+        }
+    }
+
+    /** @return the rows as text columns, two spaces in, lines ending with {@code \n} */
+    private static String columns(List<String[]> table, boolean[] right) {
+        int[] widths = new int[right.length];
+        for (String[] row : table) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String[] row : table) {
+            StringBuilder line = new StringBuilder(" ");
+            for (int i = 0; i < row.length; i++) {
+                String pad = " ".repeat(widths[i] - row[i].length());
+                line.append(' ').append(right[i] ? pad + row[i] : row[i] + pad).append(i < row.length - 1 ? " " : "");
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+        return sb.toString();
     }
 
     private String statusesText() {
@@ -380,7 +583,7 @@ final class ProbeReport {
         j.member("target", s.url()).member("embedded", s.embedded()).member("reusePolicy", s.reuse())
                 .member("method", s.method()).member("path", s.target()).member("requests", s.requests())
                 .member("gap", ProbeArgs.formatDuration(s.gap())).member("gapMillis", s.gap().toMillis())
-                .member("concurrency", s.concurrency());
+                .member("concurrency", s.concurrency()).member("http2", s.http2());
         j.name("tls");
         if (s.backend().isSecure()) {
             j.beginObject().member("sni", s.backend().tls().sni()).member("sniSent", s.sniSent())
@@ -399,6 +602,19 @@ final class ProbeReport {
             nullableLong(j, r.createdMillis());
             j.name("lastUsedMillis");
             nullableLong(j, r.lastUsedMillis());
+            j.member("protocol", r.streams() == null ? "http/1.1" : "h2");
+            j.name("streams");
+            StreamStats st = r.streams();
+            if (st == null) {
+                j.nullValue();
+            } else {
+                j.beginObject().member("carried", st.streamsCarried())
+                        .member("peak", peakStreams.getOrDefault(r.id(), 0).longValue())
+                        .member("inFlight", st.streamsInFlight()).member("capacity", st.capacity())
+                        .member("serverMaxConcurrentStreams", st.serverMaxConcurrentStreams())
+                        .member("resetsSent", st.resetsSent()).member("resetsReceived", st.resetsReceived())
+                        .member("goAway", st.goAway()).endObject();
+            }
             j.endObject();
         }
         j.endArray();
@@ -415,6 +631,19 @@ final class ProbeReport {
         j.member("closedTotal", p.closedTotal()).member("aborted", p.aborted()).member("tlsResumed", p.tlsResumed())
                 .member("peakInUse", p.peakInUse()).member("acquireWaits", p.acquireWaits())
                 .member("acquireTimeouts", p.acquireTimeouts()).member("connectFailures", p.connectFailures());
+        long h2 = h2Rows();
+        j.name("protocols").beginObject();
+        if (h2 > 0) {
+            j.member("h2", h2);
+        }
+        if (rowCount() > h2) {
+            j.member("http/1.1", rowCount() - h2);
+        }
+        j.endObject();
+        j.member("fellBackToHttp11", s.http2() && rowCount() > h2);
+        j.name("responses").beginObject();
+        versions().forEach((v, n) -> j.member(v, n));
+        j.endObject();
         j.endObject();
 
         j.name("statuses").beginObject();
@@ -440,6 +669,11 @@ final class ProbeReport {
         } else {
             j.beginObject().member("connections", server.connections().size())
                     .member("requests", server.requests()).member("withSni", server.withSni());
+            j.name("protocols").beginObject();
+            server.protocols().forEach((pr, n) -> j.member(pr, n));
+            j.endObject();
+            j.member("h2Requests", server.h2Requests()).member("refusedStreams", server.refusedStreams())
+                    .member("goAways", server.goAways());
             j.name("endings").beginObject();
             server.endings().forEach((e, n) -> j.member(e.name(), n));
             j.endObject();
@@ -449,7 +683,11 @@ final class ProbeReport {
         }
         j.member("elapsedMillis", elapsedNanos / 1_000_000);
         j.name("summary").beginObject().member("requests", sent()).member("failed", failed())
-                .member("connections", connections()).member("reusePercent", reusePercent()).endObject();
+                .member("connections", connections()).member("reusePercent", reusePercent());
+        if (s.http2()) {
+            j.member("h2Connections", h2);
+        }
+        j.endObject();
         j.member("exitCode", exitCode());
         return j.endObject().toString();
     }

@@ -48,9 +48,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The end-to-end harness's peers against a real server that offers h2 and http/1.1 through ALPN
  * over TLS 1.3 (Jetty's, in this JVM, on 127.0.0.1), standing in for nginx: it answers {@code /} and
  * {@code /cold} as run.sh's nginx does, with the same {@code X-TLS} header (TLS protocol, cipher,
- * HTTP version, resumption). Each HTTP/2 peer must be served over HTTP/2, each HTTP/1.1 peer over
- * HTTP/1.1, by the check the harness applies to every probe; and the harness's own bookkeeping of
- * connections ({@link Sockets}) must count real sockets.
+ * HTTP version, resumption). Each HTTP/2 peer, Berth's two ({@code berth-h2}, {@code berth-jdk-h2})
+ * included, must be served over HTTP/2, each HTTP/1.1 peer over HTTP/1.1, by the check the harness
+ * applies to every probe; and the harness's own bookkeeping of connections ({@link Sockets}) must
+ * count real sockets.
  */
 @Timeout(120)
 class H2PeersTest {
@@ -122,7 +123,8 @@ class H2PeersTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"okhttp-h2", "jdk-h2", "jetty-h2", "berth", "berth-jdk", "okhttp", "jdk", "jetty", "apache"})
+    @ValueSource(strings = {"berth-h2", "berth-jdk-h2", "okhttp-h2", "jdk-h2", "jetty-h2", "berth", "berth-jdk",
+        "okhttp", "jdk", "jetty", "apache"})
     void eachPeerIsServedOverTheVersionItIsMeantToSpeak(String name) throws Exception {
         Peer peer = Peer.named(name);
         assertThat(peer.h2()).isEqualTo(name.endsWith("-h2"));
@@ -148,33 +150,6 @@ class H2PeersTest {
             } finally {
                 callers.shutdownNow();
             }
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"berth-h2", "berth-jdk-h2"})
-    void berthOverH2IsServedOverH2OrSaysWhatIsMissing(String name) throws Exception {
-        Peer peer = Peer.named(name);
-        assertThat(peer.h2()).isTrue();
-        boolean api = hasClass("io.berth.HttpProtocol");
-        if (!api) {
-            // Today's Berth: a typed error that says what to wire, rather than HTTP/1.1 measured as h2.
-            assertThatThrownBy(() -> peer.pooled(peer.targetOf(target), 4)).isInstanceOf(
-                    UnsupportedOperationException.class).hasMessageContaining("BerthPeer.offeringH2");
-            return;
-        }
-        try (Client client = peer.pooled(peer.targetOf(target), 4)) {
-            E2eBenchmark.checkNegotiated(peer, client.getTls());
-            client.get();
-        }
-    }
-
-    private static boolean hasClass(String name) {
-        try {
-            Class.forName(name);
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
         }
     }
 

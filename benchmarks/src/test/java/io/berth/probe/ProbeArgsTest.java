@@ -2,6 +2,7 @@ package io.berth.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.berth.HttpProtocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +56,9 @@ class ProbeArgsTest {
                 bad("--ca-file needs a URL", "--ca-file", "@pem"),
                 bad("--ca-file applies to https only", "http://localhost:1", "--ca-file", "@pem"),
                 bad("--no-sni applies to https only", "http://localhost:1", "--no-sni"),
+                bad("--http2 applies to https only (h2 is offered through ALPN, with HTTP/1.1 as the fallback), but URL"
+                        + " 'http://localhost:1' is plain http", "http://localhost:1", "--http2"),
+                bad("--http2 takes no value but was given 'on'", "--http2=on"),
                 bad("URL 'ftp://example.com' must start with https:// or http://", "ftp://example.com"),
                 bad("URL 'https://exa mple.com' is malformed", "https://exa mple.com"),
                 bad("URL 'https://' is malformed", "https://"),
@@ -112,7 +116,9 @@ class ProbeArgsTest {
         assertThat(d.method).isEqualTo("GET");
         assertThat(d.concurrency).isEqualTo(1);
         assertThat(d.sni).isTrue();
+        assertThat(d.http2).isFalse();
         assertThat(d.json).isFalse();
+        assertThat(ProbeArgs.parse("https://h").backend.protocols()).containsExactly(HttpProtocol.HTTP_1_1);
 
         ProbeArgs a = ProbeArgs.parse("https://api.example.com:8443/v1/items?limit=2", "--gap=1500ms",
                 "--requests", "7", "--reuse=ALWAYS", "--method", "post", "--concurrency", "2", "--no-sni", "--json");
@@ -125,7 +131,15 @@ class ProbeArgsTest {
         assertThat(a.method).isEqualTo("POST");
         assertThat(a.concurrency).isEqualTo(2);
         assertThat(a.json).isTrue();
+        assertThat(a.http2).isFalse();
         assertThat(ProbeArgs.parse("https://h").target).isEqualTo("/");
+
+        ProbeArgs h2 = ProbeArgs.parse("--http2", "https://h:8443/x", "--no-sni");
+        assertThat(h2.http2).isTrue();
+        assertThat(h2.backend.protocols()).containsExactly(HttpProtocol.HTTP_2, HttpProtocol.HTTP_1_1);
+        assertThat(h2.backend.alpnOffered()).containsExactly("h2", "http/1.1");
+        assertThat(h2.backend.tls().sni()).isFalse();
+        assertThat(ProbeArgs.parse("--http2").http2).isTrue(); // the embedded backend
     }
 
     @Test

@@ -17,10 +17,17 @@ import java.util.regex.Pattern;
  */
 record ProbeRun(int exit, String out, String err) {
     private static final Pattern SUMMARY =
-            Pattern.compile("summary: requests=(\\d+) failed=(\\d+) connections=(\\d+) reuse=(\\d+)%");
-    /** A row of the connection table: id, server, uses, state, close reason, TLS resumed, created, last used. */
+            Pattern.compile("summary: requests=(\\d+) failed=(\\d+) connections=(\\d+) reuse=(\\d+)%(?: h2=\\d+/\\d+)?");
+    /**
+     * A row of the connection table: id, server, uses, state, close reason, TLS resumed, created, last used,
+     * and, when a row speaks HTTP/2, protocol, streams (in flight / capacity) and GOAWAY.
+     */
     private static final Pattern ROW = Pattern.compile(
-            "^ +(\\d+) +(\\S+:\\d+) +(\\d+) +(IDLE|SESSION_IDLE|IN_USE|CLOSED) +(\\S+) +(yes|no) +(\\S+) +(\\S+)$");
+            "^ +(\\d+) +(\\S+:\\d+) +(\\d+) +(IDLE|SESSION_IDLE|IN_USE|CLOSED) +(\\S+) +(yes|no) +(\\S+) +(\\S+)"
+                    + "(?: +(h2|http/1\\.1) +(\\S+) +(.+))?$");
+    /** A row of the streams table: id, protocol, streams, peak at once, server limit, resets, last GOAWAY. */
+    private static final Pattern STREAMS_ROW = Pattern.compile(
+            "^ +(\\d+) +(h2|http/1\\.1) +(\\S+) +(\\S+) +(\\S+) +(\\S+) +(.+)$");
 
     static ProbeRun of(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -52,8 +59,19 @@ record ProbeRun(int exit, String out, String err) {
             Long.parseLong(m.group(4))};
     }
 
-    /** A row of the connection table. */
-    record Row(long id, String server, int uses, String state, String closeReason, boolean tlsResumed) {
+    /**
+     * A row of the connection table.
+     *
+     * @param protocol {@code h2} or {@code http/1.1} when the table has the HTTP/2 columns, else {@code null}
+     * @param streams in flight / capacity, {@code -} for HTTP/1.1, or {@code null}
+     */
+    record Row(long id, String server, int uses, String state, String closeReason, boolean tlsResumed, String protocol,
+            String streams) {
+    }
+
+    /** A row of the streams table; {@code -} where HTTP/1.1 has nothing to show. */
+    record StreamsRow(long id, String protocol, String streams, String peak, String serverLimit, String resets,
+            String goAway) {
     }
 
     List<Row> table() {
@@ -62,7 +80,25 @@ record ProbeRun(int exit, String out, String err) {
             Matcher m = ROW.matcher(line);
             if (m.matches()) {
                 rows.add(new Row(Long.parseLong(m.group(1)), m.group(2), Integer.parseInt(m.group(3)), m.group(4),
-                        m.group(5), m.group(6).equals("yes")));
+                        m.group(5), m.group(6).equals("yes"), m.group(9), m.group(10)));
+            }
+        }
+        return rows;
+    }
+
+    /** @return the rows of the {@code streams per connection} table, empty if there is none */
+    List<StreamsRow> streamsTable() {
+        List<StreamsRow> rows = new ArrayList<>();
+        boolean in = false;
+        for (String line : outLines()) {
+            if (!line.startsWith(" ")) {
+                in = line.startsWith("streams per connection");
+                continue;
+            }
+            Matcher m = STREAMS_ROW.matcher(line);
+            if (in && m.matches()) {
+                rows.add(new StreamsRow(Long.parseLong(m.group(1)), m.group(2), m.group(3), m.group(4), m.group(5),
+                        m.group(6), m.group(7)));
             }
         }
         return rows;

@@ -1,13 +1,14 @@
 package io.berth.pool.http;
 
+import io.berth.Lease;
 import io.berth.Outcome;
+import io.berth.pool.internal.PoolAccess;
 import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http2.Http2Headers;
 import io.berth.transport.http2.Http2Stream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.util.function.Consumer;
 
 /**
  * The body of a response carried by an HTTP/2 stream, as the {@link InputStream} a
@@ -17,6 +18,11 @@ import java.util.function.Consumer;
  * short of its {@code content-length} fails ({@link io.berth.TruncatedBodyException}); it is never
  * passed off as complete.
  *
+ * <p>A body of known length that was read whole ends without another call into the stream once the
+ * stream says it ended ({@link Http2Stream#isComplete()}: END_STREAM came, and with it the check that
+ * the body had its {@code content-length}): the read that tells the caller so (e.g.
+ * {@link BerthResponse#bodyBytes()}'s one-byte probe) allocates nothing.
+ *
  * <p>Not thread-safe, like the response; {@link Http2Stream#cancel()} may still come from a
  * {@link Cancellation} on another thread.
  */
@@ -24,7 +30,11 @@ final class Http2Body extends InputStream {
     private final Http2Stream stream;
     private final long timeoutNanos;
     private final long contentLength;
-    private final Consumer<Outcome> release;
+    private final PoolAccess pool;
+    private final Lease lease;
+    private final Cancellation cancellation;
+    /** Body bytes handed to the reader so far. */
+    private long consumed;
     private boolean ended;
     private boolean released;
 
@@ -32,17 +42,25 @@ final class Http2Body extends InputStream {
      * @param stream the stream, its response head read
      * @param contentLength the {@code content-length} announced, or -1
      * @param timeoutNanos how long each read may wait for bytes
-     * @param release releases the exchange's lease, with the outcome; called once
+     * @param pool where the exchange's lease goes back, once, with the outcome
+     * @param lease the exchange's lease
+     * @param cancellation the exchange's cancellation, detached from the stream at the release; or {@code null}
      */
-    Http2Body(Http2Stream stream, long contentLength, long timeoutNanos, Consumer<Outcome> release) {
+    Http2Body(Http2Stream stream, long contentLength, long timeoutNanos, PoolAccess pool, Lease lease,
+            Cancellation cancellation) {
         this.stream = stream;
         this.contentLength = contentLength;
         this.timeoutNanos = timeoutNanos;
-        this.release = release;
+        this.pool = pool;
+        this.lease = lease;
+        this.cancellation = cancellation;
     }
 
     @Override
     public int read() throws IOException {
+        if (atEnd()) {
+            return -1;
+        }
         byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
@@ -51,7 +69,7 @@ final class Http2Body extends InputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
-        if (ended) {
+        if (atEnd()) {
             return -1;
         }
         if (released) {
@@ -71,8 +89,26 @@ final class Http2Body extends InputStream {
         if (n < 0) {
             ended = true;
             release(Outcome.REUSABLE);
+        } else {
+            consumed += n;
         }
         return n;
+    }
+
+    /**
+     * @return whether the body has ended: a read returned -1 before, or every byte of a known length
+     *     was read and the stream ended without error (then the exchange is released now)
+     */
+    private boolean atEnd() {
+        if (ended) {
+            return true;
+        }
+        if (!released && contentLength >= 0 && consumed == contentLength && stream.isComplete()) {
+            ended = true;
+            release(Outcome.REUSABLE);
+            return true;
+        }
+        return false;
     }
 
     /** @return the {@code content-length} the server announced, or -1 */
@@ -111,7 +147,10 @@ final class Http2Body extends InputStream {
     private void release(Outcome outcome) {
         if (!released) {
             released = true;
-            release.accept(outcome);
+            if (cancellation != null) {
+                cancellation.detach(stream);
+            }
+            pool.release(lease, outcome);
         }
     }
 

@@ -50,6 +50,8 @@ final class Http2Client {
 
     private final PoolAccess pool;
     private final String scheme;
+    /** The request head built last, reused by a request of the same shape; racy by design (see {@link LastHead}). */
+    private volatile LastHead lastHead;
 
     Http2Client(PoolAccess pool, boolean secure) {
         this.pool = pool;
@@ -147,13 +149,7 @@ final class Http2Client {
         HeaderFields headers = fields(response);
         int status = Integer.parseInt(response.first(":status"));
         long length = contentLength(response);
-        PoolAccess p = pool;
-        Http2Body raw = new Http2Body(stream, length, responseTimeout, outcome -> {
-            if (cancellation != null) {
-                cancellation.detach(stream);
-            }
-            p.release(lease, outcome);
-        });
+        Http2Body raw = new Http2Body(stream, length, responseTimeout, pool, lease, cancellation);
         ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", headers);
         InputStream in = raw;
         if (gzip && "gzip".equalsIgnoreCase(headers.first("content-encoding")) && !request.isHead()
@@ -208,8 +204,26 @@ final class Http2Client {
         stream.writeData(ByteBuffer.allocate(0), true, timeout);
     }
 
+    /**
+     * The request head built last and what it was built from. A request sent again, or one of the
+     * same shape (the same {@link HeaderFields} instance, which {@link BerthRequest#headersFor} reuses
+     * across requests without headers of their own; the same method, target and body length) gets
+     * the same immutable head without building it again: nothing is allocated for it. Callers racing
+     * each replace it; a miss only builds the head, as without it.
+     */
+    private record LastHead(HeaderFields fields, String method, String target, long bodyLength, Http2Headers head) {
+        boolean matches(HeaderFields f, String m, String t, long length) {
+            return fields == f && bodyLength == length && method.equals(m) && target.equals(t);
+        }
+    }
+
     /** The request head: pseudo-header fields first, then the fields in lower case, less the connection-specific ones. */
     private Http2Headers requestHead(BerthRequest request, HeaderFields fields, BerthRequest.Body body) {
+        long bodyLength = body == null ? -2 : body.contentLength();
+        LastHead last = lastHead;
+        if (last != null && last.matches(fields, request.method(), request.target(), bodyLength)) {
+            return last.head;
+        }
         Http2Headers.Builder b = Http2Headers.builder().add(":method", request.method()).add(":scheme", scheme)
                 .add(":authority", fields.first("Host")).add(":path", request.target());
         boolean length = false;
@@ -221,10 +235,12 @@ final class Http2Client {
             length |= name.equals("content-length");
             b.add(name, fields.value(i));
         }
-        if (!length && body != null && body.contentLength() >= 0) {
-            b.add("content-length", Long.toString(body.contentLength()));
+        if (!length && bodyLength >= 0) {
+            b.add("content-length", Long.toString(bodyLength));
         }
-        return b.build();
+        Http2Headers head = b.build();
+        lastHead = new LastHead(fields, request.method(), request.target(), bodyLength, head);
+        return head;
     }
 
     /** @return the regular fields of an HTTP/2 head (or trailers), as names in lower case */

@@ -26,12 +26,14 @@ import io.berth.transport.testing.HttpTestServer;
 import io.berth.transport.testing.HttpTestServer.Reply;
 import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.TestPki;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -436,4 +438,53 @@ class Http2ClientTest {
                     .isEqualTo(1);
         }
     }
-}
+
+    @Test
+    void requestsOfTheSameShapeShareTheirHeadYetEachGoesOutAsItselfAndEachBodyEndsAtItsEndStream() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch bodyRead = new CountDownLatch(1);
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                Http2Headers h = r.headers();
+                seen.add(h.first(":method") + " " + h.first(":path") + (h.first("x-one") != null ? " x-one" : "")
+                        + (r.body().length > 0 ? " " + r.bodyText() : ""));
+                if (h.first(":path").equals("/trailers")) {
+                    // every body byte first; END_STREAM only with the trailers, once the client read the bytes
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-length", "5"), false);
+                    peer.data(r.streamId(), "hello".getBytes(StandardCharsets.ISO_8859_1), false);
+                    assertThat(bodyRead.await(10, TimeUnit.SECONDS)).isTrue();
+                    peer.headers(r.streamId(), Http2Headers.of("x-checksum", "1"), true);
+                } else {
+                    peer.respond(r.streamId(), 200, h.first(":method") + h.first(":path"));
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+
+        assertThat(client.send(BerthRequest.get("/a")).bodyString()).isEqualTo("GET/a");
+        assertThat(client.send(BerthRequest.get("/a")).bodyString()).isEqualTo("GET/a");
+        assertThat(client.send(BerthRequest.get("/b")).bodyString()).isEqualTo("GET/b");
+        assertThat(client.send(BerthRequest.post("/a", "text/plain", BerthRequest.Body.of("x"))).bodyString())
+                .isEqualTo("POST/a");
+        assertThat(client.send(BerthRequest.newBuilder("GET", "/a").header("X-One", "1").build()).bodyString())
+                .isEqualTo("GET/a");
+        assertThat(client.send(BerthRequest.get("/a")).bodyString()).isEqualTo("GET/a");
+        try (BerthResponse r = client.send(BerthRequest.get("/trailers"))) {
+            InputStream body = r.body();
+            assertThat(body.readNBytes(5)).isEqualTo("hello".getBytes(StandardCharsets.ISO_8859_1));
+            bodyRead.countDown();
+            assertThat(body.read()).isEqualTo(-1); // every byte of the content-length is in, yet it waits for END_STREAM
+            assertThat(r.trailers()).containsEntry("x-checksum", List.of("1"));
+        }
+
+        assertThat(seen).containsExactly("GET /a", "GET /a", "GET /b", "POST /a x", "GET /a x-one", "GET /a",
+                "GET /trailers");
+        // Each body read to its end released its stream: one connection carried all, none is in flight.
+        assertThat(server.accepted()).isEqualTo(1);
+        await().until(() -> client.pool().stats().connections().get(0).inFlight() == 0);
+    }}
