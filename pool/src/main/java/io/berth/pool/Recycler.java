@@ -22,14 +22,15 @@ final class Recycler {
     }
 
     /**
-     * Gives up one exchange on a multiplexed connection: its room goes to a waiter if one may use it,
-     * else back to the connection; the last one out owns the connection and keeps or closes it.
+     * Gives up one exchange on a multiplexed connection: its room goes to a waiter if one may use it
+     * and the connection still has that room, else back to the connection; the last one out owns the
+     * connection and keeps or closes it.
      */
     void leaveStream(PooledConnection c, long now, Settings st) {
         for (;;) {
             long seen = pool.waiters.arrivals();
             if (pool.waiters.waiting() > 0 && !c.draining && !pool.closed && c.entry.servesRequests()
-                    && handOffStream(c)) {
+                    && hasRoomForHandOff(c) && handOffStream(c)) {
                 return;
             }
             if (c.leave()) {
@@ -144,6 +145,17 @@ final class Recycler {
             closeConnection(c, CloseReason.EVICTED, true); // its slot now belongs to the waiter
         }
         return true;
+    }
+
+    /**
+     * Says whether an exchange leaving a multiplexed connection may hand its room to a waiter: only
+     * while the connection still takes that many exchanges. Its capacity falls to 0 at a GOAWAY or a
+     * failure, and below the exchanges in flight when the server lowers its stream limit; a waiter
+     * handed room beyond it would find its request refused (and spend a retry on it), again and again
+     * as each refused exchange left and handed the same room on.
+     */
+    private static boolean hasRoomForHandOff(PooledConnection c) {
+        return c.streams <= c.connection.capacity();
     }
 
     /** Hands one exchange's room on a busy multiplexed connection (held by the caller) to a waiter. */

@@ -89,6 +89,39 @@ class MultiplexedEngineTest {
         }
     }
 
+    /**
+     * Found against nginx (NginxH2Test): after its GOAWAY, each exchange leaving the connection handed
+     * its room to a waiter, whose request the connection refused; the refused exchange left and handed
+     * the room on, until a request had spent all its retries on a connection that took no stream.
+     */
+    @Test
+    void aLeavingExchangeHandsAWaiterNoRoomTheConnectionNoLongerHas() throws Exception {
+        try (PoolFixture f = fixture(3, b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(5)))) {
+            List<Lease> held = acquire(f, 3);
+            FakeConnection first = f.connector.connections.get(0);
+            CompletableFuture<Lease> w1 = CompletableFuture.supplyAsync(() -> get(f), r -> new Thread(r, "w1").start());
+            await().until(() -> f.pool.waitingCount() == 1);
+            first.capacity = 2; // SETTINGS lowered the limit below the three in flight
+            f.pool.release(held.get(0), Outcome.REUSABLE);
+            assertThat(f.pool.waitingCount()).as("two in flight is the limit: no room to hand over").isEqualTo(1);
+            f.pool.release(held.get(1), Outcome.REUSABLE);
+            Lease joined = w1.get(5, TimeUnit.SECONDS);
+            assertThat(joined.id()).as("one in flight, the waiter's makes two").isEqualTo(held.get(0).id());
+            assertThat(row(f.pool.stats(), joined.id()).inFlight()).isEqualTo(2);
+
+            CompletableFuture<Lease> w2 = CompletableFuture.supplyAsync(() -> get(f), r -> new Thread(r, "w2").start());
+            await().until(() -> f.pool.waitingCount() == 1);
+            first.capacity = 0; // GOAWAY
+            f.pool.release(joined, Outcome.REUSABLE);
+            assertThat(w2).as("no room on a connection that takes no new stream").isNotDone();
+            f.pool.release(held.get(2), Outcome.REUSABLE);
+            Lease fresh = w2.get(5, TimeUnit.SECONDS);
+            assertThat(fresh.id()).as("a new connection once the old one closed").isNotEqualTo(held.get(0).id());
+            assertThat(f.pool.stats().closed(CloseReason.NOT_REUSABLE)).isEqualTo(1);
+            f.pool.release(fresh, Outcome.REUSABLE);
+        }
+    }
+
     private static Lease get(PoolFixture f) {
         try {
             return f.pool.acquire(true);

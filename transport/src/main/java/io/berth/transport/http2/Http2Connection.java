@@ -383,12 +383,16 @@ public final class Http2Connection implements Connection {
             } finally {
                 lock.unlock();
             }
-            ensureRoom(writer.headersBound(request), writeTimeoutNanos);
-            writer.writeHeaders(out, s.id(), request, endWithHeaders);
-            if (hasBody) {
-                writeAvailableData(s, body, endStream, writeTimeoutNanos);
+            try {
+                ensureRoom(writer.headersBound(request), writeTimeoutNanos);
+                writer.writeHeaders(out, s.id(), request, endWithHeaders);
+                if (hasBody) {
+                    writeAvailableData(s, body, endStream, writeTimeoutNanos);
+                }
+                flushOut(writeTimeoutNanos);
+            } catch (IOException e) {
+                throw writeFailed(s, e);
             }
-            flushOut(writeTimeoutNanos);
         } finally {
             releaseWrite();
         }
@@ -399,6 +403,23 @@ public final class Http2Connection implements Connection {
             writeData(s, body, endStream, Math.max(1, deadline - System.nanoTime()));
         }
         return s;
+    }
+
+    /**
+     * What the writer of a stream learns when a write failed: that the server did not process the
+     * stream, if its GOAWAY said so meanwhile (the stream's id is above its last stream id), whatever
+     * the write met; else the write's failure. A server may close the connection right after its
+     * GOAWAY (nginx does once its last stream ended), so a stream opened as the GOAWAY was on its way
+     * often fails to be written at all: that must not hide the protocol's guarantee that it may be
+     * sent again. An interrupt stays an interrupt.
+     */
+    private IOException writeFailed(Http2Stream s, IOException e) {
+        IOException f = s.failure();
+        if (f instanceof RequestNotProcessedException n && f != e
+                && !(e instanceof InterruptedIOException && !(e instanceof SocketTimeoutException))) {
+            return new RequestNotProcessedException(n.reason(), n.getMessage() + " (writing it failed: " + e + ")", e);
+        }
+        return e;
     }
 
     /** @return why no stream may be opened now, or null; with the lock held */
@@ -512,6 +533,8 @@ public final class Http2Connection implements Connection {
                 appendControl();
                 putData(s, src, n, last, timeoutNanos);
                 flushOut(timeoutNanos);
+            } catch (IOException e) {
+                throw writeFailed(s, e);
             } finally {
                 releaseWrite();
             }
@@ -1027,24 +1050,29 @@ public final class Http2Connection implements Connection {
                 if (s == null || s.removed) {
                     return;
                 }
-                remove(s);
-                s.endSent = true;
-                s.endReceived = true;
             } finally {
                 lock.unlock();
             }
+            int dropped = 0;
             if (errorCode == Http2ErrorCode.NO_ERROR.code() && s.isComplete()) {
                 s.stopSending = true; // a complete response; the server needs no more of the request
-                return;
-            }
-            IOException error;
-            if (errorCode == Http2ErrorCode.REFUSED_STREAM.code() && s.notStarted()) {
-                error = new RequestNotProcessedException(Reason.REFUSED_STREAM, "the server " + server
-                        + " refused stream " + streamId + " (REFUSED_STREAM) before processing it", null);
             } else {
-                error = s.resetError(errorCode, true, null);
+                IOException error;
+                if (errorCode == Http2ErrorCode.REFUSED_STREAM.code() && s.notStarted()) {
+                    error = new RequestNotProcessedException(Reason.REFUSED_STREAM, "the server " + server
+                            + " refused stream " + streamId + " (REFUSED_STREAM) before processing it", null);
+                } else {
+                    error = s.resetError(errorCode, true, null);
+                }
+                dropped = s.fail(error, false, chunks);
             }
-            dropBuffered(s.fail(error, false, chunks));
+            lock.lock();
+            try {
+                endedByServer(s);
+            } finally {
+                lock.unlock();
+            }
+            dropBuffered(dropped);
         }
 
         @Override
@@ -1155,22 +1183,32 @@ public final class Http2Connection implements Connection {
                 int k = 0;
                 for (Http2Stream s : above) {
                     if (s.id() > goAwayLastStreamId) {
-                        remove(s);
-                        s.endSent = true;
-                        s.endReceived = true;
                         above[k++] = s;
                     }
                 }
                 above = java.util.Arrays.copyOf(above, k);
                 capacityChanged = updateCapacity();
-                changed.signalAll();
             } finally {
                 lock.unlock();
             }
             LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": " + goAwayDescription());
-            for (Http2Stream s : above) {
-                dropBuffered(s.fail(new RequestNotProcessedException(Reason.GOAWAY, "the server " + server
-                        + " did not process stream " + s.id() + ": its " + goAwayDescription(), null), false, chunks));
+            int[] dropped = new int[above.length];
+            for (int i = 0; i < above.length; i++) {
+                Http2Stream s = above[i];
+                dropped[i] = s.fail(new RequestNotProcessedException(Reason.GOAWAY, "the server " + server
+                        + " did not process stream " + s.id() + ": its " + goAwayDescription(), null), false, chunks);
+            }
+            lock.lock();
+            try {
+                for (Http2Stream s : above) {
+                    endedByServer(s);
+                }
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            for (int d : dropped) {
+                dropBuffered(d);
             }
             if (capacityChanged) {
                 capacityChanged();
@@ -1279,14 +1317,12 @@ public final class Http2Connection implements Connection {
 
     /** Resets a stream on a protocol error of the server's (not budgeted: the server caused it). */
     private void resetStream(Http2Stream s, int code, Http2Exception cause) {
+        int dropped = s.fail(s.resetError(code, false, cause), false, chunks);
         boolean send;
         lock.lock();
         try {
-            send = !s.removed;
+            send = endedByServer(s);
             if (send) {
-                remove(s);
-                s.endSent = true;
-                s.endReceived = true;
                 resetsSent++;
             }
         } finally {
@@ -1297,7 +1333,25 @@ public final class Http2Connection implements Connection {
             queueControl(b -> controlWriter.writeRstStream(b, s.id(), c != null ? c : Http2ErrorCode.PROTOCOL_ERROR), 13);
         }
         LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": reset " + s + ": " + cause.getMessage());
-        dropBuffered(s.fail(s.resetError(code, false, cause), false, chunks));
+        dropBuffered(dropped);
+    }
+
+    /**
+     * Removes a stream the server ended (RST_STREAM, a GOAWAY below it, a stream error of its own) and
+     * marks both its sides ended; with the lock held. Its caller failed the stream (or stopped its
+     * sending) first: a writer or reader that finds it ended must find why, not take the end for its
+     * own (a body writer would have thrown IllegalStateException, "already ended its request body").
+     *
+     * @return whether it was still there
+     */
+    private boolean endedByServer(Http2Stream s) {
+        if (s.removed) {
+            return false;
+        }
+        remove(s);
+        s.endSent = true;
+        s.endReceived = true;
+        return true;
     }
 
     /** Counts a server oddity; beyond the budget, a connection error (ENHANCE_YOUR_CALM). Reader only. */

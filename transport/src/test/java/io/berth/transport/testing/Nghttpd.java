@@ -1,16 +1,9 @@
 package io.berth.transport.testing;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * nghttpd (Debian's {@code nghttp2-server}), a real HTTP/2 server, started on 127.0.0.1 on a free
@@ -22,14 +15,12 @@ public final class Nghttpd implements AutoCloseable {
     /** Where Debian installs it. */
     public static final Path BINARY = Path.of("/usr/sbin/nghttpd");
 
-    private final Process process;
+    private final ServerProcess process;
     private final int port;
-    private final Path log;
 
-    private Nghttpd(Process process, int port, Path log) {
+    private Nghttpd(ServerProcess process, int port) {
         this.process = process;
         this.port = port;
-        this.log = log;
     }
 
     /**
@@ -38,12 +29,13 @@ public final class Nghttpd implements AutoCloseable {
      * @param workDir a directory for its key, certificate and log
      * @param docroot the files it serves
      * @param tls whether to speak TLS (ALPN h2) or cleartext HTTP/2 (prior knowledge)
-     * @param options more command-line options, e.g. {@code -m 100}, {@code --echo-upload}
+     * @param options more command-line options, e.g. {@code -m 100}, {@code --echo-upload}, {@code -v}
+     *     (every frame in {@link #log()}, which nghttpd writes as it goes)
      */
     public static Nghttpd start(Path workDir, Path docroot, boolean tls, String... options)
             throws IOException, InterruptedException {
         ServerBinaries.require(BINARY, "nghttp2-server");
-        int port = freePort();
+        int port = ServerProcess.freePort();
         List<String> command = new ArrayList<>(List.of(BINARY.toString(), "-a", "127.0.0.1", "-d", docroot.toString()));
         command.addAll(List.of(options));
         if (!tls) {
@@ -53,28 +45,12 @@ public final class Nghttpd implements AutoCloseable {
         if (tls) {
             Path key = workDir.resolve("nghttpd-key.pem");
             Path cert = workDir.resolve("nghttpd-cert.pem");
-            Files.writeString(key, TestPki.SERVER.privateKeyPkcs8Pem(), StandardCharsets.US_ASCII);
-            Files.writeString(cert, TestPki.SERVER.certificatePem() + TestPki.CA.certificatePem(),
-                    StandardCharsets.US_ASCII);
+            ServerProcess.writeServerPki(key, cert);
             command.add(key.toString());
             command.add(cert.toString());
         }
         Path log = workDir.resolve("nghttpd-" + port + ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        Nghttpd n = new Nghttpd(p, port, log);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-                return n;
-            } catch (IOException e) {
-                if (!p.isAlive() || System.nanoTime() - deadline > 0) {
-                    n.close();
-                    throw new IOException("nghttpd did not start on port " + port + ": " + n.log(), e);
-                }
-                Thread.sleep(20);
-            }
-        }
+        return new Nghttpd(ServerProcess.start("nghttpd", command, log, port), port);
     }
 
     /** @return its port on 127.0.0.1 */
@@ -84,16 +60,12 @@ public final class Nghttpd implements AutoCloseable {
 
     /** @return what it printed so far */
     public String log() {
-        try {
-            return Files.readString(log, StandardCharsets.ISO_8859_1);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return process.log();
     }
 
     /** Sends SIGTERM (as at a shutdown) without waiting. */
     public void terminate() {
-        process.destroy();
+        process.terminate();
     }
 
     /** @return whether it still runs */
@@ -103,16 +75,6 @@ public final class Nghttpd implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        process.close();
     }
 }
