@@ -3,7 +3,7 @@
  * ({@link io.berth.pool.okhttp.BerthCallFactory} works with both; {@link io.berth.pool.okhttp.BerthInterceptor}
  * used on its own needs 5 and says so when created on 4). The application
  * keeps its {@code OkHttpClient}, its interceptors and OkHttp's {@code Request}/{@code Response};
- * the connections come from a {@link io.berth.pool.BerthPools}, one pool per origin, with Berth's
+ * the connections come from a {@link io.berth.pool.http.BerthPools}, one pool per origin, with Berth's
  * reuse policies, purging and stats.
  *
  * <pre>{@code
