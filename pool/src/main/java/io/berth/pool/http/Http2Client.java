@@ -30,7 +30,9 @@ import java.util.zip.GZIPInputStream;
  * <p><b>Which failures are retried.</b> A request the server did not process by the protocol's own
  * guarantee ({@link RequestNotProcessedException}: a GOAWAY below its stream, REFUSED_STREAM, a
  * connection that failed or closed before its HEADERS were written, a PING check that failed) is
- * sent again on another connection <em>whatever its method</em>, at most {@code retries} times. A
+ * sent again on another connection <em>whatever its method</em>, at most {@code retries} times,
+ * unless its body is a one-shot stream that was already being written (then the
+ * {@link RequestNotProcessedException} reaches the caller). A
  * connection failure after the HEADERS went out, before any response frame, is retried once for a
  * replayable request and never for another
  * ({@link RequestNotRetriedException}), exactly as on HTTP/1.1. A stream the server reset
@@ -139,7 +141,10 @@ final class Http2Client {
                 throw BerthClient.canceledException(request, pool.backend(), e instanceof IOException io ? io : null);
             }
             if (e instanceof RequestNotProcessedException n) {
-                throw new Retry(true, n);
+                if (endWithHead || body.isReplayable()) {
+                    throw new Retry(true, n);
+                }
+                throw n; // not processed, but its body was a one-shot stream, now (partly) consumed: never resent
             }
             if (e instanceof IOException io && connectionFailed && !(e instanceof InterruptedIOException)) {
                 throw failed(io, request, lease, replayable, mayRetryReused, stream.responseStarted());

@@ -487,4 +487,26 @@ class Http2ClientTest {
         // Each body read to its end released its stream: one connection carried all, none is in flight.
         assertThat(server.accepted()).isEqualTo(1);
         await().until(() -> client.pool().stats().connections().get(0).inFlight() == 0);
-    }}
+    }
+    @Test
+    void aRefusedRequestWhoseOneShotBodyWasWrittenIsNotSentAgain() throws Exception {
+        AtomicInteger oneShots = new AtomicInteger();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                oneShots.incrementAndGet();
+                peer.rst(r.streamId(), Http2ErrorCode.REFUSED_STREAM.code());
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        byte[] bytes = "a body read once".getBytes(StandardCharsets.UTF_8);
+        BerthRequest request = BerthRequest.newBuilder("PUT", "/once")
+                .body(BerthRequest.Body.ofStream(new java.io.ByteArrayInputStream(bytes), bytes.length)).build();
+        assertThatThrownBy(() -> client.send(request)).isInstanceOf(RequestNotProcessedException.class);
+        assertThat(oneShots.get()).as("a one-shot body is never written twice").isEqualTo(1);
+    }
+}
