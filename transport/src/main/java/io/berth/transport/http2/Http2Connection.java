@@ -37,19 +37,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * ends with the connection: no thread outlives {@link #close()} or {@link #abort()} (after
  * {@code close()}, within {@value #CLOSE_LINGER_MILLIS} ms at most).
  *
- * <p><b>Writers</b> are the callers: each writes its own frames from its own thread, one at a time
- * (a {@link ReentrantLock}); stream ids are allocated, header blocks HPACK-encoded and written under
- * that lock, so header blocks reach the socket in the order they were encoded and ids rise. A small
- * request's HEADERS and DATA go out in one write. Frames the connection itself owes the server (SETTINGS
- * and PING acknowledgements, WINDOW_UPDATE, RST_STREAM, GOAWAY) are queued and written by whoever holds
- * the write lock next, or at once if nobody does: the reader never waits for the write lock, so it
- * keeps reading while a writer is blocked (a server blocked writing to us is never left unread).
+ * <p><b>Writers</b> are the callers, and they combine their writes. A caller appends its frames to
+ * the connection's output buffer under a short lock (a {@link ReentrantLock} held for no I/O):
+ * stream ids are allocated and header blocks HPACK-encoded under it, so header blocks follow each other
+ * in the order they were encoded and ids rise. A small request's HEADERS and DATA are appended together.
+ * Then the caller writes the buffer to the socket if nobody is writing (a second lock, held across the
+ * socket write), else it returns at once: the writer takes what was appended meanwhile in a next round,
+ * and looks again after it lets go of the socket, so no appended byte is left behind. Under load one
+ * TLS record and one write carry the HEADERS of many streams, and callers do not queue behind the
+ * socket. A request body beyond what goes with its HEADERS is written by its caller, holding the
+ * socket, in slices as the flow-control windows allow. Frames the connection itself owes the server
+ * (SETTINGS and PING acknowledgements, WINDOW_UPDATE, RST_STREAM, GOAWAY) are queued and go with
+ * the next write, or are written at once if nobody is writing: the reader never waits for a writer,
+ * so it keeps reading while a writer is blocked (a server blocked writing to us is never left unread).
  *
  * <p>A write that cannot complete within its timeout (a server that stopped reading) fails the
- * <em>whole</em> connection: it is aborted, and a caller waiting for the write lock longer than its
- * own timeout aborts it too. A request whose HEADERS were never written fails with
- * {@link RequestNotProcessedException} ({@link Reason#CONNECTION_FAILED}), which the HTTP layer may
- * retry elsewhere whatever the method: no stream waits behind a wedged socket.
+ * <em>whole</em> connection: it is aborted, and a body writer waiting for the socket longer than its
+ * own timeout aborts it too. A stream whose HEADERS were never handed to a socket write when the
+ * connection failed fails with {@link RequestNotProcessedException} ({@link Reason#CONNECTION_FAILED}),
+ * which the HTTP layer may retry elsewhere whatever the method: no stream waits behind a wedged
+ * socket. A caller whose frames another writer took learns of a failed write from its stream.
  *
  * <p>No monitor is held while waiting: callers park on {@link ReentrantLock} conditions (virtual
  * threads unmount), and no lock is held across a socket read.
@@ -116,6 +123,10 @@ public final class Http2Connection implements Connection {
     private static final int IN_BUFFER = 32 * 1024;
     /** The write buffer: a DATA frame of 16 KiB and more. */
     private static final int OUT_BUFFER = 17 * 1024;
+    /** A request body up to this size goes out with its HEADERS, if the windows take all of it. */
+    private static final int INLINE_DATA = 16 * 1024;
+    /** A write buffer grown beyond this (a burst of large header blocks) is not kept. */
+    private static final int MAX_KEPT_BUFFER = 256 * 1024;
     /** The most DATA bytes one writer takes from the windows at once, so that writers interleave. */
     private static final int DATA_SLICE = 64 * 1024;
     /** Control frames the server makes us queue without reading them (a flood): beyond, ENHANCE_YOUR_CALM. */
@@ -166,10 +177,27 @@ public final class Http2Connection implements Connection {
     private volatile long lastReadNanos;
     private volatile int idlePings;
 
-    // ---- write side: guarded by writeLock
+    // ---- output not yet taken by a writer: guarded by writeLock (held briefly, never across I/O)
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Http2FrameWriter writer = new Http2FrameWriter();
     private ByteBuffer out = ByteBuffer.allocate(OUT_BUFFER);
+    /** Where {@link #out}'s first byte lies in everything this connection ever wrote. */
+    private long outBase;
+    /**
+     * Everything before this offset of the output was handed to a socket write (or dropped once the
+     * connection failed): a stream whose HEADERS begin at or beyond it was never sent. Written under
+     * {@link #writeLock}.
+     */
+    private volatile long attempted;
+    /** {@link #out} holds bytes, or control frames are queued, that no writer took yet. */
+    private volatile boolean dirty;
+    /** Everything before this offset of the output was written. Written under {@link #sendLock}. */
+    private volatile long sentUpTo;
+
+    // ---- the socket's sending side: guarded by sendLock (held across socket writes)
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** What the holder of {@link #sendLock} writes: {@link #out}'s bytes, swapped out. */
+    private ByteBuffer sending = ByteBuffer.allocate(OUT_BUFFER);
 
     // ---- frames owed to the server, and the receive side's credit: guarded by controlLock
     private final ReentrantLock controlLock = new ReentrantLock();
@@ -268,9 +296,15 @@ public final class Http2Connection implements Connection {
             if (raise > 0) {
                 writer.writeWindowUpdate(out, 0, raise);
             }
-            flushOut(options.writeTimeoutNanos());
+            dirty = true;
         } finally {
             writeLock.unlock();
+        }
+        acquireSend(options.writeTimeoutNanos(), false);
+        try {
+            writeRounds(options.writeTimeoutNanos());
+        } finally {
+            releaseSend();
         }
         lastReadNanos = System.nanoTime();
         settingsAckDeadline = timers.schedule(WatchdogTimer.FIRST, options.settingsTimeoutNanos());
@@ -315,7 +349,7 @@ public final class Http2Connection implements Connection {
      * @param request the request head: {@code :method}, {@code :scheme}, {@code :authority} and
      *     {@code :path} first, then header fields without connection-specific ones
      * @param endStream whether the request has no body (END_STREAM on the HEADERS frame)
-     * @param writeTimeoutNanos how long the write may wait for the write lock and for the socket; positive
+     * @param writeTimeoutNanos how long a write to the socket this caller makes may take; positive
      * @return the stream
      * @throws RequestNotProcessedException if the request was not written: the connection failed or
      *     is closing, the server sent GOAWAY, its stream limit is reached, or stream ids ran out; it
@@ -354,12 +388,12 @@ public final class Http2Connection implements Connection {
         if (method == null) {
             throw new IllegalArgumentException("the request has no :method: " + request);
         }
-        boolean hasBody = body != null && body.hasRemaining();
-        boolean endWithHeaders = endStream && !hasBody;
+        int inline = body == null ? 0 : body.remaining();
         long deadline = System.nanoTime() + writeTimeoutNanos;
-        acquireWrite(writeTimeoutNanos, true);
         Http2Stream s;
         boolean capacityChanged = false;
+        long mark;
+        writeLock.lock();
         try {
             appendControl();
             lock.lock();
@@ -375,26 +409,49 @@ public final class Http2Connection implements Connection {
                     idsExhausted = true;
                     capacityChanged = updateCapacity();
                 }
+                s.headersAt = outBase + out.position();
                 streams.put(s);
                 highestStreamId = id;
                 streamsCarried++;
-                s.endSent = endWithHeaders;
                 idlePings = 0;
+                // A small body goes with its HEADERS if the windows take all of it now; any other
+                // is written apart, as the windows open
+                if (inline > INLINE_DATA || inline > Math.min(s.sendWindow, sendWindow)) {
+                    inline = 0;
+                } else {
+                    s.sendWindow -= inline;
+                    sendWindow -= inline;
+                }
+                s.endSent = endStream && (body == null || inline == body.remaining());
             } finally {
                 lock.unlock();
             }
-            try {
-                ensureRoom(writer.headersBound(request), writeTimeoutNanos);
-                writer.writeHeaders(out, s.id(), request, endWithHeaders);
-                if (hasBody) {
-                    writeAvailableData(s, body, endStream, writeTimeoutNanos);
+            room(writer.headersBound(request) + (inline > 0 ? inline + Http2FrameWriter.FRAME_HEADER_LENGTH
+                    * (1 + inline / Http2Settings.DEFAULT_MAX_FRAME_SIZE) : 0));
+            writer.writeHeaders(out, s.id(), request, s.endSent && inline == 0);
+            if (inline > 0) {
+                int limit = body.limit();
+                body.limit(body.position() + inline);
+                try {
+                    if (!writer.writeData(out, s.id(), body, s.endSent)) {
+                        throw new IllegalStateException("no room for " + inline + " bytes of DATA"); // room() made it
+                    }
+                } finally {
+                    body.limit(limit);
                 }
-                flushOut(writeTimeoutNanos);
-            } catch (IOException e) {
-                throw writeFailed(s, e);
             }
+            mark = outBase + out.position();
+            dirty = true;
         } finally {
-            releaseWrite();
+            writeLock.unlock();
+        }
+        s.headersEnd = mark;
+        s.writeDeadline = deadline;
+        s.writeTimeoutNanos = writeTimeoutNanos;
+        try {
+            flush(mark, writeTimeoutNanos);
+        } catch (IOException e) {
+            throw writeFailed(s, e);
         }
         if (capacityChanged) {
             capacityChanged();
@@ -403,6 +460,24 @@ public final class Http2Connection implements Connection {
             writeData(s, body, endStream, Math.max(1, deadline - System.nanoTime()));
         }
         return s;
+    }
+
+    /** @return whether the output up to {@code offset} was written to the socket */
+    boolean written(long offset) {
+        return sentUpTo >= offset;
+    }
+
+    /**
+     * A stream's HEADERS, taken by another writer, were not written within its caller's write timeout:
+     * the connection is wedged (a server that stopped reading), and fails as a whole, as it would
+     * have if the caller had been writing them itself. The stream learns why from its failure.
+     */
+    void writeOverdue(Http2Stream s) {
+        if (written(s.headersEnd) || failure != null) {
+            return;
+        }
+        fail(new SocketTimeoutException("HTTP/2 connection to " + server + ": another write held the connection for "
+                + millis(s.writeTimeoutNanos) + "; the connection was aborted"), null, true);
     }
 
     /**
@@ -447,29 +522,6 @@ public final class Http2Connection implements Connection {
                     + options.maxConcurrentStreams() + ")", null);
         }
         return null;
-    }
-
-    /**
-     * With the write lock held: writes DATA frames of {@code body} into {@link #out} as far as the
-     * windows allow now, without waiting.
-     */
-    private void writeAvailableData(Http2Stream s, ByteBuffer body, boolean endStream, long timeoutNanos)
-            throws IOException {
-        int n;
-        lock.lock();
-        try {
-            n = (int) Math.max(0, Math.min(Math.min(body.remaining(), DATA_SLICE), Math.min(s.sendWindow, sendWindow)));
-            s.sendWindow -= n;
-            sendWindow -= n;
-            if (endStream && n == body.remaining()) {
-                s.endSent = true;
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (n > 0 || s.endSent) {
-            putData(s, body, n, s.endSent && endStream, timeoutNanos);
-        }
     }
 
     /** Writes request body bytes of a stream: see {@link Http2Stream#writeData}. */
@@ -528,15 +580,13 @@ public final class Http2Connection implements Connection {
             } finally {
                 lock.unlock();
             }
-            acquireWrite(Math.max(1, deadline - System.nanoTime()), false);
+            acquireSend(Math.max(1, deadline - System.nanoTime()), false);
             try {
-                appendControl();
                 putData(s, src, n, last, timeoutNanos);
-                flushOut(timeoutNanos);
             } catch (IOException e) {
                 throw writeFailed(s, e);
             } finally {
-                releaseWrite();
+                releaseSend();
             }
             if (last) {
                 closeIfDone(s);
@@ -548,15 +598,27 @@ public final class Http2Connection implements Connection {
         }
     }
 
-    /** With the write lock held: puts {@code n} bytes of {@code src} as DATA frames into {@link #out}, flushing as needed. */
+    /**
+     * With {@link #sendLock} held: writes {@code n} bytes of {@code src} as DATA frames, after what
+     * {@link #out} holds, in as many writes as they need.
+     */
     private void putData(Http2Stream s, ByteBuffer src, int n, boolean endStream, long timeoutNanos)
             throws IOException {
         int limit = src.limit();
         src.limit(src.position() + n);
         try {
-            while (!writer.writeData(out, s.id(), src, endStream)) {
-                flushOut(timeoutNanos);
-            }
+            boolean done;
+            do {
+                writeLock.lock();
+                try {
+                    appendControl();
+                    done = writer.writeData(out, s.id(), src, endStream);
+                    takeOut();
+                } finally {
+                    writeLock.unlock();
+                }
+                writeSending(timeoutNanos);
+            } while (!done);
         } finally {
             src.limit(limit);
         }
@@ -776,23 +838,27 @@ public final class Http2Connection implements Connection {
         timers.close();
         boolean graceful = false;
         try {
-            if (writeLock.tryLock(options.writeTimeoutNanos(), TimeUnit.NANOSECONDS)) {
+            if (sendLock.tryLock(options.writeTimeoutNanos(), TimeUnit.NANOSECONDS)) {
                 try {
-                    appendControl();
-                    ensureRoom(Http2FrameWriter.FRAME_HEADER_LENGTH + 8, options.writeTimeoutNanos());
-                    writer.writeGoAway(out, 0, Http2ErrorCode.NO_ERROR, ByteBuffer.allocate(0));
-                    outputDone = true;
-                    out.flip();
-                    // GOAWAY, close_notify and FIN in one call: the server's answering close cannot
-                    // come between them
-                    graceful = raw.closeOutput(out, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
+                    writeLock.lock();
+                    try {
+                        appendControl();
+                        room(Http2FrameWriter.FRAME_HEADER_LENGTH + 8);
+                        writer.writeGoAway(out, 0, Http2ErrorCode.NO_ERROR, ByteBuffer.allocate(0));
+                        outputDone = true;
+                        takeOut();
+                    } finally {
+                        writeLock.unlock();
+                    }
+                    sending.flip();
+                    // what others left, GOAWAY, close_notify and FIN in one call: the server's
+                    // answering close cannot come between them
+                    graceful = raw.closeOutput(sending, TimeUnit.MILLISECONDS.toNanos(CLOSE_LINGER_MILLIS));
                 } finally {
-                    out.clear();
-                    writeLock.unlock();
+                    sending.clear();
+                    sendLock.unlock();
                 }
             }
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": cannot write GOAWAY on close: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -1458,14 +1524,123 @@ public final class Http2Connection implements Connection {
     // Writing
 
     /**
-     * Takes the write lock within {@code timeoutNanos}; if that fails the connection is wedged: it is
-     * aborted, and the caller gets a {@link RequestNotProcessedException} if it had not written its
-     * request's HEADERS yet ({@code beforeHeaders}), else the timeout.
+     * After appending to {@link #out} up to {@code mark} (with {@link #dirty} set): makes sure the bytes
+     * get written. If nobody is writing, this caller writes them, with whatever others append
+     * meanwhile, in rounds until nothing is left; if somebody is, that writer takes them (it looks for
+     * more before it lets go of the socket), and this returns at once.
+     *
+     * @throws IOException if a write that carried bytes before {@code mark} failed (the connection failed)
      */
-    private void acquireWrite(long timeoutNanos, boolean beforeHeaders) throws IOException {
+    private void flush(long mark, long timeoutNanos) throws IOException {
+        while (sendLock.tryLock()) {
+            try {
+                writeRounds(timeoutNanos);
+            } catch (IOException e) {
+                if (sentUpTo < mark) {
+                    throw e;
+                }
+                return;
+            } finally {
+                sendLock.unlock();
+            }
+            if (!dirty) {
+                return;
+            }
+        }
+    }
+
+    /** As {@link #flush}, for frames of the connection's own: a failure has failed the connection already. */
+    private void flushQuietly() {
+        while (dirty && !outputDone && failure == null && sendLock.tryLock()) {
+            try {
+                writeRounds(options.writeTimeoutNanos());
+            } catch (IOException e) {
+                // the connection failed (writeSending did that); what was left is moot
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    /** With {@link #sendLock} held: writes what {@link #out} holds (and queued control frames) until nothing is left. */
+    private void writeRounds(long timeoutNanos) throws IOException {
+        while (dirty) {
+            dirty = false;
+            boolean took;
+            writeLock.lock();
+            try {
+                appendControl();
+                took = takeOut();
+            } finally {
+                writeLock.unlock();
+            }
+            if (took) {
+                writeSending(timeoutNanos);
+            }
+        }
+    }
+
+    /**
+     * With {@link #writeLock} and {@link #sendLock} held: swaps {@link #out}, with what it holds, for
+     * the empty {@link #sending} buffer.
+     *
+     * @return whether it held anything
+     */
+    private boolean takeOut() {
+        int n = out.position();
+        if (n == 0) {
+            return false;
+        }
+        ByteBuffer taken = out;
+        out = sending;
+        sending = taken;
+        outBase += n;
+        attempted = outBase;
+        return true;
+    }
+
+    /**
+     * With {@link #sendLock} held: writes {@link #sending}. A failure fails the connection; after one
+     * (or after {@link #close()} wrote its GOAWAY) nothing is written.
+     *
+     * @throws IOException if the write failed, or the connection had failed before it
+     */
+    private void writeSending(long timeoutNanos) throws IOException {
+        sending.flip();
+        try {
+            IOException f = failure;
+            if (f != null) {
+                throw new IOException("HTTP/2 connection to " + server + " failed before this was written: "
+                        + f.getMessage(), f);
+            }
+            if (!sending.hasRemaining() || outputDone) {
+                return;
+            }
+            try {
+                raw.write(sending, timeoutNanos);
+            } catch (IOException | RuntimeException e) {
+                IOException io = e instanceof IOException x ? x : new IOException("writing to " + server + " failed", e);
+                fail(io, null, true);
+                throw io;
+            }
+            sentUpTo = attempted;
+        } finally {
+            sending.clear();
+            if (sending.capacity() > MAX_KEPT_BUFFER) {
+                sending = ByteBuffer.allocate(OUT_BUFFER);
+            }
+        }
+    }
+
+    /**
+     * Takes the socket's sending side within {@code timeoutNanos}; if that fails the connection is
+     * wedged: it is aborted, and the caller gets a {@link RequestNotProcessedException} if it had not
+     * written its request's HEADERS yet ({@code beforeHeaders}), else the timeout.
+     */
+    private void acquireSend(long timeoutNanos, boolean beforeHeaders) throws IOException {
         boolean locked;
         try {
-            locked = writeLock.tryLock(timeoutNanos, TimeUnit.NANOSECONDS);
+            locked = sendLock.tryLock(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting to write to " + server);
@@ -1482,56 +1657,32 @@ public final class Http2Connection implements Connection {
         }
     }
 
-    private void releaseWrite() {
-        writeLock.unlock();
-        drainControl();
+    /** Lets go of the socket's sending side, then writes what others appended meanwhile, if nobody does. */
+    private void releaseSend() {
+        sendLock.unlock();
+        flushQuietly();
     }
 
-    /** Writes {@link #out}; a failure fails the connection. With the write lock held. */
-    private void flushOut(long timeoutNanos) throws IOException {
-        out.flip();
-        try {
-            if (out.hasRemaining()) {
-                raw.write(out, timeoutNanos);
-            }
-        } catch (IOException | RuntimeException e) {
-            IOException io = e instanceof IOException x ? x : new IOException("writing to " + server + " failed", e);
-            fail(io, null, true);
-            throw io;
-        } finally {
-            out.clear();
+    /** With {@link #writeLock} held: makes room for {@code n} more bytes in {@link #out}, growing it. */
+    private void room(int n) {
+        if (out.remaining() < n) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + n));
+            out.flip();
+            bigger.put(out);
+            out = bigger;
         }
     }
 
-    /** With the write lock held: makes room for {@code n} bytes in {@link #out}, writing or growing it. */
-    private void ensureRoom(int n, long timeoutNanos) throws IOException {
-        if (out.remaining() >= n) {
-            return;
-        }
-        flushOut(timeoutNanos);
-        if (out.capacity() < n) {
-            out = ByteBuffer.allocate(n);
-        }
-    }
-
-    /** Writes queued control frames if nobody holds the write lock; repeats while more were queued meanwhile. */
+    /** Writes queued control frames, unless somebody is writing already (who then takes them too). */
     private void drainControl() {
-        while (controlPending && !outputDone && writeLock.tryLock()) {
-            try {
-                if (controlPending && !outputDone) {
-                    appendControl();
-                    flushOut(options.writeTimeoutNanos());
-                }
-            } catch (IOException e) {
-                // the connection failed (flushOut did that); the control frames are moot
-            } finally {
-                writeLock.unlock();
-            }
+        if (controlPending && !outputDone) {
+            dirty = true;
+            flushQuietly();
         }
     }
 
     /**
-     * With the write lock held: applies the server's pending frame and header-table sizes to our
+     * With {@link #writeLock} held: applies the server's pending frame and header-table sizes to our
      * encoder, then appends the queued control frames (their SETTINGS acknowledgements included) to
      * {@link #out}, so that everything written after an acknowledgement follows what it acknowledged.
      */
@@ -1553,12 +1704,7 @@ public final class Http2Connection implements Connection {
             }
             control.flip();
             if (failure == null) {
-                if (out.remaining() < control.remaining()) {
-                    ByteBuffer bigger = ByteBuffer.allocate(out.position() + control.remaining() + OUT_BUFFER);
-                    out.flip();
-                    bigger.put(out);
-                    out = bigger;
-                }
+                room(control.remaining());
                 out.put(control);
             }
             control.clear();
@@ -1607,7 +1753,7 @@ public final class Http2Connection implements Connection {
 
     /**
      * Fails the connection once: every open stream fails, with GOAWAY({@code goAwayCode}) first if
-     * given (written only if the write lock is free), then the socket is aborted, or left to the
+     * given (written only if nobody is writing), then the socket is aborted, or left to the
      * caller to close if {@code abort} is false. Any thread; never blocks on a writer.
      */
     private void fail(IOException cause, Http2ErrorCode goAwayCode, boolean abort) {
@@ -1624,7 +1770,13 @@ public final class Http2Connection implements Connection {
         } finally {
             lock.unlock();
         }
+        long handedOver = attempted; // read after failure was set: see writeSending
         for (Http2Stream s : open) {
+            if (s.headersAt >= handedOver) {
+                dropBuffered(s.fail(new RequestNotProcessedException(Reason.CONNECTION_FAILED, "HTTP/2 connection to "
+                        + server + " failed before " + s + " was written: " + cause.getMessage(), cause), true, chunks));
+                continue;
+            }
             IOException e = cause instanceof EOFException
                     ? new EOFException(cause.getMessage() + " while " + s + " was open")
                     : new IOException("HTTP/2 connection to " + server + " failed while " + s + " was open: "
@@ -1634,19 +1786,18 @@ public final class Http2Connection implements Connection {
             }
             dropBuffered(s.fail(e, true, chunks));
         }
-        if (goAwayCode != null && writeLock.tryLock()) {
+        if (goAwayCode != null && sendLock.tryLock()) {
             try {
-                out.clear();
                 byte[] debug = String.valueOf(cause.getMessage()).getBytes(StandardCharsets.ISO_8859_1);
                 ByteBuffer d = ByteBuffer.wrap(debug, 0, Math.min(debug.length, MAX_DEBUG_DATA));
-                writer.writeGoAway(out, 0, goAwayCode, d); // 0: we processed no server stream (no push)
-                out.flip();
-                raw.write(out, options.writeTimeoutNanos());
+                ByteBuffer frame = ByteBuffer.allocate(Http2FrameWriter.FRAME_HEADER_LENGTH + 8 + d.remaining());
+                new Http2FrameWriter(0).writeGoAway(frame, 0, goAwayCode, d); // 0: we processed no server stream
+                frame.flip();
+                raw.write(frame, options.writeTimeoutNanos());
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, () -> server + ": cannot write GOAWAY(" + goAwayCode + "): " + e);
             } finally {
-                out.clear();
-                writeLock.unlock();
+                sendLock.unlock();
             }
         }
         if (abort) {

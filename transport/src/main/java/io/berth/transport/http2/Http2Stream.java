@@ -58,6 +58,16 @@ public final class Http2Stream {
     boolean endReceived;
     /** Out of the connection's table: closed on the wire. */
     boolean removed;
+    /** Where its HEADERS begin in the connection's output (set once, before the stream is published). */
+    long headersAt;
+    /** Where its HEADERS (and the DATA that went with them) end in the connection's output. Its caller's. */
+    long headersEnd;
+    /** When its HEADERS must have been written, or the connection is wedged ({@link System#nanoTime()}). Its caller's. */
+    long writeDeadline;
+    /** Its caller's write timeout. */
+    long writeTimeoutNanos;
+    /** Its HEADERS were seen written. Its caller's. */
+    private boolean headersWritten;
     /** The server reset the stream with NO_ERROR after a complete response: stop sending, no error. */
     volatile boolean stopSending;
 
@@ -146,6 +156,29 @@ public final class Http2Stream {
             while (head == null) {
                 throwIfFailed();
                 throwIfCancelled();
+                if (!headersWritten && (headersWritten = connection.written(headersEnd))) {
+                    continue;
+                }
+                if (!headersWritten) {
+                    // The HEADERS went to another writer: if they are still not out when this
+                    // caller's write timeout ends, the connection is wedged (as if it had written them)
+                    long untilWrite = writeDeadline - System.nanoTime();
+                    if (untilWrite <= 0) {
+                        lock.unlock();
+                        try {
+                            connection.writeOverdue(this);
+                        } finally {
+                            lock.lock();
+                        }
+                        headersWritten = true;
+                        continue;
+                    }
+                    if (untilWrite < left) {
+                        long slept = untilWrite - await(untilWrite, timeoutNanos, "response head");
+                        left -= slept;
+                        continue;
+                    }
+                }
                 left = await(left, timeoutNanos, "response head");
             }
             return head;

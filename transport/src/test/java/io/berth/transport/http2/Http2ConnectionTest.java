@@ -13,15 +13,18 @@ import io.berth.RequestNotProcessedException;
 import io.berth.ResponseTimeoutException;
 import io.berth.spi.Connection.Liveness;
 import io.berth.transport.DuplexConnection;
-import io.berth.transport.testing.Http2TestServer;
 import io.berth.transport.testing.Http2TestServer.Frame;
 import io.berth.transport.testing.Http2TestServer.Peer;
+import io.berth.transport.testing.Http2TestServer;
 import io.berth.transport.testing.Hygiene;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,6 +101,52 @@ class Http2ConnectionTest {
         assertThat(h2.connector.aborts()).isZero();
         assertThat(peer.clientClosed()).as("the server saw a clean end of stream").isTrue();
         assertThat(c.close()).as("idempotent").isFalse();
+    }
+
+    /**
+     * Callers never queue behind a write under way: while one caller's write is held in the socket (a
+     * server reading slowly, made deterministic), 31 others open their streams without waiting, and their
+     * HEADERS then go out together in the next write, not in 31 writes.
+     */
+    @Test
+    void callersDoNotQueueBehindAWriteAndTheirHeadersGoOutTogether() throws Exception {
+        server = Http2TestServer.tls(Http2TestServer.serving("hi", Http2Settings.MAX_CONCURRENT_STREAMS, 100));
+        GatedWrites raw = new GatedWrites(h2.tls(server.port()));
+        Http2Connection c = h2.track(Http2Connection.open(raw, Http2Options.defaults()));
+        assertThat(H2.body(awaitOk(c.newStream(get("/warm"), true, TIMEOUT)))).isEqualTo("hi");
+
+        raw.holdNextWrite();
+        CompletableFuture<Http2Stream> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.newStream(get("/first"), true, TIMEOUT);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, runnable -> new Thread(runnable, "first-writer").start());
+        await().atMost(WAIT).until(() -> raw.held() == 1);
+        int writesBefore = raw.writes();
+        List<Http2Stream> others = new ArrayList<>();
+        for (int i = 0; i < 31; i++) {
+            others.add(c.newStream(get("/" + i), true, TIMEOUT)); // returns at once: it does not wait for the socket
+        }
+        assertThat(raw.writes()).as("nobody else wrote while the write was held").isEqualTo(writesBefore);
+        assertThat(first).isNotDone();
+        raw.release();
+
+        Peer peer = server.awaitPeer(WAIT);
+        await().atMost(WAIT).until(() -> peer.frames().stream().filter(f -> f.type() == Frame.HEADERS).count() == 33);
+        assertThat(raw.writes() - writesBefore).as("writes that carried the held one and the 31 HEADERS behind it")
+                .isLessThanOrEqualTo(2);
+        assertThat(H2.body(awaitOk(first.get(10, TimeUnit.SECONDS)))).isEqualTo("hi");
+        for (Http2Stream s : others) {
+            assertThat(H2.body(awaitOk(s))).isEqualTo("hi");
+        }
+        assertThat(c.stats().streamsCarried()).isEqualTo(33);
+    }
+
+    private static Http2Stream awaitOk(Http2Stream s) throws IOException {
+        assertThat(s.awaitResponseHeaders(TIMEOUT).first(":status")).isEqualTo("200");
+        return s;
     }
 
     @Test

@@ -221,8 +221,8 @@ class Http2HostileServerTest {
 
     /**
      * A server that stops reading: the stuck write fails the whole connection within its timeout, and a
-     * caller waiting to write its request's HEADERS behind it gets "not processed", so that the HTTP
-     * layer can send it elsewhere (OkHttp #4455).
+     * caller whose request's HEADERS wait behind it gets "not processed" from its stream, so that the
+     * HTTP layer can send it elsewhere (OkHttp #4455).
      */
     @Test
     void aServerThatStopsReadingFailsTheWholeConnectionAndUnsentRequestsAreNotProcessed() throws Exception {
@@ -244,9 +244,10 @@ class Http2HostileServerTest {
             }
         });
         awaitStuck();
-        CompletableFuture<Http2Stream> waiting = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Http2Headers> waiting = CompletableFuture.supplyAsync(() -> {
             try {
-                return connection.newStream(H2.request("POST", "/behind"), true, TIMEOUT);
+                // the HEADERS are appended behind the stuck write: they are never handed to the socket
+                return connection.newStream(H2.request("POST", "/behind"), true, TIMEOUT).awaitResponseHeaders(TIMEOUT);
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -339,7 +340,10 @@ class Http2HostileServerTest {
         });
         awaitStuck();
         long start = System.nanoTime();
-        assertThatThrownBy(() -> connection.newStream(H2.request("POST", "/behind"), true, H2.SHORT))
+        // Its HEADERS go behind the stuck write: the caller learns that its write did not happen within
+        // its own timeout while it waits for the response (however long it would wait for that)
+        Http2Stream behind = connection.newStream(H2.request("POST", "/behind"), true, H2.SHORT);
+        assertThatThrownBy(() -> behind.awaitResponseHeaders(TIMEOUT))
                 .isInstanceOfSatisfying(RequestNotProcessedException.class,
                         e -> assertThat(e.reason()).isEqualTo(Reason.CONNECTION_FAILED))
                 .hasMessageContaining("another write held the connection for 300 ms");
