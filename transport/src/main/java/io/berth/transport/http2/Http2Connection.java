@@ -17,6 +17,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -224,6 +225,8 @@ public final class Http2Connection implements Connection {
     // ---- the reader's own (one thread)
     private final Http2FrameReader frames;
     private final ByteBuffer in = ByteBuffer.allocate(IN_BUFFER);
+    /** Streams that frames of the current read went to: woken once it is handled. */
+    private final ArrayList<Http2Stream> toWake = new ArrayList<>();
     private final RateBudget glitchBudget;
     private boolean settingsAcked;
     private boolean firstSettingsSeen;
@@ -1011,7 +1014,11 @@ public final class Http2Connection implements Connection {
                     lastReadNanos = System.nanoTime();
                 }
                 in.flip();
-                frames.read(in);
+                try {
+                    frames.read(in);
+                } finally {
+                    wakeDelivered();
+                }
                 drainControl();
             }
         } catch (Http2Exception | RuntimeException | Error e) {
@@ -1021,6 +1028,24 @@ public final class Http2Connection implements Connection {
         } finally {
             readerEnded(endOfStream, cause);
         }
+    }
+
+    /** Queues a stream that frames were delivered to, for one wake-up after the current read. Reader only. */
+    private void delivered(Http2Stream s) {
+        if (!s.wakeQueued) {
+            s.wakeQueued = true;
+            toWake.add(s);
+        }
+    }
+
+    /** Wakes the callers of the streams the last read delivered to. Reader only. */
+    private void wakeDelivered() {
+        for (int i = 0, n = toWake.size(); i < n; i++) {
+            Http2Stream s = toWake.get(i);
+            s.wakeQueued = false;
+            s.wake();
+        }
+        toWake.clear();
     }
 
     private void readerEnded(boolean endOfStream, Throwable cause) {
@@ -1078,6 +1103,7 @@ public final class Http2Connection implements Connection {
                 } catch (Http2Exception e) {
                     resetStream(s, e.errorCode().code(), e);
                 }
+                delivered(s);
                 if (accepted != offered) {
                     buffered.addAndGet(accepted - offered);
                 }
@@ -1105,6 +1131,7 @@ public final class Http2Connection implements Connection {
             if (error != null) {
                 resetStream(s, error.errorCode().code(), error);
             }
+            delivered(s);
         }
 
         @Override

@@ -66,6 +66,8 @@ public final class Http2Stream {
     long writeDeadline;
     /** Its caller's write timeout. */
     long writeTimeoutNanos;
+    /** Queued for {@link #wake()} after the reader's current read. The reader's own. */
+    boolean wakeQueued;
     /** Its HEADERS were seen written. Its caller's. */
     private boolean headersWritten;
     /** The server reset the stream with NO_ERROR after a complete response: stop sending, no error. */
@@ -376,7 +378,6 @@ public final class Http2Stream {
                 }
                 end();
             }
-            arrived.signalAll();
             return null;
         } finally {
             lock.unlock();
@@ -422,8 +423,21 @@ public final class Http2Stream {
                 }
                 end();
             }
-            arrived.signalAll();
             return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Wakes the caller for what {@link #onHeaders} and {@link #onData} delivered: the reader calls this
+     * once per stream after each read from the socket, not per frame, so that a caller whose response
+     * head and body came in one read wakes once, to find both.
+     */
+    void wake() {
+        lock.lock();
+        try {
+            arrived.signalAll();
         } finally {
             lock.unlock();
         }
