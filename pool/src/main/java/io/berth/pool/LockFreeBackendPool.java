@@ -79,6 +79,8 @@ final class LockFreeBackendPool implements PoolAccess {
     final Recycler recycler;
     final Maintenance maintenance;
     final PoolControl control;
+    /** The unfinished responses of exchanges on multiplexed connections (see {@link StreamWatches}). */
+    final StreamWatches streamWatches = new StreamWatches(this);
     private final AtomicLong ids = new AtomicLong();
 
     /** @return a new connection id, pool-unique, from 1 */
@@ -467,6 +469,15 @@ final class LockFreeBackendPool implements PoolAccess {
     public void watch(Lease lease, Object response) {
         if (lease instanceof PooledConnection c) {
             c.responseRef = new WeakReference<>(response);
+        }
+    }
+
+    @Override
+    public void watch(Lease lease, Object response, Runnable abandon) {
+        if (lease instanceof StreamLease sl && sl.c.pool == this) {
+            streamWatches.watch(sl, response, abandon);
+        } else {
+            watch(lease, response);
         }
     }
 

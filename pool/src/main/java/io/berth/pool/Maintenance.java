@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The one maintenance task of a pool, run by its {@link PurgeScheduler} with the time as a parameter
  * ({@link #run(long)} returns the delay until the next pass, as OkHttp's {@code cleanup(now)} does):
  * expire and probe idle connections (the server's close noticed within a second, no CLOSE_WAIT
- * pile-up), report leaks and reclaim responses dropped unclosed, purge the idle surplus of each server
+ * pile-up), report leaks and reclaim responses dropped unclosed (a connection's, or a stream's:
+ * {@link StreamWatches}), purge the idle surplus of each server
  * every {@code purgeDelay} ({@link Purge}), give the free slots of servers that take new connections
  * to waiting callers (a server back from its back-off), open connections up to {@code minIdle}, and
  * run the active health checks when they are due.
@@ -92,6 +93,7 @@ final class Maintenance {
                     pool.leaving.remove(e);
                 }
             }
+            pool.streamWatches.sweep(true);
             if (now - nextPurgeNanos >= 0) {
                 for (ServerEntry e : es) {
                     purge(e, st);

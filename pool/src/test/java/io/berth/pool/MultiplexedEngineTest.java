@@ -318,4 +318,38 @@ class MultiplexedEngineTest {
             assertThat(f.connector.opened()).isEqualTo(1);
         }
     }
+
+    @Test
+    void watchesOfFinishedExchangesDoNotPileUpAndOnlyAnAbandonedOneIsReclaimed() throws Exception {
+        try (PoolFixture f = fixture(10, b -> b)) {
+            Object[] held = new Object[1];
+            int[] abandoned = new int[2];
+            Lease kept = f.pool.acquire(true);
+            held[0] = new Object();
+            f.pool.watch(kept, held[0], () -> abandoned[0]++);
+            for (int i = 0; i < 3 * StreamWatches.SWEEP_EVERY; i++) {
+                Lease l = f.pool.acquire(true);
+                f.pool.watch(l, new Object(), () -> abandoned[1]++); // its response, dropped once read
+                f.pool.release(l, Outcome.REUSABLE);
+            }
+            assertThat(f.pool.streamWatches.size()).as("swept by the callers between passes")
+                    .isBetween(1, StreamWatches.SWEEP_EVERY);
+            Lease dropped = f.pool.acquire(true);
+            f.pool.watch(dropped, new Object(), () -> abandoned[1] += 1000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                System.gc();
+                return f.pool.streamWatches.sweep(true) == 1;
+            });
+            assertThat(abandoned).as("the dropped one abandoned once; the held and the finished ones never")
+                    .containsExactly(0, 1000);
+            assertThat(f.pool.abandonedCount()).isEqualTo(1);
+            assertThat(dropped.inFlight()).isEqualTo(1); // the held one
+            assertThat(f.pool.streamWatches.size()).isEqualTo(1);
+            assertThat(held[0]).isNotNull();
+            f.pool.release(kept, Outcome.REUSABLE);
+            assertThat(f.pool.streamWatches.sweep(true)).isZero();
+            assertThat(f.pool.streamWatches.size()).isZero();
+            assertThat(f.pool.stats().connections().get(0).inFlight()).isZero();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package io.berth.pool.http;
 import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
+import io.berth.transport.http2.Http2Headers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -24,7 +25,13 @@ import java.util.Map;
  */
 public final class BerthResponse implements AutoCloseable {
     private final ResponseHead head;
-    private final HeaderFields headers;
+    /**
+     * The header fields; for an HTTP/2 response null until {@link #fields()} copied them from
+     * {@link #head2} (single lookups read that list directly, so most responses never copy it).
+     */
+    private HeaderFields headers;
+    /** The HTTP/2 response head whose regular fields are the headers, or null. */
+    private final Http2Headers head2;
     /** The HTTP/1.1 body, or null for an HTTP/2 one. */
     private final ResponseBody raw;
     /** The HTTP/2 body, or null for an HTTP/1.1 one. */
@@ -37,18 +44,23 @@ public final class BerthResponse implements AutoCloseable {
 
     BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, InputStream body, long connectionId,
             boolean reused) {
-        this(head, headers, raw, null, body, connectionId, reused);
+        this(head, headers, null, raw, null, body, connectionId, reused);
     }
 
-    BerthResponse(ResponseHead head, HeaderFields headers, Http2Body raw, InputStream body, long connectionId,
-            boolean reused) {
-        this(head, headers, null, raw, body, connectionId, reused);
+    /**
+     * An HTTP/2 response: its header fields are {@code headers} if given, else the regular fields of
+     * {@code head2}.
+     */
+    BerthResponse(ResponseHead head, HeaderFields headers, Http2Headers head2, Http2Body raw, InputStream body,
+            long connectionId, boolean reused) {
+        this(head, headers, head2, null, raw, body, connectionId, reused);
     }
 
-    private BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, Http2Body stream2,
-            InputStream body, long connectionId, boolean reused) {
+    private BerthResponse(ResponseHead head, HeaderFields headers, Http2Headers head2, ResponseBody raw,
+            Http2Body stream2, InputStream body, long connectionId, boolean reused) {
         this.head = head;
         this.headers = headers;
+        this.head2 = head2;
         this.raw = raw;
         this.stream2 = stream2;
         this.body = body;
@@ -74,7 +86,15 @@ public final class BerthResponse implements AutoCloseable {
 
     /** @return the header fields by case-insensitive name, values in the order received */
     public Map<String, List<String>> headers() {
-        return headers.toMap();
+        return fields().toMap();
+    }
+
+    private HeaderFields fields() {
+        HeaderFields h = headers;
+        if (h == null) {
+            h = headers = Http2Client.fields(head2);
+        }
+        return h;
     }
 
     /**
@@ -82,7 +102,8 @@ public final class BerthResponse implements AutoCloseable {
      * @return its first value, or {@code null} if absent
      */
     public String header(String name) {
-        return headers.first(name);
+        HeaderFields h = headers;
+        return h != null ? h.first(name) : Http2Client.first(head2, name);
     }
 
     /**
@@ -159,7 +180,7 @@ public final class BerthResponse implements AutoCloseable {
     }
 
     private Charset charset() {
-        String type = headers.first("Content-Type");
+        String type = header("Content-Type");
         if (type != null) {
             int i = type.toLowerCase(java.util.Locale.ROOT).indexOf("charset=");
             if (i >= 0) {

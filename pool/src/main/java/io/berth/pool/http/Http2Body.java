@@ -8,6 +8,7 @@ import io.berth.transport.http2.Http2Headers;
 import io.berth.transport.http2.Http2Stream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 
 /**
@@ -23,6 +24,11 @@ import java.nio.ByteBuffer;
  * the body had its {@code content-length}): the read that tells the caller so (e.g.
  * {@link BerthResponse#bodyBytes()}'s one-byte probe) allocates nothing.
  *
+ * <p>The client has the pool watch it weakly: a body dropped before its end, unclosed, is
+ * garbage-collected, and then the pool resets its stream and takes the exchange back
+ * ({@link io.berth.pool.internal.PoolAccess#watch(Lease, Object, Runnable)}). Nothing the pool keeps
+ * may reach it.
+ *
  * <p>Not thread-safe, like the response; {@link Http2Stream#cancel()} may still come from a
  * {@link Cancellation} on another thread.
  */
@@ -33,6 +39,14 @@ final class Http2Body extends InputStream {
     private final PoolAccess pool;
     private final Lease lease;
     private final Cancellation cancellation;
+    /**
+     * The reader's array as {@link Http2Stream#read} takes it, wrapped once and moved over that array
+     * as long as the reader passes the same one (as {@code readNBytes} and copy loops do): a read
+     * allocates nothing then. Null until the first read.
+     */
+    private ByteBuffer window;
+    /** For {@link #read()}: allocated at its first call. */
+    private byte[] one;
     /** Body bytes handed to the reader so far. */
     private long consumed;
     private boolean ended;
@@ -61,9 +75,12 @@ final class Http2Body extends InputStream {
         if (atEnd()) {
             return -1;
         }
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
+        byte[] b = one;
+        if (b == null) {
+            b = one = new byte[1];
+        }
+        int n = read(b, 0, 1);
+        return n < 0 ? -1 : b[0] & 0xff;
     }
 
     @Override
@@ -80,7 +97,7 @@ final class Http2Body extends InputStream {
         }
         int n;
         try {
-            n = stream.read(ByteBuffer.wrap(b, off, len), timeoutNanos);
+            n = stream.read(window(b, off, len), timeoutNanos);
         } catch (IOException | RuntimeException e) {
             stream.cancel();
             release(stream.connection().isOpen() ? Outcome.REUSABLE : Outcome.BROKEN);
@@ -93,6 +110,16 @@ final class Http2Body extends InputStream {
             consumed += n;
         }
         return n;
+    }
+
+    /** @return a buffer over {@code b[off, off + len)}: the one of the last read if it wraps {@code b} */
+    private ByteBuffer window(byte[] b, int off, int len) {
+        ByteBuffer w = window;
+        if (w == null || w.array() != b) {
+            return window = ByteBuffer.wrap(b, off, len);
+        }
+        w.limit(off + len).position(off);
+        return w;
     }
 
     /**
@@ -150,7 +177,13 @@ final class Http2Body extends InputStream {
             if (cancellation != null) {
                 cancellation.detach(stream);
             }
-            pool.release(lease, outcome);
+            try {
+                pool.release(lease, outcome);
+            } finally {
+                // The pool watches this body weakly (Http2Client): it must not look unreachable, and
+                // its exchange abandoned, before the release above marked the lease released.
+                Reference.reachabilityFence(this);
+            }
         }
     }
 

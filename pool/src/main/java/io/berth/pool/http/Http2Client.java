@@ -151,13 +151,19 @@ final class Http2Client {
             }
             throw e;
         }
-        HeaderFields headers = fields(response);
         int status = Integer.parseInt(response.first(":status"));
         long length = contentLength(response);
         Http2Body raw = new Http2Body(stream, length, responseTimeout, pool, lease, cancellation);
-        ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", headers);
+        // Neither action may hold the body: the pool watches it, and it must be collectable.
+        pool.watch(lease, raw, cancellation == null ? stream::cancel : () -> {
+            stream.cancel();
+            cancellation.detach(stream);
+        });
+        // The head's fields: the response reads them from the HTTP/2 list itself, and copies them into
+        // HeaderFields only if asked for all at once (or here, to drop the fields gzip decoding voids).
+        ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", HeaderFields.EMPTY);
         InputStream in = raw;
-        if (gzip && "gzip".equalsIgnoreCase(headers.first("content-encoding")) && !request.isHead()
+        if (gzip && "gzip".equalsIgnoreCase(response.first("content-encoding")) && !request.isHead()
                 && status != 204 && status != 304) {
             try {
                 in = new GZIPInputStream(raw, 8192);
@@ -165,9 +171,11 @@ final class Http2Client {
                 raw.close();
                 throw e;
             }
-            headers = headers.toBuilder().remove("content-encoding").remove("content-length").build();
+            HeaderFields decoded = fields(response).toBuilder().remove("content-encoding").remove("content-length")
+                    .build();
+            return new BerthResponse(responseHead, decoded, null, raw, in, lease.id(), reused);
         }
-        return new BerthResponse(responseHead, headers, raw, in, lease.id(), reused);
+        return new BerthResponse(responseHead, null, response, raw, in, lease.id(), reused);
     }
 
     /**
@@ -255,6 +263,21 @@ final class Http2Client {
             b.add(h.name(i), h.value(i));
         }
         return b.build();
+    }
+
+    /**
+     * @param name a field name, in any case
+     * @return the value of the first regular field of {@code h} called {@code name}, or {@code null};
+     *     allocates nothing
+     */
+    static String first(Http2Headers h, String name) {
+        for (int i = h.regularStart(); i < h.size(); i++) {
+            String n = h.name(i);
+            if (n.length() == name.length() && n.equalsIgnoreCase(name)) {
+                return h.value(i);
+            }
+        }
+        return null;
     }
 
     private static long contentLength(Http2Headers h) {

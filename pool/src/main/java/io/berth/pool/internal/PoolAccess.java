@@ -34,6 +34,20 @@ public interface PoolAccess extends BackendPool {
     void watch(Lease lease, Object response);
 
     /**
+     * Watches an unfinished response of any lease, also one of several exchanges on a multiplexed
+     * connection: if the caller drops it unclosed, the pool runs {@code abandon} (which resets the
+     * exchange's stream), releases the lease and reports it once. On a connection of capacity one it
+     * is {@link #watch(Lease, Object)}, and {@code abandon} is not run (the connection is closed).
+     *
+     * @param lease a lease held now
+     * @param response the object whose garbage collection means the response was dropped; nothing the
+     *     pool keeps may reach it: neither {@code lease} nor {@code abandon} may hold it
+     * @param abandon ends the exchange on the connection; run once, by the pool's maintenance, and
+     *     only while the lease is still held
+     */
+    void watch(Lease lease, Object response, Runnable abandon);
+
+    /**
      * @param pool a pool
      * @return its access, if Berth built it
      * @throws IllegalArgumentException if another implementation of {@link BackendPool} was given

@@ -509,4 +509,49 @@ class Http2ClientTest {
         assertThatThrownBy(() -> client.send(request)).isInstanceOf(RequestNotProcessedException.class);
         assertThat(oneShots.get()).as("a one-shot body is never written twice").isEqualTo(1);
     }
+
+    @Test
+    void responseHeadersAreLookedUpInAnyCaseAndListedWithoutPseudoHeaderFields() throws Exception {
+        byte[] gzipped;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes)) {
+            gz.write("unzipped".getBytes(StandardCharsets.UTF_8));
+        }
+        gzipped = bytes.toByteArray();
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings();
+            while (true) {
+                Request r = peer.awaitRequest(Duration.ofMinutes(1));
+                if (r == null) {
+                    return;
+                }
+                if (r.headers().first(":path").equals("/gzip")) {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-encoding", "gzip",
+                            "content-length", Integer.toString(gzipped.length), "x-kept", "yes"), false);
+                    peer.data(r.streamId(), gzipped, true);
+                } else {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-type",
+                            "text/plain; charset=ISO-8859-1", "x-multi", "1", "x-multi", "2"), false);
+                    peer.data(r.streamId(), new byte[] {(byte) 0xe9}, true);
+                }
+            }
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        try (BerthResponse r = client.send(BerthRequest.get("/plain"))) {
+            assertThat(r.header("Content-Type")).isEqualTo("text/plain; charset=ISO-8859-1");
+            assertThat(r.header("X-MULTI")).isEqualTo("1");
+            assertThat(r.header(":status")).isNull();
+            assertThat(r.header("x-missing")).isNull();
+            assertThat(r.headers()).containsOnlyKeys("content-type", "x-multi").containsEntry("X-Multi", List.of("1", "2"));
+            assertThat(r.bodyString()).as("decoded with the charset of Content-Type").isEqualTo("\u00e9");
+        }
+        try (BerthResponse r = client.send(BerthRequest.get("/gzip"))) {
+            assertThat(r.header("Content-Encoding")).isNull();
+            assertThat(r.header("content-length")).isNull();
+            assertThat(r.header("X-Kept")).isEqualTo("yes");
+            assertThat(r.headers()).containsOnlyKeys("x-kept");
+            assertThat(r.contentLength()).isEqualTo(-1);
+            assertThat(r.bodyString()).isEqualTo("unzipped");
+        }
+    }
 }

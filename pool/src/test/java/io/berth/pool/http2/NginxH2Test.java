@@ -16,6 +16,7 @@ import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
 import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.Nginx;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class NginxH2Test {
     private static final Duration LOGGED = Duration.ofSeconds(10);
+    /** A body larger than a stream's receive window: its stream stays open until it is read or reset. */
+    private static final int BIG = 4 << 20;
 
     @TempDir
     static Path dir;
@@ -51,6 +54,7 @@ class NginxH2Test {
 
     @BeforeAll
     static void start() throws Exception {
+        Path big = Files.write(dir.resolve("big.bin"), new byte[BIG]);
         nginx = Nginx.start(dir, s -> String.join("\n",
                 // h2, 100 streams at once, connections kept
                 "server {",
@@ -74,6 +78,13 @@ class NginxH2Test {
                 "server {",
                 "    listen 127.0.0.1:" + s.port("sink") + ";",
                 "    location / { default_type text/plain; return 201 created; }",
+                "}",
+                // h2, a body larger than a stream's window
+                "server {",
+                "    listen 127.0.0.1:" + s.port("drop") + " ssl http2;",
+                "    " + s.tls() + s.accessLog("drop"),
+                "    location / { default_type text/plain; return 200 ok; }",
+                "    location = /big { default_type application/octet-stream; alias " + big + "; }",
                 "}",
                 // TLS without h2: ALPN selects http/1.1
                 "server {",
@@ -192,6 +203,35 @@ class NginxH2Test {
         }
         assertThat(carried - 300).as("streams sent beyond nginx's 50th on a connection, refused by its GOAWAY and"
                 + " sent again (nginx logged the 300 it processed)").isPositive();
+    }
+
+    @Test
+    @Hygiene.AllowWarnings
+    void aResponseDroppedUnclosedGivesItsStreamBackAndTheConnectionGoesOn() throws Exception {
+        BerthClient client = h2Client("drop", testTls().build());
+        dropUnclosed(client);
+        assertThat(rows(client).get(0).inFlight()).isEqualTo(1);
+        // the pool's own maintenance (every second) finds it once the GC collected it
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            System.gc();
+            return rows(client).get(0).inFlight() == 0;
+        });
+        assertThat(rows(client).get(0).streams().resetsSent()).as("RST_STREAM of the dropped stream").isEqualTo(1);
+        try (BerthResponse r = client.send(BerthRequest.get("/after"))) {
+            assertThat(r.bodyString()).isEqualTo("ok");
+            assertThat(r.connectionReused()).isTrue();
+        }
+        assertThat(client.pool().stats().opened()).isEqualTo(1);
+        List<Nginx.Request> log = logged("drop", 2);
+        assertThat(log).extracting(Nginx.Request::uri).containsExactlyInAnyOrder("/big", "/after");
+        assertThat(log.stream().map(Nginx.Request::connection).distinct())
+                .as("nginx's connections for the dropped and the next request").hasSize(1);
+    }
+
+    private static void dropUnclosed(BerthClient client) throws Exception {
+        BerthResponse r = client.send(BerthRequest.get("/big"));
+        assertThat(r.body().readNBytes(1000)).hasSize(1000);
+        // r goes out of scope unclosed
     }
 
     @Test
