@@ -238,7 +238,9 @@ class MultiServerTest {
         assertThat(row(b).downCount()).isGreaterThanOrEqualTo(1);
         // Failed connects do not close b's idle connections (they say nothing of working ones); b's
         // are dead, and the liveness checks of maintenance close them within a pass.
-        await().atMost(Duration.ofSeconds(15)).until(() -> row(b).idle() == 0);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(row(b).idle())
+                .as("b's idle connections (the pool: %s; its connections: %s)", pool.stats(), pool.stats().connections())
+                .isZero());
         assertThat(row(a).state()).isEqualTo(ServerState.UP);
     }
 
