@@ -116,6 +116,32 @@ final class Connecting {
     }
 
     /**
+     * A caller is about to take an idle connection of {@code e} that may be multiplexed: until it has
+     * leased it, nobody can join it, so it counts as a connection being opened (its room promised to
+     * callers arriving meanwhile, who wait for it). Ended by {@link #endTaking}.
+     */
+    void beginTaking(ServerEntry e) {
+        e.opening.incrementAndGet();
+        openers.incrementAndGet();
+    }
+
+    /**
+     * Ends {@link #beginTaking}: a connection leased ({@code taken}) hands its remaining room to the
+     * callers that waited meanwhile; without one, callers beyond what connections being opened still
+     * promise get the server's free slots.
+     */
+    void endTaking(ServerEntry e, PooledConnection taken) {
+        if (taken != null && taken.multiplexed) {
+            settle(taken);
+            return;
+        }
+        endOpening(e);
+        if (pool.waiters.waiting() > promised()) {
+            pool.recycler.signalFreeSlot(e);
+        }
+    }
+
+    /**
      * @return exchanges that the connections being opened are expected to carry beyond their openers':
      *     callers wait for these rather than open connections of their own (no connection burst)
      */

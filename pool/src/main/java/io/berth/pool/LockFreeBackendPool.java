@@ -235,13 +235,33 @@ final class LockFreeBackendPool implements PoolAccess {
                 return joinedLease(m, s, now, st);
             }
         }
-        PooledConnection c;
-        while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
-            if (usable(c, replayable, now, st)) {
-                return lease(c, s, now, st);
+        if (!e.table.mayHaveMultiplexed()) {
+            PooledConnection c;
+            while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
+                if (usable(c, replayable, now, st)) {
+                    return lease(c, s, now, st);
+                }
             }
+            return null;
         }
-        return null;
+        // An idle multiplexed connection, once taken, can be joined only once leased: until then it
+        // promises its room as a connection being opened does, so that callers arriving meanwhile
+        // wait for it rather than open another (no connection burst)
+        connecting.beginTaking(e);
+        PooledConnection taken = null;
+        try {
+            PooledConnection c;
+            while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
+                if (usable(c, replayable, now, st)) {
+                    Lease l = lease(c, s, now, st);
+                    taken = c;
+                    return l;
+                }
+            }
+            return null;
+        } finally {
+            connecting.endTaking(e, taken);
+        }
     }
 
     /**
@@ -273,11 +293,29 @@ final class LockFreeBackendPool implements PoolAccess {
         if (c.privateToSession || !accepts(st.policy, replayable, c)) {
             return null;
         }
-        if (!c.entry.table.remove(c)) {
-            return null;
+        if (!c.multiplexed) {
+            if (!c.entry.table.remove(c)) {
+                return null;
+            }
+            c.state = PooledConnection.OWNED;
+            return usable(c, replayable, now, st) ? lease(c, s, now, st) : null;
         }
-        c.state = PooledConnection.OWNED;
-        return usable(c, replayable, now, st) ? lease(c, s, now, st) : null;
+        connecting.beginTaking(c.entry); // as in takeFrom
+        PooledConnection taken = null;
+        try {
+            if (!c.entry.table.remove(c)) {
+                return null;
+            }
+            c.state = PooledConnection.OWNED;
+            if (!usable(c, replayable, now, st)) {
+                return null;
+            }
+            Lease l = lease(c, s, now, st);
+            taken = c;
+            return l;
+        } finally {
+            connecting.endTaking(c.entry, taken);
+        }
     }
 
     private Lease remember(Lease l, PinnedSession s, Settings st) {

@@ -122,6 +122,38 @@ class MultiplexedEngineTest {
         }
     }
 
+    /**
+     * A caller taking an idle multiplexed connection cannot let others join it until it has leased it
+     * (here: its liveness check before a request that is not replayable takes 300 ms). A caller arriving
+     * meanwhile waits for it and joins it, rather than open a second connection, as it would wait for
+     * a connection being opened (bursts against nginx opened a second connection now and then).
+     */
+    @Test
+    void aCallerArrivingWhileAnIdleMultiplexedConnectionIsBeingTakenJoinsIt() throws Exception {
+        try (PoolFixture f = fixture(8, b -> b.acquireTimeout(Duration.ofSeconds(5)))) {
+            f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+            FakeConnection c = f.connector.connections.get(0);
+            c.livenessDelayMillis = 300;
+            CompletableFuture<Lease> taking = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return f.pool.acquire(false); // not replayable: its connection is checked first
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, r -> new Thread(r, "taker").start());
+            await().until(() -> c.livenessChecks.get() == 1);
+            c.livenessDelayMillis = 0;
+            Lease arriving = f.pool.acquire(true);
+            Lease taken = taking.get(5, TimeUnit.SECONDS);
+            assertThat(arriving.id()).as("joined the connection being taken").isEqualTo(taken.id());
+            assertThat(f.connector.opened()).isEqualTo(1);
+            assertThat(row(f.pool.stats(), taken.id()).inFlight()).isEqualTo(2);
+            f.pool.release(arriving, Outcome.REUSABLE);
+            f.pool.release(taken, Outcome.REUSABLE);
+            assertThat(f.pool.stats().idle()).isEqualTo(1);
+        }
+    }
+
     private static Lease get(PoolFixture f) {
         try {
             return f.pool.acquire(true);
