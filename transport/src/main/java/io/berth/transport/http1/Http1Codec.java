@@ -68,6 +68,8 @@ public final class Http1Codec implements Attachment {
     private final Sink sink = new Sink();
 
     private RequestHeadEncoder encoder;
+    /** The last request header fields found without framing headers. */
+    private HeaderFields checkedHeaders;
     private ResponseParser parser;
     private ChunkedDecoder decoder;
     /** Received bytes, kept in read mode: [position, limit) are unread. Null while idle. */
@@ -182,8 +184,11 @@ public final class Http1Codec implements Attachment {
         Objects.requireNonNull(headers, "headers");
         checkTimeout(timeoutNanos, "timeoutNanos");
         requireState(IDLE, "writeRequest");
-        checkNoFramingHeader(headers, "Content-Length");
-        checkNoFramingHeader(headers, "Transfer-Encoding");
+        if (headers != checkedHeaders) { // immutable: the fields the last request passed with pass again
+            checkNoFramingHeader(headers, "Content-Length");
+            checkNoFramingHeader(headers, "Transfer-Encoding");
+            checkedHeaders = headers;
+        }
         long length = RequestHeadEncoder.NO_BODY;
         if (body != null) {
             length = body.contentLength();
