@@ -11,10 +11,13 @@ import java.util.Locale;
 public final class Server {
     private final String host;
     private final int port;
+    /** {@link #hashCode()}, computed once: servers are map keys on the request path. */
+    private final int hash;
 
     private Server(String host, int port) {
         this.host = host;
         this.port = port;
+        this.hash = host.toLowerCase(Locale.ROOT).hashCode() * 31 + port;
     }
 
     /**
@@ -86,12 +89,12 @@ public final class Server {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Server s && s.port == port && s.host.equalsIgnoreCase(host);
+        return o == this || o instanceof Server s && s.port == port && s.host.equalsIgnoreCase(host);
     }
 
     @Override
     public int hashCode() {
-        return host.toLowerCase(Locale.ROOT).hashCode() * 31 + port;
+        return hash;
     }
 
     /** @return {@code host:port}, with brackets around an IPv6 literal */

@@ -265,6 +265,17 @@ class BerthClientTest {
     }
 
     @Test
+    void eachResponseOnAConnectionIsDecodedAsItsOwnHeadSays() throws Exception {
+        serve(r -> r.target().equals("/z") ? Reply.ok("").body(gzip("compressed hello")).header("Content-Encoding", "gzip")
+                : Reply.ok("plain hello"));
+        connect(b -> b);
+        for (String target : List.of("/z", "/z", "/", "/", "/z", "/", "/z", "/z")) {
+            assertThat(get(client, target)).as(target).isEqualTo(target.equals("/z") ? "compressed hello" : "plain hello");
+        }
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
     void gzipCanBeTurnedOff() throws Exception {
         serve(r -> Reply.ok(String.valueOf(r.header("Accept-Encoding"))));
         connect(b -> b.decompressGzip(false));

@@ -267,7 +267,7 @@ public final class BerthClient implements AutoCloseable {
                         cancellation.detach(conn.connection()) ? Outcome.BROKEN : outcome);
             }
             ResponseBody raw = conn.body(responseHead, head, responseTimeout, releaser);
-            BerthResponse response = response(responseHead, raw, gzip, id, reused);
+            BerthResponse response = response(responseHead, raw, gzip && state.gzipEncoded(responseHead), id, reused);
             if (!raw.isComplete()) {
                 pool.watch(lease, response); // still ours: the body is not finished
             }
@@ -283,10 +283,22 @@ public final class BerthClient implements AutoCloseable {
     private static final class Http1State implements Attachment {
         final Http1Codec codec;
         final ExchangeListener releaser;
+        /** The head {@link #gzipEncoded} was decided for: a codec hands out a repeated head again. */
+        private ResponseHead encodingHead;
+        private boolean gzipEncoded;
 
         Http1State(Http1Codec codec, ExchangeListener releaser) {
             this.codec = codec;
             this.releaser = releaser;
+        }
+
+        /** @return whether the response's body is gzip-encoded ({@code Content-Encoding: gzip}) */
+        boolean gzipEncoded(ResponseHead head) {
+            if (head != encodingHead) {
+                gzipEncoded = "gzip".equalsIgnoreCase(head.headers().first("Content-Encoding"));
+                encodingHead = head;
+            }
+            return gzipEncoded;
         }
 
         @Override
@@ -346,11 +358,12 @@ public final class BerthClient implements AutoCloseable {
         return e;
     }
 
+    /** @param gzip whether to decode the body: asked for, and {@code Content-Encoding: gzip} */
     private static BerthResponse response(ResponseHead head, ResponseBody raw, boolean gzip, long id, boolean reused)
             throws IOException {
         HeaderFields headers = head.headers();
         InputStream body = raw;
-        if (gzip && !raw.isComplete() && "gzip".equalsIgnoreCase(headers.first("Content-Encoding"))) {
+        if (gzip && !raw.isComplete()) {
             try {
                 body = new GZIPInputStream(raw, 8192);
             } catch (IOException | RuntimeException e) {

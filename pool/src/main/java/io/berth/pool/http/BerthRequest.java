@@ -27,7 +27,6 @@ import java.util.function.Supplier;
  * <p>Immutable and thread-safe (a streamed body can be sent once).
  */
 public final class BerthRequest {
-    private static final List<String> IDEMPOTENT = List.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
     private final String method;
     private final String target;
@@ -217,7 +216,17 @@ public final class BerthRequest {
         if (body != null && !body.isReplayable()) {
             return false;
         }
-        return IDEMPOTENT.contains(method) || (idempotencyKeyReplayable && idempotencyKey);
+        return idempotent(method) || (idempotencyKeyReplayable && idempotencyKey);
+    }
+
+    /** @return whether the method is idempotent (RFC 9110 §9.2.2): GET, HEAD, OPTIONS, TRACE, PUT, DELETE */
+    private static boolean idempotent(String method) {
+        switch (method) {
+            case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+                return true;
+            default:
+                return false;
+        }
     }
 
     boolean isHead() {

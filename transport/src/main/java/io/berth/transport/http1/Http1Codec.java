@@ -68,6 +68,8 @@ public final class Http1Codec implements Attachment {
     private final Sink sink = new Sink();
 
     private RequestHeadEncoder encoder;
+    /** The last request header fields found without framing headers. */
+    private HeaderFields checkedHeaders;
     private ResponseParser parser;
     private ChunkedDecoder decoder;
     /** Received bytes, kept in read mode: [position, limit) are unread. Null while idle. */
@@ -82,6 +84,16 @@ public final class Http1Codec implements Attachment {
     private ResponseHead head;
     private boolean headRequest;
     private BodyFraming framing;
+    /**
+     * The framing and keep-alive decision of the last head they were decided for: a parser hands out
+     * the same {@link ResponseHead} again for a repeated head, which needs no new decision.
+     */
+    private ResponseHead framedHead;
+    private boolean framedHeadRequest;
+    private BodyFraming lastFraming;
+    private ResponseHead decidedHead;
+    private BodyFraming decidedFraming;
+    private Outcome decided;
 
     private Http1Codec(Connection connection, int maxHeadSize, long expectContinueNanos, BufferPool buffers) {
         this.connection = connection;
@@ -182,8 +194,11 @@ public final class Http1Codec implements Attachment {
         Objects.requireNonNull(headers, "headers");
         checkTimeout(timeoutNanos, "timeoutNanos");
         requireState(IDLE, "writeRequest");
-        checkNoFramingHeader(headers, "Content-Length");
-        checkNoFramingHeader(headers, "Transfer-Encoding");
+        if (headers != checkedHeaders) { // immutable: the fields the last request passed with pass again
+            checkNoFramingHeader(headers, "Content-Length");
+            checkNoFramingHeader(headers, "Transfer-Encoding");
+            checkedHeaders = headers;
+        }
         long length = RequestHeadEncoder.NO_BODY;
         if (body != null) {
             length = body.contentLength();
@@ -263,7 +278,12 @@ public final class Http1Codec implements Attachment {
                 h = null;
             }
         }
-        framing = BodyFraming.of(h, headRequest);
+        if (h != framedHead || headRequest != framedHeadRequest) {
+            lastFraming = BodyFraming.of(h, headRequest);
+            framedHead = h;
+            framedHeadRequest = headRequest;
+        }
+        framing = lastFraming;
         head = h;
         this.headRequest = headRequest;
         state = HEAD_READ;
@@ -321,6 +341,19 @@ public final class Http1Codec implements Attachment {
             decoder = new ChunkedDecoder(maxHeadSize);
         }
         return decoder;
+    }
+
+    /**
+     * @return how the exchange of {@code head} ends once its body is read to the end:
+     *     {@link KeepAlive#decide}, decided again only for another head or framing
+     */
+    Outcome keepAlive(ResponseHead head, BodyFraming framing) {
+        if (head != decidedHead || framing != decidedFraming) {
+            decided = KeepAlive.decide(head, framing);
+            decidedHead = head;
+            decidedFraming = framing;
+        }
+        return decided;
     }
 
     /**

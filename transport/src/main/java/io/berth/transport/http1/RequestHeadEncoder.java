@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
  * character (HTAB is allowed) and nothing beyond ISO-8859-1. A violation is an
  * {@link IllegalArgumentException} naming the method, the target or the header.
  *
+ * <p>A request like the last one (the same method and target, the same {@link HeaderFields} instance,
+ * the same framing) is not encoded again: the bytes of the last head are handed out again.
+ *
  * <p>The encoder adds no header of its own except the body framing asked for
  * ({@code Content-Length} or {@code Transfer-Encoding: chunked}); {@code Host} is the caller's.
  *
@@ -32,6 +35,15 @@ final class RequestHeadEncoder {
     private byte[] buf = new byte[512];
     private ByteBuffer view = ByteBuffer.wrap(buf);
     private int len;
+    /**
+     * What {@link #buf} holds the encoding of, while it does: a request with the same method and
+     * target, the very same (immutable) header fields and the same framing is encoded to the same
+     * bytes, which are then handed out again. Null when {@code buf} holds nothing valid.
+     */
+    private String lastMethod;
+    private String lastTarget;
+    private HeaderFields lastHeaders;
+    private long lastBodyLength;
 
     /**
      * Encodes a request head without body framing headers.
@@ -65,6 +77,12 @@ final class RequestHeadEncoder {
         if (bodyLength < NO_BODY) {
             throw new IllegalArgumentException("bodyLength must be >= 0, CHUNKED or NO_BODY but was " + bodyLength);
         }
+        if (headers == lastHeaders && bodyLength == lastBodyLength && method.equals(lastMethod)
+                && target.equals(lastTarget)) {
+            view.clear().limit(len);
+            return view;
+        }
+        lastHeaders = null; // until buf holds a whole valid head again
         int need = method.length() + target.length() + VERSION_CRLF.length + 1 + 2 + 48;
         for (int i = 0; i < headers.size(); i++) {
             need += headers.name(i).length() + headers.value(i).length() + 4;
@@ -98,6 +116,10 @@ final class RequestHeadEncoder {
         }
         buf[len++] = HttpChars.CR;
         buf[len++] = HttpChars.LF;
+        lastMethod = method;
+        lastTarget = target;
+        lastHeaders = headers;
+        lastBodyLength = bodyLength;
         view.clear().limit(len);
         return view;
     }

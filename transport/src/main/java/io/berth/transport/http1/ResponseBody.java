@@ -53,7 +53,7 @@ public final class ResponseBody extends InputStream {
         this.remaining = framing.length();
         if (framing.kind() == BodyFraming.Kind.NONE) {
             trailers = HeaderFields.EMPTY;
-            finish(KeepAlive.decide(head, framing));
+            finish(conn.keepAlive(head, framing));
         }
     }
 
@@ -187,7 +187,7 @@ public final class ResponseBody extends InputStream {
         remaining -= n;
         if (remaining == 0) {
             trailers = HeaderFields.EMPTY;
-            finish(KeepAlive.decide(head, framing));
+            finish(conn.keepAlive(head, framing));
         }
         return n;
     }
@@ -199,7 +199,7 @@ public final class ResponseBody extends InputStream {
             int n = decoder.read(in, b, off, len);
             if (decoder.isDone()) {
                 trailers = decoder.trailers();
-                finish(KeepAlive.decide(head, framing));
+                finish(conn.keepAlive(head, framing));
                 return n > 0 ? n : -1;
             }
             if (n > 0) {
@@ -251,13 +251,13 @@ public final class ResponseBody extends InputStream {
                     remaining -= n;
                     if (remaining == 0) {
                         trailers = HeaderFields.EMPTY;
-                        return KeepAlive.decide(head, framing);
+                        return conn.keepAlive(head, framing);
                     }
                 } else {
                     decoder.skip(in);
                     if (decoder.isDone()) {
                         trailers = decoder.trailers();
-                        return KeepAlive.decide(head, framing);
+                        return conn.keepAlive(head, framing);
                     }
                 }
                 long left = deadline - System.nanoTime();

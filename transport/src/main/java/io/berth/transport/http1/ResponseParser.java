@@ -3,6 +3,7 @@ package io.berth.transport.http1;
 import io.berth.HttpProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * An incremental parser of HTTP/1.x response heads: the status line and the header fields up to the
@@ -21,6 +22,13 @@ import java.nio.charset.StandardCharsets;
  * {@code maxHeadSize} bytes and at most {@code maxFields} field lines. The parser never buffers more
  * than {@code maxHeadSize} bytes.
  *
+ * <p><b>A repeated head.</b> A server answers most requests on a connection with the same head, byte
+ * for byte ({@code Date} changes once a second). The parser keeps the bytes of the last head it parsed
+ * whole from one buffer (at most {@link #REPEAT_MAX_BYTES}) and the {@link ResponseHead} made of them:
+ * a head that starts with exactly those bytes is that head again (parsing is a function of the bytes,
+ * and a head ends at its first blank line), so it is returned without being parsed again. A head that
+ * differs in any byte, or arrives split across reads, is parsed as usual.
+ *
  * <p>Errors are {@link HttpProtocolException}s whose message names the line, counting the status line
  * as line 1, and what was wrong: {@code response header line 3: whitespace between field name and
  * colon}. After an error the parser must be {@linkplain #reset() reset} before it is used again.
@@ -33,6 +41,9 @@ final class ResponseParser {
     /** The default limit of the number of header fields: 256. */
     static final int DEFAULT_MAX_FIELDS = 256;
 
+    /** The longest head kept to be recognised when repeated: a typical head is a few hundred bytes. */
+    static final int REPEAT_MAX_BYTES = 1024;
+
     private static final int STATUS_LINE = 0;
     private static final int FIELDS = 1;
     private static final int DONE = 2;
@@ -44,6 +55,11 @@ final class ResponseParser {
     private ResponseHead.Version version;
     private int statusCode;
     private String reasonPhrase;
+    /** The bytes of the last head parsed whole from one buffer, or null; its length is {@link #lastLength}. */
+    private byte[] lastBytes;
+    private int lastLength;
+    /** The head made of {@link #lastBytes}. */
+    private ResponseHead lastHead;
 
     /**
      * A parser with the default field-count limit.
@@ -83,6 +99,16 @@ final class ResponseParser {
             throw new IllegalStateException(state == DONE ? "head already parsed; reset() first"
                     : "parser failed; reset() first");
         }
+        int from = in.position();
+        boolean fresh = state == STATUS_LINE && lines.taken() == 0 && in.hasArray();
+        if (fresh && lastHead != null && in.remaining() >= lastLength) {
+            int at = in.arrayOffset() + from;
+            if (Arrays.equals(in.array(), at, at + lastLength, lastBytes, 0, lastLength)) {
+                in.position(from + lastLength);
+                state = DONE;
+                return lastHead;
+            }
+        }
         try {
             while (lines.next(in)) {
                 byte[] a = lines.line;
@@ -93,7 +119,11 @@ final class ResponseParser {
                     state = FIELDS;
                 } else if (s == e) {
                     state = DONE;
-                    return ResponseHead.parsed(version, statusCode, reasonPhrase, fields.build());
+                    ResponseHead head = ResponseHead.parsed(version, statusCode, reasonPhrase, fields.build());
+                    if (fresh) {
+                        remember(in, from, head); // the whole head came from this buffer, never carried over
+                    }
+                    return head;
                 } else {
                     fields.parseLine(a, s, e, lines);
                 }
@@ -128,6 +158,21 @@ final class ResponseParser {
         version = null;
         reasonPhrase = null;
         statusCode = 0;
+    }
+
+    /** Keeps the bytes {@code in[from, position)} of a head just parsed, and the head, to recognise a repeat. */
+    private void remember(ByteBuffer in, int from, ResponseHead head) {
+        int n = in.position() - from;
+        if (n > REPEAT_MAX_BYTES) {
+            lastHead = null;
+            return;
+        }
+        if (lastBytes == null || lastBytes.length < n) {
+            lastBytes = new byte[Math.max(n, 256)];
+        }
+        System.arraycopy(in.array(), in.arrayOffset() + from, lastBytes, 0, n);
+        lastLength = n;
+        lastHead = head;
     }
 
     private void parseStatusLine(byte[] a, int s, int e) throws HttpProtocolException {

@@ -192,6 +192,81 @@ class Http1CodecTest {
         }
     }
 
+    /** A server answers a connection's requests with the same head: each exchange still gets its own decision. */
+    @Nested
+    class RepeatedHeads {
+        @Test
+        void theSameHeadAgainIsReadAgain() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO).data(OK_HELLO).data(OK_HELLO);
+            Http1Codec c = wrap(sc);
+            Exchange first = get(c);
+            Exchange second = get(c);
+            Exchange third = get(c);
+            assertThat(List.of(first.body(), second.body(), third.body())).containsOnly("hello");
+            assertThat(List.of(first.outcome(), second.outcome(), third.outcome())).containsOnly(Outcome.REUSABLE);
+            assertThat(third.head()).isSameAs(second.head()).isSameAs(first.head());
+            assertThat(sc.written()).isEqualTo("GET / HTTP/1.1\r\nHost: backend.test\r\n\r\n".repeat(3));
+        }
+
+        @Test
+        void aHeadOfTheSameLengthThatSaysCloseIsNotReusable() throws Exception {
+            String other = head("HTTP/1.1 200 OK", "Connection: other", "Content-Length: 5") + "hello";
+            String close = head("HTTP/1.1 200 OK", "Connection: close", "Content-Length: 5") + "hello";
+            String shorter = head("HTTP/1.1 200 OK", "Connection: other", "Content-Length: 4") + "hell";
+            Http1Codec c = wrap(new ScriptedConnection().data(other).data(other).data(shorter).data(other).data(close));
+            assertThat(get(c).outcome()).isSameAs(Outcome.REUSABLE);
+            assertThat(get(c).outcome()).isSameAs(Outcome.REUSABLE);
+            Exchange x = get(c);
+            assertThat(x.body()).isEqualTo("hell");
+            assertThat(x.outcome()).isSameAs(Outcome.REUSABLE);
+            assertThat(get(c).body()).isEqualTo("hello");
+            Exchange closing = get(c);
+            assertThat(closing.body()).isEqualTo("hello");
+            assertThat(closing.outcome()).isSameAs(Outcome.NOT_REUSABLE);
+        }
+
+        @Test
+        void theSameHeadAnsweringHeadHasNoBodyAndAGetAfterItHasOne() throws Exception {
+            String okHead = head("HTTP/1.1 200 OK", "Content-Length: 5");
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO).data(okHead).data(OK_HELLO);
+            Http1Codec c = wrap(sc);
+            assertThat(get(c).body()).isEqualTo("hello");
+            Exchange head = exchange(c, "HEAD", true);
+            assertThat(head.body()).isEmpty();
+            assertThat(head.stream().contentLength()).isZero();
+            assertThat(head.outcome()).isSameAs(Outcome.REUSABLE);
+            Exchange again = get(c);
+            assertThat(again.body()).isEqualTo("hello");
+            assertThat(again.outcome()).isSameAs(Outcome.REUSABLE);
+            assertThat(again.head()).isSameAs(head.head());
+        }
+
+        @Test
+        void keepAliveHintsOfARepeatedHeadReachEveryOutcome() throws Exception {
+            String hinted = head("HTTP/1.1 200 OK", "Keep-Alive: timeout=7, max=9", "Content-Length: 5") + "hello";
+            Http1Codec c = wrap(new ScriptedConnection().data(hinted).data(hinted));
+            Outcome first = get(c).outcome();
+            Outcome second = get(c).outcome();
+            assertThat(List.of(first, second)).allSatisfy(o -> {
+                assertThat(o.reusable()).isTrue();
+                assertThat(o.keepAliveTimeout()).isEqualTo(Duration.ofSeconds(7));
+                assertThat(o.keepAliveMax()).isEqualTo(9);
+            });
+        }
+
+        @Test
+        void framingHeadersAreCheckedForEveryNewSetOfRequestHeaders() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO).data(OK_HELLO);
+            Http1Codec c = wrap(sc);
+            get(c);
+            assertThatThrownBy(() -> c.writeRequest("GET", "/", HeaderFields.of("Host", "h", "Content-Length", "1"),
+                    null, T)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Content-Length");
+            assertThatThrownBy(() -> c.writeRequest("GET", "/", HeaderFields.of("Transfer-Encoding", "chunked"),
+                    null, T)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Transfer-Encoding");
+            assertThat(get(c).body()).isEqualTo("hello");
+        }
+    }
+
     static Stream<Arguments> responses() {
         return Stream.of(
                 Arguments.of("fixed", OK_HELLO, "hello", Outcome.REUSABLE),

@@ -106,4 +106,25 @@ class RequestHeadEncoderTest {
         assertThat(encoder.capacity()).isGreaterThan(10_000);
         assertThat(text(encoder.encode("GET", "/", HeaderFields.EMPTY))).isEqualTo("GET / HTTP/1.1\r\n\r\n");
     }
+
+    @Test
+    void aRequestLikeTheLastIsWrittenTheSameWhateverCameBetween() {
+        HeaderFields h = HeaderFields.of("Host", "x.test", "Accept-Encoding", "gzip");
+        String get = "GET /a HTTP/1.1\r\nHost: x.test\r\nAccept-Encoding: gzip\r\n\r\n";
+        assertThat(text(encoder.encode("GET", "/a", h))).isEqualTo(get);
+        assertThat(text(encoder.encode("GET", "/a", h))).isEqualTo(get);
+        assertThat(text(encoder.encode("GET", "/b", h))).isEqualTo(get.replace("/a", "/b"));
+        assertThat(text(encoder.encode("HEAD", "/b", h))).isEqualTo(get.replace("/a", "/b").replace("GET", "HEAD"));
+        assertThat(text(encoder.encode("HEAD", "/b", h, 3))).isEqualTo(get.replace("/a", "/b").replace("GET", "HEAD")
+                .replace("\r\n\r\n", "\r\nContent-Length: 3\r\n\r\n"));
+        HeaderFields equalButAnother = HeaderFields.of("Host", "x.test", "Accept-Encoding", "br");
+        assertThat(text(encoder.encode("GET", "/a", equalButAnother))).isEqualTo(get.replace("gzip", "br"));
+        assertThat(text(encoder.encode("GET", "/a", h))).isEqualTo(get);
+        // A rejected request overwrote part of the array: the next one is written whole again.
+        assertThatThrownBy(() -> encoder.encode("GET", "/a", HeaderFields.of("Host", "x.test", "X", "a\u0100")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(text(encoder.encode("GET", "/a", h))).isEqualTo(get);
+        assertThatThrownBy(() -> encoder.encode("GET", "/z b", h)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(text(encoder.encode("GET", "/a", h))).isEqualTo(get);
+    }
 }

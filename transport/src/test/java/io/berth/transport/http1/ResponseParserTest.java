@@ -332,6 +332,70 @@ class ResponseParserTest {
         assertThat(h.headers().name(2)).isEqualTo("Set-Cookie");
     }
 
+    @Test
+    void aRepeatedHeadIsTheSameHead() throws Exception {
+        for (BufferKind kind : List.of(BufferKind.HEAP, BufferKind.HEAP_OFFSET)) {
+            String wire = typical();
+            byte[] twice = bytes(wire + "BODY" + wire + "MORE");
+            ByteBuffer in = Wire.buffer(twice, 0, twice.length, kind);
+            int start = in.position();
+            ResponseParser p = new ResponseParser(ResponseParser.DEFAULT_MAX_HEAD_SIZE);
+            ResponseHead first = p.parse(in);
+            assertThat(in.position() - start).isEqualTo(wire.length());
+            in.position(in.position() + 4); // the body
+            p.reset();
+            ResponseHead second = p.parse(in);
+            assertThat(second).as(kind.name()).isSameAs(first);
+            assertThat(in.position() - start).isEqualTo(2 * wire.length() + 4);
+            assertThatThrownBy(() -> p.parse(in)).as("parsed: reset first").isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void aHeadThatDiffersInOneByteIsParsedAgain() throws Exception {
+        String ok = head("HTTP/1.1 200 OK", "Connection: other", "Content-Length: 5");
+        String[] variants = {
+            head("HTTP/1.1 500 OK", "Connection: other", "Content-Length: 5"),
+            head("HTTP/1.1 200 OK", "Connection: close", "Content-Length: 5"),
+            head("HTTP/1.1 200 OK", "Connection: other", "Content-Length: 6"),
+            head("HTTP/1.1 200 OK", "Connection: other", "Content-Length: 5", "X: y"),
+        };
+        for (String v : variants) {
+            ResponseParser p = new ResponseParser(ResponseParser.DEFAULT_MAX_HEAD_SIZE);
+            ResponseHead first = p.parse(ByteBuffer.wrap(bytes(ok)));
+            p.reset();
+            ResponseHead other = p.parse(ByteBuffer.wrap(bytes(v)));
+            assertThat(other).as(v).isNotSameAs(first).isEqualTo(parse(v)).isNotEqualTo(first);
+        }
+    }
+
+    @Test
+    void aRepeatedHeadThatArrivesInPiecesIsParsedAndThenRecognised() throws Exception {
+        String wire = typical();
+        byte[] b = bytes(wire);
+        ResponseParser p = new ResponseParser(ResponseParser.DEFAULT_MAX_HEAD_SIZE);
+        ResponseHead first = p.parse(ByteBuffer.wrap(b));
+        p.reset();
+        // Shorter than the head: parsed as usual, carried over, and the same fields come out.
+        assertThat(p.parse(ByteBuffer.wrap(b, 0, 40).slice())).isNull();
+        ResponseHead split = p.parse(ByteBuffer.wrap(b, 40, b.length - 40).slice());
+        assertThat(split).isNotSameAs(first).isEqualTo(first);
+        p.reset();
+        assertThat(p.parse(ByteBuffer.wrap(b))).as("a head carried over is not kept").isSameAs(first);
+        p.reset();
+        ByteBuffer direct = Wire.buffer(b, 0, b.length, BufferKind.DIRECT);
+        assertThat(p.parse(direct)).as("parsed from a direct buffer").isNotSameAs(first).isEqualTo(first);
+    }
+
+    @Test
+    void aHeadLongerThanTheRepeatLimitIsParsedEveryTime() throws Exception {
+        String wire = head("HTTP/1.1 200 OK", "X-Long: " + "a".repeat(ResponseParser.REPEAT_MAX_BYTES));
+        ResponseParser p = new ResponseParser(ResponseParser.DEFAULT_MAX_HEAD_SIZE);
+        ResponseHead first = p.parse(ByteBuffer.wrap(bytes(wire)));
+        p.reset();
+        assertThat(p.parse(ByteBuffer.wrap(bytes(wire)))).isNotSameAs(first).isEqualTo(first);
+    }
+
     private static ResponseHead parse(String wire) throws HttpProtocolException {
         ResponseParser p = new ResponseParser(ResponseParser.DEFAULT_MAX_HEAD_SIZE);
         ResponseHead h = p.parse(ByteBuffer.wrap(bytes(wire)));
