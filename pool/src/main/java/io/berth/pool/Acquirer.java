@@ -154,7 +154,7 @@ final class Acquirer {
         for (int attempt = 0; attempt < 2 * es.length + 2; attempt++) {
             ServerEntry e = pool.selector.choose(es, st.balance, now, st.slowStartNanos, failed, avoid,
                     st.maxConnections);
-            if (e == null && !failed.isEmpty() && !anotherTakesConnections(es, failed, now, st)) {
+            if (e == null && !failed.isEmpty()) {
                 failed.clear(); // every other server failed too: try them again
                 e = pool.selector.choose(es, st.balance, now, st.slowStartNanos, failed, avoid, st.maxConnections);
             }
@@ -180,20 +180,6 @@ final class Acquirer {
             }
         }
         return null;
-    }
-
-    /**
-     * @return whether a server this request's connects did not fail on takes new connections, even if
-     *     it is at its limit now: the request waits for it (a connection or a slot comes back) rather
-     *     than connect again to a server that just refused it
-     */
-    private static boolean anotherTakesConnections(ServerEntry[] es, List<ServerEntry> failed, long now, Settings st) {
-        for (ServerEntry e : es) {
-            if (!failed.contains(e) && e.takesNewConnections(now, st.slowStartNanos)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** @return whether an idle connection this request may use is being checked by the maintenance pass */
