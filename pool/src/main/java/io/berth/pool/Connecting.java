@@ -116,26 +116,25 @@ final class Connecting {
     }
 
     /**
-     * A caller is about to take an idle connection of {@code e} that may be multiplexed: until it has
-     * leased it, nobody can join it, so it counts as a connection being opened (its room promised to
-     * callers arriving meanwhile, who wait for it). Ended by {@link #endTaking}.
+     * A caller took an idle multiplexed connection of {@code e}: until it has leased it nobody can
+     * join it, so its room is promised as a connection being opened promises its own (callers arriving
+     * meanwhile wait for it). It does not count among {@link #openers}: a caller racing to open a
+     * connection still opens. Ended by {@link #endTaking}.
      */
     void beginTaking(ServerEntry e) {
         e.opening.incrementAndGet();
-        openers.incrementAndGet();
     }
 
     /**
      * Ends {@link #beginTaking}: a connection leased ({@code taken}) hands its remaining room to the
-     * callers that waited meanwhile; without one, callers beyond what connections being opened still
-     * promise get the server's free slots.
+     * callers that waited meanwhile; then callers beyond what connections being opened still promise
+     * get the server's free slots.
      */
     void endTaking(ServerEntry e, PooledConnection taken) {
-        if (taken != null && taken.multiplexed) {
-            settle(taken);
-            return;
+        if (taken != null) {
+            offerRoom(taken);
         }
-        endOpening(e);
+        e.opening.decrementAndGet();
         if (pool.waiters.waiting() > promised()) {
             pool.recycler.signalFreeSlot(e);
         }

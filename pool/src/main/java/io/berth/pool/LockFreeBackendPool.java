@@ -235,32 +235,37 @@ final class LockFreeBackendPool implements PoolAccess {
                 return joinedLease(m, s, now, st);
             }
         }
-        if (!e.table.mayHaveMultiplexed()) {
-            PooledConnection c;
-            while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
+        PooledConnection c;
+        while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
+            if (!c.multiplexed) {
                 if (usable(c, replayable, now, st)) {
                     return lease(c, s, now, st);
                 }
+                continue;
             }
-            return null;
+            Lease l = takeMultiplexed(c, replayable, s, now, st);
+            if (l != null) {
+                return l;
+            }
         }
-        // An idle multiplexed connection, once taken, can be joined only once leased: until then it
-        // promises its room as a connection being opened does, so that callers arriving meanwhile
-        // wait for it rather than open another (no connection burst)
-        connecting.beginTaking(e);
-        PooledConnection taken = null;
+        return null;
+    }
+
+    /**
+     * Leases an idle multiplexed connection its caller just took from the idle set. Until it is
+     * leased nobody can join it, so meanwhile it promises its room as a connection being opened does:
+     * callers arriving then wait for it rather than open another (no connection burst).
+     */
+    private Lease takeMultiplexed(PooledConnection c, boolean replayable, PinnedSession s, long now, Settings st) {
+        connecting.beginTaking(c.entry);
+        Lease l = null;
         try {
-            PooledConnection c;
-            while ((c = e.table.pollMostRecent(replayable, st.policy)) != null) {
-                if (usable(c, replayable, now, st)) {
-                    Lease l = lease(c, s, now, st);
-                    taken = c;
-                    return l;
-                }
+            if (usable(c, replayable, now, st)) {
+                l = lease(c, s, now, st);
             }
-            return null;
+            return l;
         } finally {
-            connecting.endTaking(e, taken);
+            connecting.endTaking(c.entry, l != null ? c : null);
         }
     }
 
@@ -300,22 +305,11 @@ final class LockFreeBackendPool implements PoolAccess {
             c.state = PooledConnection.OWNED;
             return usable(c, replayable, now, st) ? lease(c, s, now, st) : null;
         }
-        connecting.beginTaking(c.entry); // as in takeFrom
-        PooledConnection taken = null;
-        try {
-            if (!c.entry.table.remove(c)) {
-                return null;
-            }
-            c.state = PooledConnection.OWNED;
-            if (!usable(c, replayable, now, st)) {
-                return null;
-            }
-            Lease l = lease(c, s, now, st);
-            taken = c;
-            return l;
-        } finally {
-            connecting.endTaking(c.entry, taken);
+        if (!c.entry.table.remove(c)) {
+            return null;
         }
+        c.state = PooledConnection.OWNED;
+        return takeMultiplexed(c, replayable, s, now, st);
     }
 
     private Lease remember(Lease l, PinnedSession s, Settings st) {
