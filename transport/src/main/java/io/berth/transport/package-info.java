@@ -42,8 +42,9 @@
  * 21 and later (found at run time), a platform daemon thread named {@code berth-...} on 17. It waits
  * in {@link io.berth.transport.DuplexConnection#readNoDeadline} (no deadline: it is ended by the
  * server's close, an abort, or a close of the connection), decodes frames and hands each to the
- * stream it belongs to, while callers write their frames with {@code write} from their own threads
- * and wait for their stream's frames on a per-stream hand-off.
+ * stream it belongs to, waking each stream's caller once per read; callers write their frames from
+ * their own threads, combined: each appends to the connection's output and writes it only if no other
+ * caller is writing (who then takes it along), so one {@code write} carries the frames of many callers.
  *
  * <p>Why a dedicated reader rather than callers taking turns at reading: HTTP/2 must be read at all
  * times, also when no caller waits (SETTINGS and their acknowledgement, PING, WINDOW_UPDATE that
