@@ -15,10 +15,9 @@ import io.berth.pool.http.Cancellation;
 import io.berth.transport.http2.Http2ErrorCode;
 import io.berth.transport.http2.Http2Headers;
 import io.berth.transport.http2.Http2Settings;
-import io.berth.transport.testing.Http2TestServer;
 import io.berth.transport.testing.Http2TestServer.Frame;
 import io.berth.transport.testing.Http2TestServer.Peer;
-import io.berth.transport.testing.Http2TestServer.Request;
+import io.berth.transport.testing.Http2TestServer;
 import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.TestPki;
 import java.io.IOException;
@@ -54,6 +53,7 @@ class AbandonedH2ResponseTest {
         }
         if (server != null) {
             server.close();
+            assertThat(server.failures()).as("test server failures").isEmpty();
         }
     }
 
@@ -62,18 +62,14 @@ class AbandonedH2ResponseTest {
         server = Http2TestServer.tls(peer -> {
             peers.add(peer);
             peer.settings(settings);
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 if (r.headers().first(":path").equals("/open")) {
                     peer.headers(r.streamId(), Http2Headers.of(":status", "200"), false);
                     peer.data(r.streamId(), PART, false);
                 } else {
                     peer.respond(r.streamId(), 200, "small");
                 }
-            }
+            });
         });
     }
 

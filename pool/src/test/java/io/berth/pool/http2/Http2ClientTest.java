@@ -142,11 +142,7 @@ class Http2ClientTest {
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 2);
             List<Thread> answering = new ArrayList<>();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 peak.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
                 Thread t = new Thread(() -> {
                     try {
@@ -159,7 +155,7 @@ class Http2ClientTest {
                 });
                 answering.add(t);
                 t.start();
-            }
+            });
         }));
         BerthClient client = client(server.port(), b -> b.maxConnections(1), HttpProtocol.HTTP_2);
         ExecutorService callers = Executors.newFixedThreadPool(8);
@@ -214,11 +210,7 @@ class Http2ClientTest {
         java.util.concurrent.atomic.AtomicBoolean firstTime = new java.util.concurrent.atomic.AtomicBoolean(true);
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 boolean always = r.headers().first(":path").equals("/always-refused");
                 if (always || firstTime.getAndSet(false)) {
                     refusals.incrementAndGet();
@@ -226,7 +218,7 @@ class Http2ClientTest {
                 } else {
                     peer.respond(r.streamId(), 200, "second time");
                 }
-            }
+            });
         }));
         BerthClient client = client(server.port(), b -> b.retries(2), HttpProtocol.HTTP_2);
         try (BerthResponse r = client.send(BerthRequest.post("/once-refused", "text/plain",
@@ -278,16 +270,12 @@ class Http2ClientTest {
             int n = connection.incrementAndGet();
             peer.autoAckPings(n != 1); // the first connection is dead to PINGs (a half-open path)
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 if (r.headers().first(":method").equals("POST")) {
                     posts.add(n + " " + r.bodyText());
                 }
                 peer.respond(r.streamId(), 200, "on " + n);
-            }
+            });
         }));
         BerthClient client = client(server.port(), b -> b.validateAfterIdle(Duration.ofMillis(20))
                 .pingTimeout(Duration.ofMillis(300)), HttpProtocol.HTTP_2);
@@ -304,15 +292,11 @@ class Http2ClientTest {
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peers.add(peer);
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 if (!r.headers().first(":path").equals("/never")) {
                     peer.respond(r.streamId(), 200, "fine");
                 }
-            }
+            });
         }));
         BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
         Cancellation cancellation = Cancellation.create();
@@ -341,18 +325,14 @@ class Http2ClientTest {
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peers.add(peer);
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 if (r.headers().first(":path").equals("/big")) {
                     peer.headers(r.streamId(), Http2Headers.of(":status", "200"), false);
                     peer.data(r.streamId(), new byte[1000], false); // and the rest never comes
                 } else {
                     peer.respond(r.streamId(), 200, "small");
                 }
-            }
+            });
         }));
         BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
         BerthResponse big = client.send(BerthRequest.get("/big"));
@@ -369,14 +349,10 @@ class Http2ClientTest {
         List<String> paths = new CopyOnWriteArrayList<>();
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 paths.add(r.headers().first(":method") + " " + r.headers().first(":path"));
                 peer.respond(r.streamId(), 204, "");
-            }
+            });
         }));
         BerthClient client = client(server.port(), b -> b.healthCheck(io.berth.HealthCheck.builder().path("/health")
                 .interval(Duration.ofMillis(100)).build()), HttpProtocol.HTTP_2);
@@ -445,11 +421,7 @@ class Http2ClientTest {
         CountDownLatch bodyRead = new CountDownLatch(1);
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 Http2Headers h = r.headers();
                 seen.add(h.first(":method") + " " + h.first(":path") + (h.first("x-one") != null ? " x-one" : "")
                         + (r.body().length > 0 ? " " + r.bodyText() : ""));
@@ -462,7 +434,7 @@ class Http2ClientTest {
                 } else {
                     peer.respond(r.streamId(), 200, h.first(":method") + h.first(":path"));
                 }
-            }
+            });
         }));
         BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
 
@@ -493,14 +465,10 @@ class Http2ClientTest {
         AtomicInteger oneShots = new AtomicInteger();
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 oneShots.incrementAndGet();
                 peer.rst(r.streamId(), Http2ErrorCode.REFUSED_STREAM.code());
-            }
+            });
         }));
         BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
         byte[] bytes = "a body read once".getBytes(StandardCharsets.UTF_8);
@@ -520,11 +488,7 @@ class Http2ClientTest {
         gzipped = bytes.toByteArray();
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
+            peer.eachRequest(r -> {
                 if (r.headers().first(":path").equals("/gzip")) {
                     peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-encoding", "gzip",
                             "content-length", Integer.toString(gzipped.length), "x-kept", "yes"), false);
@@ -534,7 +498,7 @@ class Http2ClientTest {
                             "text/plain; charset=ISO-8859-1", "x-multi", "1", "x-multi", "2"), false);
                     peer.data(r.streamId(), new byte[] {(byte) 0xe9}, true);
                 }
-            }
+            });
         }));
         BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
         try (BerthResponse r = client.send(BerthRequest.get("/plain"))) {

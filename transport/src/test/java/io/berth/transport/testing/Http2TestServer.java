@@ -57,6 +57,16 @@ import javax.net.ssl.SSLSocket;
  * <p>Thread-safe. Shared with the pool's tests through the transport test-jar.
  */
 public final class Http2TestServer implements AutoCloseable {
+    /** What a server does with one request: {@link Peer#eachRequest}. */
+    @FunctionalInterface
+    public interface RequestHandler {
+        /**
+         * @param request the request the client completed
+         * @throws Exception anything; ends the script
+         */
+        void handle(Request request) throws Exception;
+    }
+
     /** What the server does on one connection, on that connection's script thread. */
     @FunctionalInterface
     public interface Script {
@@ -124,13 +134,7 @@ public final class Http2TestServer implements AutoCloseable {
     public static Script serving(String body, long... settings) {
         return peer -> {
             peer.settings(settings);
-            while (true) {
-                Request r = peer.awaitRequest(Duration.ofMinutes(1));
-                if (r == null) {
-                    return;
-                }
-                peer.respond(r.streamId(), 200, body);
-            }
+            peer.eachRequest(r -> peer.respond(r.streamId(), 200, body));
         };
     }
 
@@ -410,6 +414,19 @@ public final class Http2TestServer implements AutoCloseable {
         /** @return the next frame of this type, as {@link #awaitFrame} with {@link #WAIT} */
         public Frame awaitFrame(int type) throws InterruptedException {
             return awaitFrame(f -> f.type() == type, WAIT);
+        }
+
+        /**
+         * Hands every request the client completes to {@code handler}, one after another, until the
+         * client goes away (each awaited for at most a minute).
+         *
+         * @param handler what the server does with a request
+         * @throws Exception what the handler threw
+         */
+        public void eachRequest(RequestHandler handler) throws Exception {
+            for (Request r = awaitRequest(Duration.ofMinutes(1)); r != null; r = awaitRequest(Duration.ofMinutes(1))) {
+                handler.handle(r);
+            }
         }
 
         /**
