@@ -94,6 +94,12 @@ public final class RawServer implements AutoCloseable {
                 Socket s = listener.accept();
                 s.setTcpNoDelay(true);
                 sockets.add(s);
+                if (closing) {
+                    // accepted as close() ran: it may have looked at the sockets before this one was
+                    // added, and a handler started now would serve on after the server "closed"
+                    s.close();
+                    return;
+                }
                 accepted.incrementAndGet();
                 spawn("raw-server-conn-" + s.getPort(), () -> {
                     try {
