@@ -154,7 +154,7 @@ final class Acquirer {
         for (int attempt = 0; attempt < 2 * es.length + 2; attempt++) {
             ServerEntry e = pool.selector.choose(es, st.balance, now, st.slowStartNanos, failed, avoid,
                     st.maxConnections);
-            if (e == null && !failed.isEmpty()) {
+            if (e == null && !failed.isEmpty() && !(fresh && anotherTakesConnections(es, failed, now, st))) {
                 failed.clear(); // every other server failed too: try them again
                 e = pool.selector.choose(es, st.balance, now, st.slowStartNanos, failed, avoid, st.maxConnections);
             }
@@ -180,6 +180,22 @@ final class Acquirer {
             }
         }
         return null;
+    }
+
+    /**
+     * @return whether a server this request's connects did not fail on takes new connections, though it
+     *     is at its limit now. A request that needs a new connection (its own failed: a server that went
+     *     away with it) then waits for that server's connection or slot rather than connect again to
+     *     the server that just refused it and spend its retries there: that server is not down yet only
+     *     because passive health has not counted enough failures.
+     */
+    private static boolean anotherTakesConnections(ServerEntry[] es, List<ServerEntry> failed, long now, Settings st) {
+        for (ServerEntry e : es) {
+            if (!failed.contains(e) && e.takesNewConnections(now, st.slowStartNanos)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return whether an idle connection this request may use is being checked by the maintenance pass */
