@@ -9,6 +9,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
@@ -34,6 +36,13 @@ public final class RawServer implements AutoCloseable {
          */
         void handle(Socket raw) throws Exception;
     }
+
+    /**
+     * Keeps every TLS layer reachable until its server closes. On JDK 17 an {@link SSLSocket} has a
+     * finalizer that closes the raw socket under it, so a handler that drops the layer and waits (a
+     * silent peer) would, at the next GC, reset the connection and turn a timeout into "Broken pipe".
+     */
+    private static final Map<Socket, SSLSocket> LAYERS = new ConcurrentHashMap<>();
 
     private final ServerSocket listener;
     private final Handler handler;
@@ -142,6 +151,9 @@ public final class RawServer implements AutoCloseable {
                 throw new java.io.InterruptedIOException("interrupted while stopping " + t.getName());
             }
         }
+        for (Socket s : sockets) {
+            LAYERS.remove(s);
+        }
     }
 
     // ---- helpers for handlers
@@ -154,6 +166,7 @@ public final class RawServer implements AutoCloseable {
     public static SSLSocket tls(Socket raw, SSLContext context) throws IOException {
         SSLSocket ssl = (SSLSocket) context.getSocketFactory().createSocket(raw, null, true);
         ssl.setUseClientMode(false);
+        LAYERS.put(raw, ssl);
         ssl.startHandshake();
         return ssl;
     }
