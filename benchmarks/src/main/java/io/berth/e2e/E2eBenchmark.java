@@ -47,7 +47,8 @@ import java.util.function.ToDoubleFunction;
  *
  * <p>Figures per window: requests per second; p50/p99/p99.9 latency from an HdrHistogram per caller,
  * merged; bytes allocated by every thread of this JVM (callers and the clients' own I/O threads)
- * per request; process CPU time per request (nginx is another process, so not included);
+ * per request; process CPU time per request (nginx is another process, so not included), and its
+ * user-mode part (the rest is the kernel's: syscalls, TCP on loopback, scheduling);
  * connections nginx accepted during the window ({@code stub_status}), which must be 0 for a warm
  * pool; requests that failed. Per client and C, also the connections nginx accepted from it from
  * its creation to its last window (set-up, warm-ups and windows: only one client runs at a time, so
@@ -102,7 +103,7 @@ public final class E2eBenchmark {
         if (h2Peers) {
             headers.add("×best h2 peer");
         }
-        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "conns", "open",
+        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "user µs/req", "conns", "open",
                 "streams/conn", "new conns", "failed", "notes"));
         Table table = new Table(true, headers.toArray(new String[0]));
         String[] roundHeaders = new String[settings.rounds + 2];
@@ -118,6 +119,8 @@ public final class E2eBenchmark {
                 + " measured window; %.1f s warm-up per client before the first round. Figures are medians over"
                 + " rounds (×floor: of the ratio within each round%s); *conns*: the connections nginx accepted"
                 + " from the client at this C, from its creation to its last window (set-up, warm-ups, windows);"
+                + " *user µs/req*: the user-mode part of CPU µs/req, the rest being the kernel's (from"
+                + " /proc/self/stat, in 10 ms ticks);"
                 + " *open*: those of its connections still established after its first warm-up (this JVM's"
                 + " sockets to the listener, from /proc/net/tcp), and *streams/conn* C over that; *new conns* and"
                 + " *failed*: the totals over all measured windows (with the failed share of the requests sent;"
@@ -273,9 +276,9 @@ public final class E2eBenchmark {
                     w = load.measure(settings.duration);
                     windows.get(name)[r] = w;
                     System.err.printf(Locale.ROOT, "C=%d round %d/%d %-10s %9.0f req/s  p99 %7.0f µs  %6.0f B/req"
-                            + "  %6.1f µs CPU/req  %d new conns%s%n", c, r + 1, settings.rounds, name,
+                            + "  %6.1f µs CPU/req (user %.1f)  %d new conns%s%n", c, r + 1, settings.rounds, name,
                             w.requestsPerSecond(), w.micros(99), w.bytesPerRequest(), w.cpuMicrosPerRequest(),
-                            w.newConnections(), w.errors() > 0 ? "  " + w.errors() + " errors: " + w.firstError() : "");
+                            w.userMicrosPerRequest(), w.newConnections(), w.errors() > 0 ? "  " + w.errors() + " errors: " + w.firstError() : "");
                 } catch (Exception e) {
                     fail(name, "round " + (r + 1), e, loads, failures);
                 }
@@ -324,6 +327,7 @@ public final class E2eBenchmark {
             row.add(ws.isEmpty() ? null : median(ws, w -> w.micros(99.9)));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::bytesPerRequest));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::cpuMicrosPerRequest));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::userMicrosPerRequest));
             Long open = ws.isEmpty() ? null : held.get(name);
             row.add(conns);
             row.add(open);
