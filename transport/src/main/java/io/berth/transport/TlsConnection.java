@@ -68,6 +68,12 @@ final class TlsConnection extends NioConnection {
      */
     private final ByteBuffer[] oneIn = new ByteBuffer[1];
     private final ByteBuffer[] oneOut = new ByteBuffer[1];
+    /**
+     * Whether an unwrap reported the inbound side closed (close_notify): what
+     * {@code engine.isInboundDone()} says after our own unwraps (we never close it ourselves), without
+     * taking the engine's lock on every read. Volatile: a liveness look may run on another thread.
+     */
+    private volatile boolean inboundClosed;
     /** Set by the trust manager, possibly on a delegated-task thread; read after the handshake. */
     private volatile boolean chainVerified;
     private boolean resumed;
@@ -244,7 +250,7 @@ final class TlsConnection extends NioConnection {
             if (appIn != null && appIn.hasRemaining()) {
                 return transfer(appIn, dst);
             }
-            if (engine.isInboundDone()) {
+            if (inboundClosed) {
                 return -1;
             }
             if (netIn.hasRemaining()) {
@@ -384,7 +390,7 @@ final class TlsConnection extends NioConnection {
         if (appIn != null && appIn.hasRemaining()) {
             return Liveness.UNEXPECTED_DATA;
         }
-        return engine.isInboundDone() ? Liveness.CLOSED_BY_PEER : Liveness.ALIVE;
+        return inboundClosed ? Liveness.CLOSED_BY_PEER : Liveness.ALIVE;
     }
 
     /**
@@ -402,7 +408,7 @@ final class TlsConnection extends NioConnection {
                 if (appIn != null && appIn.hasRemaining()) {
                     return Liveness.UNEXPECTED_DATA;
                 }
-                if (engine.isInboundDone()) {
+                if (inboundClosed) {
                     return Liveness.CLOSED_BY_PEER;
                 }
                 if (netIn.hasRemaining()) {
@@ -485,7 +491,11 @@ final class TlsConnection extends NioConnection {
     private SSLEngineResult engineUnwrap(ByteBuffer dst) throws SSLException {
         oneIn[0] = dst;
         try {
-            return engine.unwrap(netIn, oneIn, 0, 1);
+            SSLEngineResult r = engine.unwrap(netIn, oneIn, 0, 1);
+            if (r.getStatus() == Status.CLOSED) {
+                inboundClosed = true;
+            }
+            return r;
         } finally {
             oneIn[0] = null;
         }
