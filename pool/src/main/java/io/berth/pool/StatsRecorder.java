@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe.
  */
 final class StatsRecorder {
-    final LongAdder acquired = new LongAdder();
+    /** Leases of a connection's first exchange; with {@link #reused}, all leases (one add per lease). */
+    final LongAdder fresh = new LongAdder();
     final LongAdder reused = new LongAdder();
     /** Connections carrying an exchange, over all servers: the backend's true in-use count. */
     final AtomicInteger inUse = new AtomicInteger();
@@ -63,10 +64,7 @@ final class StatsRecorder {
     }
 
     void leased(boolean wasReused) {
-        acquired.increment();
-        if (wasReused) {
-            reused.increment();
-        }
+        (wasReused ? reused : fresh).increment();
     }
 
     void closed(PooledConnection c, CloseReason reason, boolean graceful) {
@@ -157,8 +155,9 @@ final class StatsRecorder {
         for (CloseReason r : CloseReason.values()) {
             closedMap.put(r, closedBy.get(r.ordinal()));
         }
+        long reusedLeases = reused.sum();
         return new Snapshot(name, backend, total, idle, sessionIdle, busy, waiting, peakInUse.get(), opened.get(),
-                acquired.sum(), reused.sum(), tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
+                fresh.sum() + reusedLeases, reusedLeases, tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
                 acquireTimeouts.get(), connectFailures.get(), List.copyOf(rows), List.copyOf(servers), (int) h2[0],
                 (int) h2[1], h2[2], h2[3], h2[4], h2[5]);
     }

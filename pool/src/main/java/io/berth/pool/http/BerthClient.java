@@ -212,7 +212,7 @@ public final class BerthClient implements AutoCloseable {
             }
             Http1State state = stateOf(lease, config);
             Http1Codec conn = state.codec;
-            HeaderFields headers = request.headersFor(hostHeader(lease.server()), gzip);
+            HeaderFields headers = request.headersFor(state.hostHeader, gzip);
             if (cancellation != null && !attach(cancellation, conn.connection(), lease)) {
                 throw canceled(request, null);
             }
@@ -283,13 +283,16 @@ public final class BerthClient implements AutoCloseable {
     private static final class Http1State implements Attachment {
         final Http1Codec codec;
         final ExchangeListener releaser;
+        /** The connection's Host header: its server never changes. */
+        final String hostHeader;
         /** The head {@link #gzipEncoded} was decided for: a codec hands out a repeated head again. */
         private ResponseHead encodingHead;
         private boolean gzipEncoded;
 
-        Http1State(Http1Codec codec, ExchangeListener releaser) {
+        Http1State(Http1Codec codec, ExchangeListener releaser, String hostHeader) {
             this.codec = codec;
             this.releaser = releaser;
+            this.hostHeader = hostHeader;
         }
 
         /** @return whether the response's body is gzip-encoded ({@code Content-Encoding: gzip}) */
@@ -318,7 +321,8 @@ public final class BerthClient implements AutoCloseable {
         }
         PoolAccess p = pool;
         Http1State s = new Http1State(Http1Codec.of(lease.connection(), config.maxResponseHeadSize(),
-                Http1Codec.DEFAULT_EXPECT_CONTINUE_TIMEOUT), outcome -> p.release(lease, outcome));
+                Http1Codec.DEFAULT_EXPECT_CONTINUE_TIMEOUT), outcome -> p.release(lease, outcome),
+                hostHeader(lease.server()));
         lease.attach(s);
         return s;
     }

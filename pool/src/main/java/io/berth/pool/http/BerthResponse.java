@@ -160,7 +160,14 @@ public final class BerthResponse implements AutoCloseable {
                 return in.readAllBytes();
             }
             // Known length: read straight into an array of that size (readAllBytes would buffer 8 KiB).
-            byte[] bytes = in.readNBytes((int) length);
+            byte[] bytes = new byte[(int) length];
+            for (int off = 0; off < bytes.length; ) {
+                int n = in.read(bytes, off, bytes.length - off);
+                if (n < 0) {
+                    return java.util.Arrays.copyOf(bytes, off); // as readNBytes: what there was
+                }
+                off += n;
+            }
             if (in.read() != -1) {
                 throw new io.berth.HttpProtocolException("response body longer than its Content-Length "
                         + length);
