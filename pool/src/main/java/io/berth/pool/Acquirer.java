@@ -70,16 +70,23 @@ final class Acquirer {
             }
             Settings st = pool.settings;
             long now = pool.ticker.read();
+            // One look at the queue for both decisions: a caller that did not look at the shared
+            // connections because others waited must not open one because they are served by now.
+            boolean alone = pool.waiters.waiting() == 0;
+            long ready = pool.muxReady.get();
             if (!fresh) {
-                Lease l = pool.tryIdle(replayable, s, st, now, pool.waiters.waiting() == 0);
+                Lease l = pool.tryIdle(replayable, s, st, now, alone);
                 if (l != null) {
                     return l;
                 }
             }
             ServerEntry e = null;
             boolean reservedHere = false;
-            if (pool.waiters.waiting() == 0 && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
-                    && (fresh || pool.connecting.promised() == 0)) {
+            if (alone && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
+                    && (fresh || pool.connecting.expected() == 0)) {
+                if (!fresh && pool.muxReady.get() != ready) {
+                    continue; // a multiplexed connection became usable since the look: look again
+                }
                 e = reserve(st, now, failed, avoid, fresh);
                 reservedHere = e != null;
             }
@@ -110,7 +117,11 @@ final class Acquirer {
                         pool.recycler.closeConnection(c, CloseReason.EVICTED, true); // keep its slot: open a new one
                         e = c.entry;
                     } else if (pool.usable(c, replayable, pool.ticker.read(), st)) {
-                        return pool.lease(c, s, pool.ticker.read(), st);
+                        Lease l = pool.lease(c, s, pool.ticker.read(), st);
+                        if (c.multiplexed) {
+                            pool.connecting.shareTaken(c); // with the callers that waited for it too
+                        }
+                        return l;
                     } else {
                         continue;
                     }
@@ -232,8 +243,8 @@ final class Acquirer {
         if (!ignoreChecks && checkWait > 0 && usableUnderCheck(replayable, st)) {
             return nanoNow + checkWait;
         }
-        if (pool.connecting.promised() > 0) {
-            return deadline; // a connection being opened will hand us room, or its slot goes to us
+        if (pool.connecting.expected() > 0) {
+            return deadline; // a connection being opened or taken will hand us room, or its slot goes to us
         }
         long wake = Long.MIN_VALUE;
         for (ServerEntry e : pool.entries) {
@@ -273,11 +284,20 @@ final class Acquirer {
             return received(w);
         }
         long now = pool.ticker.read();
-        Object mine = fresh ? null : takeShared(replayable, s, st, now);
-        if (mine == null && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
-                && (fresh || pool.waiters.waiting() > pool.connecting.promised())) {
-            ServerEntry e = reserve(st, now, failed, avoid, fresh);
-            mine = e == null ? null : e.permit;
+        Object mine = null;
+        for (;;) {
+            long ready = pool.muxReady.get();
+            mine = fresh ? null : takeShared(replayable, s, st, now);
+            if (mine != null || !(fresh || ignoreChecks || !usableUnderCheck(replayable, st))
+                    || !(fresh || pool.waiters.waiting() > pool.connecting.expected())) {
+                break;
+            }
+            if (fresh || pool.muxReady.get() == ready) {
+                ServerEntry e = reserve(st, now, failed, avoid, fresh);
+                mine = e == null ? null : e.permit;
+                break;
+            }
+            // a multiplexed connection became usable since the look: look again
         }
         if (mine != null) {
             if (pool.waiters.cancel(w)) {

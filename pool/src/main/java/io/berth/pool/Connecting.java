@@ -141,6 +141,51 @@ final class Connecting {
     }
 
     /**
+     * A caller leased a multiplexed connection that waiting callers counted on (see {@link
+     * #expected}): as {@link #endTaking}, its room goes to them, and callers it cannot carry get the
+     * server's free slots.
+     */
+    void shareTaken(PooledConnection c) {
+        offerRoom(c);
+        if (pool.waiters.waiting() > promised()) {
+            pool.recycler.signalFreeSlot(c.entry);
+        }
+    }
+
+    /**
+     * @return exchanges callers may expect without opening a connection: what the connections being
+     *     opened promise ({@link #promised}), and the room of every multiplexed connection between
+     *     owners (see {@link #betweenOwners}): out of the idle set but not yet carrying an exchange, so
+     *     that no caller can see it idle or join it, while it is bound for a caller or back to the idle
+     *     set. Callers wait for that room instead of opening a connection of their own (no burst);
+     *     whoever ends such a moment hands the room on ({@link #endTaking}, {@link
+     *     Recycler#makeIdle}) or frees the slot ({@link Recycler#closeConnection}).
+     */
+    int expected() {
+        int p = promised();
+        for (ServerEntry e : pool.entries) {
+            if (e.table.mayHaveMultiplexed() && e.table.findMultiplexed(Connecting::betweenOwners) != null) {
+                p += promiseOf(e);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * A multiplexed connection a caller or the recycler holds for a moment with no exchange on it:
+     * taken from the idle set (being checked before its lease, or taken back by a release that saw a
+     * caller arrive), or left by its last exchange on its way back to the idle set. Not one a session
+     * keeps, one the maintenance pass checks (callers wait for those already), one draining or taking
+     * no new exchange, or one of a server that serves no requests.
+     */
+    static boolean betweenOwners(PooledConnection c) {
+        int state = c.state;
+        return state != PooledConnection.CLOSED && state != PooledConnection.SESSION_IDLE && c.streams == 0
+                && !c.draining && !c.checking && c.session == null && !c.privateToSession
+                && !c.entry.table.isIdle(c.index) && c.connection.capacity() > 0 && c.entry.servesRequests();
+    }
+
+    /**
      * @return exchanges that the connections being opened are expected to carry beyond their openers':
      *     callers wait for these rather than open connections of their own (no connection burst)
      */

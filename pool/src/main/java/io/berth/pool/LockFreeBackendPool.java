@@ -76,6 +76,13 @@ final class LockFreeBackendPool implements PoolAccess {
     final Set<PinnedSession> sessions = ConcurrentHashMap.newKeySet();
     final Acquirer acquirer;
     final Connecting connecting;
+    /**
+     * Counts the moments a multiplexed connection became usable by others: leased (others may join
+     * it) or made idle. A caller that found no room and no connection between owners opens one only
+     * if this did not move meanwhile: else the room it missed may be there now (see {@link
+     * Connecting#expected}).
+     */
+    final AtomicLong muxReady = new AtomicLong();
     final Recycler recycler;
     final Maintenance maintenance;
     final PoolControl control;
@@ -343,6 +350,7 @@ final class LockFreeBackendPool implements PoolAccess {
             c.state = PooledConnection.IN_USE;
             drainIfDue(c, uses, now, st);
             c.streams = 1; // now others may join
+            muxReady.incrementAndGet();
             guard.acquired(c, c.reused);
             return new StreamLease(c, s, c.reused, now);
         }

@@ -100,6 +100,9 @@ final class Recycler {
             }
             c.state = PooledConnection.IDLE;
             e.table.add(c.index, stamp);
+            if (c.multiplexed) {
+                pool.muxReady.incrementAndGet();
+            }
             if (pool.closed || !e.keepsConnections()) {
                 if (e.table.remove(c)) {
                     closeConnection(c, pool.closed ? CloseReason.POOL_CLOSED : CloseReason.SERVER_UNAVAILABLE, false);
@@ -213,7 +216,7 @@ final class Recycler {
         for (;;) {
             long seen = pool.waiters.arrivals();
             Settings st = pool.settings;
-            if (pool.waiters.waiting() <= pool.connecting.promised() || pool.closed
+            if (pool.waiters.waiting() <= pool.connecting.expected() || pool.closed
                     || !e.takesNewConnections(pool.ticker.read(), st.slowStartNanos)
                     || !e.tryReserve(st.maxConnections)) {
                 return; // nobody waits, or the connections being opened will carry the waiters

@@ -152,6 +152,13 @@ final class SlotTable {
         return (PooledConnection) ENTRIES.getAcquire(segs[seg].entries, slot % SEGMENT_SIZE);
     }
 
+    /** @return whether the slot's connection is in the idle set right now (racy) */
+    boolean isIdle(int slot) {
+        Segment[] segs = segments;
+        int seg = slot / SEGMENT_SIZE;
+        return slot >= 0 && seg < segs.length && (segs[seg].idle & (1L << (slot % SEGMENT_SIZE))) != 0;
+    }
+
     /**
      * Makes an owned connection idle: records its stamp, then sets its bit (which hands it over).
      */
