@@ -28,6 +28,13 @@ import java.util.concurrent.locks.LockSupport;
  * change before its deadline.
  */
 final class Acquirer {
+    /**
+     * How often a caller about to open a connection looks again because a multiplexed connection
+     * became usable since its last look, before it opens anyway (connections that others keep
+     * leasing and idling must not hold it in a loop).
+     */
+    private static final int MAX_RELOOKS = 8;
+
     /** How many times a waiter yields before it parks. */
     static final int SPINS_BEFORE_PARK = 16;
     /** The longest a caller waits for the check of an idle connection it may use: 500 ms. */
@@ -60,6 +67,7 @@ final class Acquirer {
         final long start = System.nanoTime();
         final long deadline = start + timeoutNanos;
         int failures = 0;
+        int relooks = 0;
         boolean waited = false;
         boolean ignoreChecks = false;
         IOException lastFailure = null;
@@ -84,7 +92,7 @@ final class Acquirer {
             boolean reservedHere = false;
             if (alone && (fresh || ignoreChecks || !usableUnderCheck(replayable, st))
                     && (fresh || pool.connecting.expected() == 0)) {
-                if (!fresh && pool.muxReady.get() != ready) {
+                if (!fresh && pool.muxReady.get() != ready && relooks++ < MAX_RELOOKS) {
                     continue; // a multiplexed connection became usable since the look: look again
                 }
                 e = reserve(st, now, failed, avoid, fresh);
@@ -285,14 +293,14 @@ final class Acquirer {
         }
         long now = pool.ticker.read();
         Object mine = null;
-        for (;;) {
+        for (int relooks = 0; ; relooks++) {
             long ready = pool.muxReady.get();
             mine = fresh ? null : takeShared(replayable, s, st, now);
             if (mine != null || !(fresh || ignoreChecks || !usableUnderCheck(replayable, st))
                     || !(fresh || pool.waiters.waiting() > pool.connecting.expected())) {
                 break;
             }
-            if (fresh || pool.muxReady.get() == ready) {
+            if (fresh || pool.muxReady.get() == ready || relooks >= MAX_RELOOKS) {
                 ServerEntry e = reserve(st, now, failed, avoid, fresh);
                 mine = e == null ? null : e.permit;
                 break;
