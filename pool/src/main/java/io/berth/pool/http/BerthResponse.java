@@ -1,5 +1,6 @@
 package io.berth.pool.http;
 
+import io.berth.HttpProtocolException;
 import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http1.ResponseBody;
 import io.berth.transport.http1.ResponseHead;
@@ -9,6 +10,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -164,12 +166,12 @@ public final class BerthResponse implements AutoCloseable {
             for (int off = 0; off < bytes.length; ) {
                 int n = in.read(bytes, off, bytes.length - off);
                 if (n < 0) {
-                    return java.util.Arrays.copyOf(bytes, off); // as readNBytes: what there was
+                    return Arrays.copyOf(bytes, off); // as readNBytes: what there was
                 }
                 off += n;
             }
             if (in.read() != -1) {
-                throw new io.berth.HttpProtocolException("response body longer than its Content-Length "
+                throw new HttpProtocolException("response body longer than its Content-Length "
                         + length);
             }
             return bytes;
