@@ -308,6 +308,7 @@ http {
         listen 127.0.0.1:$status_port;
         location = /status {
             stub_status;
+            add_header X-Worker-Pid \$pid always;
         }
     }
 }

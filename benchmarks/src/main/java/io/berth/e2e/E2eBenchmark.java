@@ -103,7 +103,7 @@ public final class E2eBenchmark {
         if (h2Peers) {
             headers.add("×best h2 peer");
         }
-        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "user µs/req", "conns", "open",
+        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "user µs/req", "nginx µs/req", "conns", "open",
                 "streams/conn", "new conns", "failed", "notes"));
         Table table = new Table(true, headers.toArray(new String[0]));
         String[] roundHeaders = new String[settings.rounds + 2];
@@ -120,7 +120,8 @@ public final class E2eBenchmark {
                 + " rounds (×floor: of the ratio within each round%s); *conns*: the connections nginx accepted"
                 + " from the client at this C, from its creation to its last window (set-up, warm-ups, windows);"
                 + " *user µs/req*: the user-mode part of CPU µs/req, the rest being the kernel's (from"
-                + " /proc/self/stat, in 10 ms ticks);"
+                + " /proc/self/stat, in 10 ms ticks); *nginx µs/req*: the CPU time of nginx's worker per request it"
+                + " served in the window, what the client costs the server (from /proc, in 10 ms ticks);"
                 + " *open*: those of its connections still established after its first warm-up (this JVM's"
                 + " sockets to the listener, from /proc/net/tcp), and *streams/conn* C over that; *new conns* and"
                 + " *failed*: the totals over all measured windows (with the failed share of the requests sent;"
@@ -276,9 +277,9 @@ public final class E2eBenchmark {
                     w = load.measure(settings.duration);
                     windows.get(name)[r] = w;
                     System.err.printf(Locale.ROOT, "C=%d round %d/%d %-10s %9.0f req/s  p99 %7.0f µs  %6.0f B/req"
-                            + "  %6.1f µs CPU/req (user %.1f)  %d new conns%s%n", c, r + 1, settings.rounds, name,
-                            w.requestsPerSecond(), w.micros(99), w.bytesPerRequest(), w.cpuMicrosPerRequest(),
-                            w.userMicrosPerRequest(), w.newConnections(), w.errors() > 0 ? "  " + w.errors() + " errors: " + w.firstError() : "");
+                            + "  %6.1f µs CPU/req (user %.1f, nginx %.1f)  %d new conns%s%n", c, r + 1, settings.rounds,
+                            name, w.requestsPerSecond(), w.micros(99), w.bytesPerRequest(), w.cpuMicrosPerRequest(),
+                            w.userMicrosPerRequest(), w.nginxMicrosPerRequest(), w.newConnections(), w.errors() > 0 ? "  " + w.errors() + " errors: " + w.firstError() : "");
                 } catch (Exception e) {
                     fail(name, "round " + (r + 1), e, loads, failures);
                 }
@@ -328,6 +329,7 @@ public final class E2eBenchmark {
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::bytesPerRequest));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::cpuMicrosPerRequest));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::userMicrosPerRequest));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::nginxMicrosPerRequest));
             Long open = ws.isEmpty() ? null : held.get(name);
             row.add(conns);
             row.add(open);

@@ -27,8 +27,9 @@ final class FloorPeer extends Peer {
     /** Shared by the closed loop's callers of this peer: one context, as a pooled client would have. */
     private SSLContext pooledContext;
 
-    FloorPeer() {
-        super("floor");
+    /** @param name {@code floor}, or {@code floor-twin}: the same client measured apart (see {@link Peer#VARIANTS}) */
+    FloorPeer(String name) {
+        super(name);
     }
 
     @Override

@@ -71,7 +71,8 @@ final class Load implements AutoCloseable {
 
     /** The figures of one window. */
     record Window(long requests, long errors, Exception firstError, long nanos, long allocatedBytes, long cpuNanos,
-            long userNanos, long newConnections, long nginxRequests, List<String> threadsEnded, Histogram latency) {
+            long userNanos, long newConnections, long nginxRequests, long nginxCpuNanos, List<String> threadsEnded,
+            Histogram latency) {
 
         double requestsPerSecond() {
             return requests * 1e9 / nanos;
@@ -88,6 +89,14 @@ final class Load implements AutoCloseable {
         /** @return the user-mode part of {@link #cpuMicrosPerRequest()} (NaN where /proc is missing) */
         double userMicrosPerRequest() {
             return requests == 0 || userNanos < 0 ? Double.NaN : userNanos / 1e3 / requests;
+        }
+
+        /**
+         * @return nginx's worker CPU time per request it served in the window (NaN where unknown):
+         *     what the client costs the server
+         */
+        double nginxMicrosPerRequest() {
+            return nginxRequests <= 0 || nginxCpuNanos < 0 ? Double.NaN : nginxCpuNanos / 1e3 / nginxRequests;
         }
 
         /** @return the latency at a percentile in microseconds */
@@ -146,7 +155,7 @@ final class Load implements AutoCloseable {
         cycle(nanos);
         long t1 = System.nanoTime();
         NginxStatus n1 = NginxStatus.read(target);
-        return collect(t1 - t0, 0, 0, -1, n1.connectionsSince(n0), n1.requestsSince(n0), List.of(), false);
+        return collect(t1 - t0, 0, 0, -1, n1.connectionsSince(n0), n1.requestsSince(n0), -1, List.of(), false);
     }
 
     /** Runs one measured window. */
@@ -192,7 +201,7 @@ final class Load implements AutoCloseable {
             ended.add("short-lived"); // started and ended within the window: no name known
         }
         return collect(t1 - t0, bytes, cpu1 - cpu0, user0 < 0 || user1 < 0 ? -1 : user1 - user0,
-                n1.connectionsSince(n0), n1.requestsSince(n0), ended, true);
+                n1.connectionsSince(n0), n1.requestsSince(n0), n1.workerCpuSince(n0), ended, true);
     }
 
     /**
@@ -253,7 +262,7 @@ final class Load implements AutoCloseable {
     }
 
     private Window collect(long nanos, long bytes, long cpu, long user, long conns, long nginxRequests,
-            List<String> ended, boolean latency) {
+            long nginxCpu, List<String> ended, boolean latency) {
         long ok = 0;
         long errors = 0;
         Exception first = null;
@@ -269,7 +278,7 @@ final class Load implements AutoCloseable {
                 merged.add(c.histogram);
             }
         }
-        return new Window(ok, errors, first, nanos, bytes, cpu, user, conns, nginxRequests, ended, merged);
+        return new Window(ok, errors, first, nanos, bytes, cpu, user, conns, nginxRequests, nginxCpu, ended, merged);
     }
 
     @Override

@@ -6,17 +6,23 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * nginx's {@code stub_status} counters, read over plain HTTP/1.0. {@code accepts} counts the
  * connections nginx accepted, so its change across a window is how many connections the clients
  * opened in it, seen from the server. Each read is itself one accepted connection and one request,
- * which {@link #connectionsSince} and {@link #requestsSince} take off.
+ * which {@link #connectionsSince} and {@link #requestsSince} take off. The answer names the worker's
+ * pid ({@code X-Worker-Pid}), whose CPU time {@code /proc} gives: what the server spent, so that a
+ * client's cost to the server per request can be compared too.
  *
  * @param accepts connections accepted since nginx started
  * @param requests requests served since nginx started
+ * @param workerCpuNanos the worker's CPU time (user and kernel, in 10 ms ticks), or -1 where it
+ *     cannot be read (no pid in the answer, no {@code /proc})
  */
-record NginxStatus(long accepts, long requests) {
+record NginxStatus(long accepts, long requests, long workerCpuNanos) {
 
     static NginxStatus read(Target target) throws IOException {
         try (Socket s = new Socket()) {
@@ -36,8 +42,29 @@ record NginxStatus(long accepts, long requests) {
                 throw new IOException("unexpected stub_status answer: " + text);
             }
             String[] n = text.substring(i).split("\n")[1].trim().split("\\s+");
-            return new NginxStatus(Long.parseLong(n[0]), Long.parseLong(n[2]));
+            return new NginxStatus(Long.parseLong(n[0]), Long.parseLong(n[2]), workerCpuNanos(text));
         }
+    }
+
+    private static long workerCpuNanos(String answer) {
+        int i = answer.indexOf("X-Worker-Pid: ");
+        if (i < 0) {
+            return -1;
+        }
+        try {
+            String pid = answer.substring(i + 14, answer.indexOf('\r', i)).trim();
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // utime and stime, fields 14 and 15; USER_HZ is 100 on Linux
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** @return the worker's CPU time between {@code before} and this read, or -1 if unknown */
+    long workerCpuSince(NginxStatus before) {
+        return workerCpuNanos < 0 || before.workerCpuNanos < 0 ? -1 : workerCpuNanos - before.workerCpuNanos;
     }
 
     /** @return the connections accepted between {@code before} and this read, other than this read's own */

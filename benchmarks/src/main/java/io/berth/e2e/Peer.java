@@ -41,9 +41,12 @@ abstract class Peer {
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
      * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
      * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}), and
-     * {@code berth-before-h2}, that tree's {@code berth-h2}.
+     * {@code berth-before-h2}, that tree's {@code berth-h2}; {@code floor-twin}, a second floor with
+     * sockets of its own: its ratio to the floor, which in truth is 1, shows how far two identical
+     * clients' figures part in the same run (the run's own resolution).
      */
-    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2",
+            "floor-twin");
 
     private final String name;
     private final boolean h2;
@@ -114,7 +117,9 @@ abstract class Peer {
             case "jetty-h2":
                 return new JettyPeer(true);
             case "floor":
-                return new FloorPeer();
+                return new FloorPeer("floor");
+            case "floor-twin":
+                return new FloorPeer("floor-twin");
             default:
                 throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + ", " + H2 + " and "
                         + VARIANTS);
