@@ -49,7 +49,7 @@ public final class BerthRequest {
     private BerthRequest(Builder b) {
         this.method = b.method;
         this.target = b.target;
-        this.headers = b.headers.build();
+        this.headers = b.headers == null ? HeaderFields.EMPTY : b.headers.build();
         this.body = b.body;
         this.replayable = b.replayable;
         this.session = b.session;
@@ -290,7 +290,8 @@ public final class BerthRequest {
     public static final class Builder {
         private final String method;
         private final String target;
-        private final HeaderFields.Builder headers = HeaderFields.builder();
+        /** Made by the first header added: most requests add none. */
+        private HeaderFields.Builder headers;
         private Body body;
         private Boolean replayable;
         private Session session;
@@ -304,6 +305,11 @@ public final class BerthRequest {
             for (char c = '!'; c < 127; c++) {
                 TCHAR[c] = "()<>@,;:\\\"/[]?={}".indexOf(c) < 0;
             }
+        }
+
+        private HeaderFields.Builder headers() {
+            HeaderFields.Builder h = headers;
+            return h != null ? h : (headers = HeaderFields.builder());
         }
 
         private Builder(String method, String target) {
@@ -347,7 +353,7 @@ public final class BerthRequest {
             if (name.equalsIgnoreCase("Content-Length") || name.equalsIgnoreCase("Transfer-Encoding")) {
                 throw new IllegalArgumentException("header " + name + " must not be set: the body's length frames it");
             }
-            headers.add(name, value);
+            headers().add(name, value);
             return this;
         }
 
@@ -416,7 +422,7 @@ public final class BerthRequest {
          * @return this builder
          */
         public Builder expectContinue() {
-            headers.set("Expect", "100-continue");
+            headers().set("Expect", "100-continue");
             return this;
         }
 

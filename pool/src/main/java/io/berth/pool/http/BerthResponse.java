@@ -39,8 +39,11 @@ public final class BerthResponse implements AutoCloseable {
     /** The HTTP/2 body, or null for an HTTP/1.1 one. */
     private final Http2Body stream2;
     private final InputStream body;
-    /** What {@link #body()} hands out: it keeps this response reachable while the caller reads. */
-    private final InputStream stream;
+    /**
+     * What {@link #body()} hands out, made by its first call: it keeps this response reachable while
+     * the caller reads ({@link #bodyBytes()} reads {@link #body} itself).
+     */
+    private InputStream stream;
     private final long connectionId;
     private final boolean reused;
 
@@ -66,7 +69,6 @@ public final class BerthResponse implements AutoCloseable {
         this.raw = raw;
         this.stream2 = stream2;
         this.body = body;
-        this.stream = new BodyStream(body);
         this.connectionId = connectionId;
         this.reused = reused;
     }
@@ -121,7 +123,8 @@ public final class BerthResponse implements AutoCloseable {
 
     /** @return the body, streamed; closing it releases the connection */
     public InputStream body() {
-        return stream;
+        InputStream s = stream;
+        return s != null ? s : (stream = new BodyStream(body));
     }
 
     /**
