@@ -30,7 +30,9 @@
 #                                      berth-read: validateAfterIdle 0, a read before every reuse;
 #                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
 #                                      berth-before: Berth built in E2E_BEFORE, in its own class loader;
-#                                      berth-before-h2: that build's berth-h2)
+#                                      berth-before-h2: that build's berth-h2;
+#                                      floor-twin: a second floor, whose ratio to the floor shows
+#                                      the run's own resolution)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)
