@@ -166,12 +166,9 @@ public final class BerthResponse implements AutoCloseable {
             }
             // Known length: read straight into an array of that size (readAllBytes would buffer 8 KiB).
             byte[] bytes = new byte[(int) length];
-            for (int off = 0; off < bytes.length; ) {
-                int n = in.read(bytes, off, bytes.length - off);
-                if (n < 0) {
-                    return Arrays.copyOf(bytes, off); // as readNBytes: what there was
-                }
-                off += n;
+            int n = in.readNBytes(bytes, 0, bytes.length);
+            if (n < bytes.length) {
+                return Arrays.copyOf(bytes, n); // as readNBytes(int): what there was
             }
             if (in.read() != -1) {
                 throw new HttpProtocolException("response body longer than its Content-Length "
