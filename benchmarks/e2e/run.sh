@@ -32,7 +32,9 @@
 #                                      berth-before: Berth built in E2E_BEFORE, in its own class loader;
 #                                      berth-before-h2: that build's berth-h2;
 #                                      floor-twin: a second floor, whose ratio to the floor shows
-#                                      the run's own resolution)
+#                                      the run's own resolution;
+#                                      floor-nio: the floor over an SSLEngine and a blocking
+#                                      SocketChannel, the JDK path Berth's transport takes)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)

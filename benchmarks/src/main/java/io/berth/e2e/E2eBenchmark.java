@@ -103,7 +103,8 @@ public final class E2eBenchmark {
         if (h2Peers) {
             headers.add("×best h2 peer");
         }
-        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "user µs/req", "nginx µs/req", "conns", "open",
+        headers.addAll(List.of("p50 µs", "p99 µs", "p99.9 µs", "B/req", "CPU µs/req", "user µs/req", "nginx µs/req",
+                "nginx wait µs/req", "nginx runnable %", "conns", "open",
                 "streams/conn", "new conns", "failed", "notes"));
         Table table = new Table(true, headers.toArray(new String[0]));
         String[] roundHeaders = new String[settings.rounds + 2];
@@ -122,6 +123,11 @@ public final class E2eBenchmark {
                 + " *user µs/req*: the user-mode part of CPU µs/req, the rest being the kernel's (from"
                 + " /proc/self/stat, in 10 ms ticks); *nginx µs/req*: the CPU time of nginx's worker per request it"
                 + " served in the window, what the client costs the server (from /proc, in 10 ms ticks);"
+                + " *nginx wait µs/req*: how long the worker waited, runnable, for a CPU per request (the CPU"
+                + " other threads, the client's among them, held), and *nginx runnable %%*: the share of the"
+                + " window it was running or waiting to (from /proc/<pid>/schedstat); near 100 %% nginx never"
+                + " waited for a request, so it was the bottleneck, and a client's throughput followed nginx's"
+                + " cost per request and the wait;"
                 + " *open*: those of its connections still established after its first warm-up (this JVM's"
                 + " sockets to the listener, from /proc/net/tcp), and *streams/conn* C over that; *new conns* and"
                 + " *failed*: the totals over all measured windows (with the failed share of the requests sent;"
@@ -330,6 +336,8 @@ public final class E2eBenchmark {
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::cpuMicrosPerRequest));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::userMicrosPerRequest));
             row.add(ws.isEmpty() ? null : median(ws, Load.Window::nginxMicrosPerRequest));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::nginxWaitMicrosPerRequest));
+            row.add(ws.isEmpty() ? null : median(ws, Load.Window::nginxRunnablePercent));
             Long open = ws.isEmpty() ? null : held.get(name);
             row.add(conns);
             row.add(open);

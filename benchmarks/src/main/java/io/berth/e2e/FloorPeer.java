@@ -1,5 +1,6 @@
 package io.berth.e2e;
 
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +20,11 @@ import javax.net.ssl.SSLSocket;
  * client library cannot do less work per request, so its ratio to the floor is the cost of
  * everything it adds.
  *
+ * <p>{@code floor-nio} is the same client over the JDK's other TLS path, the one Berth's transport
+ * takes: an {@link javax.net.ssl.SSLEngine} over a blocking {@link java.nio.channels.SocketChannel}
+ * ({@link EngineStreams}), with the same context and parameters. Its ratio to the floor is what that
+ * path costs against the socket's; Berth's ratio to it, what Berth's own layers cost.
+ *
  * <p>Cold path: a fresh floor client is one socket from a new context. Seed scenario: one socket
  * handed from each fresh caller to the next (what an ideal pool would do), to show the latency of
  * a request on a warm connection.
@@ -26,10 +32,17 @@ import javax.net.ssl.SSLSocket;
 final class FloorPeer extends Peer {
     /** Shared by the closed loop's callers of this peer: one context, as a pooled client would have. */
     private SSLContext pooledContext;
+    private final boolean nio;
 
-    /** @param name {@code floor}, or {@code floor-twin}: the same client measured apart (see {@link Peer#VARIANTS}) */
-    FloorPeer(String name) {
+    /**
+     * @param name {@code floor}, {@code floor-twin} (the same client measured apart) or {@code floor-nio}
+     *     (see {@link Peer#VARIANTS})
+     * @param nio whether the client goes through an {@code SSLEngine} over a {@code SocketChannel}
+     *     rather than an {@code SSLSocket}
+     */
+    FloorPeer(String name, boolean nio) {
         super(name);
+        this.nio = nio;
     }
 
     @Override
@@ -42,19 +55,19 @@ final class FloorPeer extends Peer {
         if (pooledContext == null) {
             pooledContext = Tls.trusting(t.caPem()).context();
         }
-        FloorClient c = new FloorClient(pooledContext, t);
+        FloorClient c = new FloorClient(pooledContext, t, nio);
         c.get(); // connect, and learn the response's length
         return c;
     }
 
     @Override
     Client fresh(Target t) {
-        return new FloorClient(Tls.trusting(t.caPem()).context(), t);
+        return new FloorClient(Tls.trusting(t.caPem()).context(), t, nio);
     }
 
     @Override
     Shared shared(Target t) {
-        FloorClient one = new FloorClient(Tls.trusting(t.caPem()).context(), t);
+        FloorClient one = new FloorClient(Tls.trusting(t.caPem()).context(), t, nio);
         return new Shared() {
             @Override
             public Client newInstance() {
@@ -83,7 +96,8 @@ final class FloorPeer extends Peer {
 
             @Override
             public String sharing() {
-                return "one SSLSocket, handed from each caller to the next";
+                return nio ? "one SSLEngine over a SocketChannel, handed from each caller to the next"
+                        : "one SSLSocket, handed from each caller to the next";
             }
 
             @Override
@@ -99,20 +113,23 @@ final class FloorPeer extends Peer {
 
         private final SSLContext context;
         private final Target target;
+        private final boolean nio;
         private final byte[] hotRequest;
         private final byte[] coldRequest;
         private final byte[] holdRequest;
         /** A response head and the whole body fit. */
         private final byte[] buf;
-        private SSLSocket socket;
+        /** The connection, an {@code SSLSocket} or {@link EngineStreams}; null before the first request. */
+        private Closeable socket;
         private InputStream in;
         private OutputStream out;
         /** The hot response's length, head and body; -1 until the first response was parsed. */
         private int hotLength = -1;
 
-        FloorClient(SSLContext context, Target target) {
+        FloorClient(SSLContext context, Target target, boolean nio) {
             this.context = context;
             this.target = target;
+            this.nio = nio;
             this.hotRequest = target.minimalRequest(Target.HOT_PATH);
             this.coldRequest = target.minimalRequest(Target.COLD_PATH);
             this.holdRequest = target.minimalRequest(Target.HOLD_PATH);
@@ -120,6 +137,13 @@ final class FloorPeer extends Peer {
         }
 
         private void connect() throws IOException {
+            if (nio) {
+                EngineStreams e = EngineStreams.open(context, target);
+                in = e.in;
+                out = e.out;
+                socket = e;
+                return;
+            }
             SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(target.host(), target.port());
             try {
                 s.setTcpNoDelay(true);
@@ -188,7 +212,7 @@ final class FloorPeer extends Peer {
             Parsed p = exchange(holdRequest, false);
             Target.checkHeld(p.status, p.bodyLength);
             String tls = p.tls;
-            SSLSocket busy = socket;
+            Closeable busy = socket;
             socket = null; // the next request opens another connection
             return new Held() {
                 @Override
@@ -266,7 +290,7 @@ final class FloorPeer extends Peer {
 
         @Override
         public void close() throws IOException {
-            SSLSocket s = socket;
+            Closeable s = socket;
             socket = null;
             if (s != null) {
                 s.close();

@@ -71,8 +71,8 @@ final class Load implements AutoCloseable {
 
     /** The figures of one window. */
     record Window(long requests, long errors, Exception firstError, long nanos, long allocatedBytes, long cpuNanos,
-            long userNanos, long newConnections, long nginxRequests, long nginxCpuNanos, List<String> threadsEnded,
-            Histogram latency) {
+            long userNanos, long newConnections, long nginxRequests, long nginxCpuNanos, long nginxRunNanos,
+            long nginxWaitNanos, List<String> threadsEnded, Histogram latency) {
 
         double requestsPerSecond() {
             return requests * 1e9 / nanos;
@@ -97,6 +97,23 @@ final class Load implements AutoCloseable {
          */
         double nginxMicrosPerRequest() {
             return nginxRequests <= 0 || nginxCpuNanos < 0 ? Double.NaN : nginxCpuNanos / 1e3 / nginxRequests;
+        }
+
+        /**
+         * @return how long nginx's worker waited, runnable, for a CPU per request it served (NaN where
+         *     unknown): the CPU the machine's other threads, the client's among them, took from it
+         */
+        double nginxWaitMicrosPerRequest() {
+            return nginxRequests <= 0 || nginxWaitNanos < 0 ? Double.NaN : nginxWaitNanos / 1e3 / nginxRequests;
+        }
+
+        /**
+         * @return the share of the window, in per cent, nginx's worker was runnable (on a CPU or waiting
+         *     for one; NaN where unknown): near 100, it never waited for a request, so it was the
+         *     bottleneck
+         */
+        double nginxRunnablePercent() {
+            return nginxRunNanos < 0 || nginxWaitNanos < 0 ? Double.NaN : (nginxRunNanos + nginxWaitNanos) * 100.0 / nanos;
         }
 
         /** @return the latency at a percentile in microseconds */
@@ -155,7 +172,7 @@ final class Load implements AutoCloseable {
         cycle(nanos);
         long t1 = System.nanoTime();
         NginxStatus n1 = NginxStatus.read(target);
-        return collect(t1 - t0, 0, 0, -1, n1.connectionsSince(n0), n1.requestsSince(n0), -1, List.of(), false);
+        return collect(t1 - t0, 0, 0, -1, n1.connectionsSince(n0), n1.requestsSince(n0), -1, -1, -1, List.of(), false);
     }
 
     /** Runs one measured window. */
@@ -201,7 +218,8 @@ final class Load implements AutoCloseable {
             ended.add("short-lived"); // started and ended within the window: no name known
         }
         return collect(t1 - t0, bytes, cpu1 - cpu0, user0 < 0 || user1 < 0 ? -1 : user1 - user0,
-                n1.connectionsSince(n0), n1.requestsSince(n0), n1.workerCpuSince(n0), ended, true);
+                n1.connectionsSince(n0), n1.requestsSince(n0), n1.workerCpuSince(n0), n1.workerRunSince(n0),
+                n1.workerWaitSince(n0), ended, true);
     }
 
     /**
@@ -262,7 +280,7 @@ final class Load implements AutoCloseable {
     }
 
     private Window collect(long nanos, long bytes, long cpu, long user, long conns, long nginxRequests,
-            long nginxCpu, List<String> ended, boolean latency) {
+            long nginxCpu, long nginxRun, long nginxWait, List<String> ended, boolean latency) {
         long ok = 0;
         long errors = 0;
         Exception first = null;
@@ -278,7 +296,8 @@ final class Load implements AutoCloseable {
                 merged.add(c.histogram);
             }
         }
-        return new Window(ok, errors, first, nanos, bytes, cpu, user, conns, nginxRequests, nginxCpu, ended, merged);
+        return new Window(ok, errors, first, nanos, bytes, cpu, user, conns, nginxRequests, nginxCpu, nginxRun, nginxWait,
+                ended, merged);
     }
 
     @Override

@@ -15,14 +15,19 @@ import java.nio.file.Path;
  * opened in it, seen from the server. Each read is itself one accepted connection and one request,
  * which {@link #connectionsSince} and {@link #requestsSince} take off. The answer names the worker's
  * pid ({@code X-Worker-Pid}), whose CPU time {@code /proc} gives: what the server spent, so that a
- * client's cost to the server per request can be compared too.
+ * client's cost to the server per request can be compared too, and its scheduler statistics
+ * ({@code /proc/<pid>/schedstat}, in nanoseconds): how long it ran and how long it waited, runnable,
+ * for a CPU. With one worker, nginx is the bottleneck when it is runnable all the time; then what a
+ * client costs it, and the CPU the client's own threads take from it, set the client's throughput.
  *
  * @param accepts connections accepted since nginx started
  * @param requests requests served since nginx started
  * @param workerCpuNanos the worker's CPU time (user and kernel, in 10 ms ticks), or -1 where it
  *     cannot be read (no pid in the answer, no {@code /proc})
+ * @param workerRunNanos the worker's time on a CPU, from its schedstat, or -1 where unknown
+ * @param workerWaitNanos the worker's time runnable but waiting for a CPU, or -1 where unknown
  */
-record NginxStatus(long accepts, long requests, long workerCpuNanos) {
+record NginxStatus(long accepts, long requests, long workerCpuNanos, long workerRunNanos, long workerWaitNanos) {
 
     static NginxStatus read(Target target) throws IOException {
         try (Socket s = new Socket()) {
@@ -42,17 +47,23 @@ record NginxStatus(long accepts, long requests, long workerCpuNanos) {
                 throw new IOException("unexpected stub_status answer: " + text);
             }
             String[] n = text.substring(i).split("\n")[1].trim().split("\\s+");
-            return new NginxStatus(Long.parseLong(n[0]), Long.parseLong(n[2]), workerCpuNanos(text));
+            String pid = workerPid(text);
+            long[] sched = schedstat(pid);
+            return new NginxStatus(Long.parseLong(n[0]), Long.parseLong(n[2]), workerCpuNanos(pid), sched[0], sched[1]);
         }
     }
 
-    private static long workerCpuNanos(String answer) {
+    /** @return the worker's pid from the status answer, or null */
+    private static String workerPid(String answer) {
         int i = answer.indexOf("X-Worker-Pid: ");
-        if (i < 0) {
+        return i < 0 ? null : answer.substring(i + 14, answer.indexOf('\r', i)).trim();
+    }
+
+    private static long workerCpuNanos(String pid) {
+        if (pid == null) {
             return -1;
         }
         try {
-            String pid = answer.substring(i + 14, answer.indexOf('\r', i)).trim();
             String stat = Files.readString(Path.of("/proc", pid, "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             // utime and stime, fields 14 and 15; USER_HZ is 100 on Linux
@@ -62,9 +73,32 @@ record NginxStatus(long accepts, long requests, long workerCpuNanos) {
         }
     }
 
+    /** @return the time on a CPU and the time waiting for one, in nanoseconds; -1s where unknown */
+    private static long[] schedstat(String pid) {
+        if (pid == null) {
+            return new long[] {-1, -1};
+        }
+        try {
+            String[] f = Files.readString(Path.of("/proc", pid, "schedstat")).trim().split(" ");
+            return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1])};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {-1, -1}; // a kernel without CONFIG_SCHEDSTATS has no such file
+        }
+    }
+
     /** @return the worker's CPU time between {@code before} and this read, or -1 if unknown */
     long workerCpuSince(NginxStatus before) {
         return workerCpuNanos < 0 || before.workerCpuNanos < 0 ? -1 : workerCpuNanos - before.workerCpuNanos;
+    }
+
+    /** @return the worker's time on a CPU between {@code before} and this read, or -1 if unknown */
+    long workerRunSince(NginxStatus before) {
+        return workerRunNanos < 0 || before.workerRunNanos < 0 ? -1 : workerRunNanos - before.workerRunNanos;
+    }
+
+    /** @return the worker's time runnable but waiting for a CPU between {@code before} and this read, or -1 */
+    long workerWaitSince(NginxStatus before) {
+        return workerWaitNanos < 0 || before.workerWaitNanos < 0 ? -1 : workerWaitNanos - before.workerWaitNanos;
     }
 
     /** @return the connections accepted between {@code before} and this read, other than this read's own */

@@ -43,10 +43,12 @@ abstract class Peer {
      * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}), and
      * {@code berth-before-h2}, that tree's {@code berth-h2}; {@code floor-twin}, a second floor with
      * sockets of its own: its ratio to the floor, which in truth is 1, shows how far two identical
-     * clients' figures part in the same run (the run's own resolution).
+     * clients' figures part in the same run (the run's own resolution); {@code floor-nio}, the floor
+     * over an {@code SSLEngine} and a blocking {@code SocketChannel}, the JDK path Berth's transport
+     * takes, without Berth.
      */
     static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2",
-            "floor-twin");
+            "floor-twin", "floor-nio");
 
     private final String name;
     private final boolean h2;
@@ -117,9 +119,11 @@ abstract class Peer {
             case "jetty-h2":
                 return new JettyPeer(true);
             case "floor":
-                return new FloorPeer("floor");
+                return new FloorPeer("floor", false);
             case "floor-twin":
-                return new FloorPeer("floor-twin");
+                return new FloorPeer("floor-twin", false);
+            case "floor-nio":
+                return new FloorPeer("floor-nio", true);
             default:
                 throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + ", " + H2 + " and "
                         + VARIANTS);
