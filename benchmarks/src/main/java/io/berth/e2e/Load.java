@@ -93,10 +93,12 @@ final class Load implements AutoCloseable {
 
         /**
          * @return nginx's worker CPU time per request it served in the window (NaN where unknown):
-         *     what the client costs the server
+         *     what the client costs the server; from its scheduler's run time (nanoseconds) where the
+         *     kernel keeps one, else from its CPU time in 10 ms ticks
          */
         double nginxMicrosPerRequest() {
-            return nginxRequests <= 0 || nginxCpuNanos < 0 ? Double.NaN : nginxCpuNanos / 1e3 / nginxRequests;
+            long nanos = nginxRunNanos >= 0 ? nginxRunNanos : nginxCpuNanos;
+            return nginxRequests <= 0 || nanos < 0 ? Double.NaN : nanos / 1e3 / nginxRequests;
         }
 
         /**
