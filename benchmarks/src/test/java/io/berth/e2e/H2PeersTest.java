@@ -153,6 +153,30 @@ class H2PeersTest {
         }
     }
 
+    /**
+     * The floors, over {@code SSLSocket} and over {@code SSLEngine} with a {@code SocketChannel}: each
+     * caller's own client speaks HTTP/1.1 over TLS 1.3 and reads every response whole on one
+     * connection (a short or malformed one fails {@code get()}).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"floor", "floor-nio"})
+    void eachFloorReadsEveryResponseOnOneConnection(String name) throws Exception {
+        Peer peer = Peer.named(name);
+        assertThat(peer.clientPerCaller()).isTrue();
+        Set<Long> before = Sockets.established(target.port());
+        try (Client client = peer.pooled(target, 1)) {
+            String negotiated = client.getTls();
+            E2eBenchmark.checkNegotiated(peer, negotiated);
+            assertThat(Target.httpVersion(negotiated)).isEqualTo(Target.HTTP_1_1);
+            for (int i = 0; i < 200; i++) {
+                client.get();
+            }
+            if (before != null) { // Linux: the connections the client opened and holds
+                assertThat(Sockets.openedBetween(before, Sockets.established(target.port()))).hasSize(1);
+            }
+        }
+    }
+
     @Test
     void theProbeCheckRefusesTheWrongVersionOrTls() throws IOException {
         Peer h2 = Peer.named("okhttp-h2");
