@@ -48,7 +48,9 @@ import java.util.function.ToDoubleFunction;
  * <p>Figures per window: requests per second; p50/p99/p99.9 latency from an HdrHistogram per caller,
  * merged; bytes allocated by every thread of this JVM (callers and the clients' own I/O threads)
  * per request; process CPU time per request (nginx is another process, so not included), and its
- * user-mode part (the rest is the kernel's: syscalls, TCP on loopback, scheduling);
+ * user-mode part (the rest is the kernel's: syscalls, TCP on loopback, scheduling); nginx's worker's
+ * time on a CPU per request, its time waiting for one per request, and the share of the window it
+ * was runnable ({@link NginxStatus}: near 100%, nginx was the bottleneck);
  * connections nginx accepted during the window ({@code stub_status}), which must be 0 for a warm
  * pool; requests that failed. Per client and C, also the connections nginx accepted from it from
  * its creation to its last window (set-up, warm-ups and windows: only one client runs at a time, so
