@@ -117,14 +117,19 @@ final class EngineStreams implements Closeable {
                     hs = r.getHandshakeStatus();
                 }
                 case NEED_TASK -> {
-                    Runnable task;
-                    while ((task = engine.getDelegatedTask()) != null) {
-                        task.run();
-                    }
+                    runTasks();
                     hs = engine.getHandshakeStatus();
                 }
                 default -> throw new SSLException("unexpected handshake status " + hs);
             }
+        }
+    }
+
+    /** Runs the engine's delegated tasks on this thread. */
+    private void runTasks() {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            task.run();
         }
     }
 
@@ -135,10 +140,7 @@ final class EngineStreams implements Closeable {
                 switch (r.getStatus()) {
                     case OK -> {
                         if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
-                            Runnable task;
-                            while ((task = engine.getDelegatedTask()) != null) {
-                                task.run();
-                            }
+                            runTasks();
                         }
                         if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
                             wrapAndSend(EMPTY); // a KeyUpdate's answer
