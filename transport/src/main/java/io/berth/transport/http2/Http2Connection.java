@@ -51,6 +51,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * (SETTINGS and PING acknowledgements, WINDOW_UPDATE, RST_STREAM, GOAWAY) are queued and go with
  * the next write, or are written at once if nobody is writing: the reader never waits for a writer,
  * so it keeps reading while a writer is blocked (a server blocked writing to us is never left unread).
+ * Only the GOAWAY of a connection that fails waits for a writer that holds the socket, at most 50 ms,
+ * so that a write in progress does not cost the server the reason: the connection ends anyway.
  *
  * <p>A write that cannot complete within its timeout (a server that stopped reading) fails the
  * <em>whole</em> connection: it is aborted, and a body writer waiting for the socket longer than its
@@ -135,6 +137,12 @@ public final class Http2Connection implements Connection {
     /** Idle PINGs in a row without streams opened in between: gRPC servers tolerate 2 "strikes". */
     private static final int MAX_IDLE_PINGS = 2;
     private static final int MAX_DEBUG_DATA = 256;
+    /**
+     * How long a failing connection waits for a writer that holds the socket before it writes its
+     * GOAWAY: a write in progress lets go within this (it finds the connection failed and writes
+     * nothing more); a wedged one does not, and the connection is aborted without a GOAWAY.
+     */
+    private static final long GOAWAY_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int UNLIMITED = -1;
 
     private final DuplexConnection raw;
@@ -1780,8 +1788,10 @@ public final class Http2Connection implements Connection {
 
     /**
      * Fails the connection once: every open stream fails, with GOAWAY({@code goAwayCode}) first if
-     * given (written only if nobody is writing), then the socket is aborted, or left to the
-     * caller to close if {@code abort} is false. Any thread; never blocks on a writer.
+     * given (written once the socket's sending side is free, waiting at most {@link #GOAWAY_WAIT_NANOS}
+     * for a writer that holds it), then the socket is aborted, or left to the caller to close if
+     * {@code abort} is false. Any thread; without a GOAWAY to write, never waits for a writer; with
+     * one, it is called by the reader, a thread of its own or the opening caller, never under a lock.
      */
     private void fail(IOException cause, Http2ErrorCode goAwayCode, boolean abort) {
         Http2Stream[] open;
@@ -1813,7 +1823,7 @@ public final class Http2Connection implements Connection {
             }
             dropBuffered(s.fail(e, true, chunks));
         }
-        if (goAwayCode != null && sendLock.tryLock()) {
+        if (goAwayCode != null && takeSendForGoAway()) {
             try {
                 byte[] debug = String.valueOf(cause.getMessage()).getBytes(StandardCharsets.ISO_8859_1);
                 ByteBuffer d = ByteBuffer.wrap(debug, 0, Math.min(debug.length, MAX_DEBUG_DATA));
@@ -1832,6 +1842,22 @@ public final class Http2Connection implements Connection {
         }
         timers.close();
         capacityChanged();
+    }
+
+    /**
+     * Takes {@link #sendLock} for a failing connection's GOAWAY: at once if free, else once a writer
+     * lets go, within {@link #GOAWAY_WAIT_NANOS} (or the write timeout, if shorter). An interrupted
+     * thread only tries once.
+     *
+     * @return whether it holds the lock
+     */
+    private boolean takeSendForGoAway() {
+        try {
+            return sendLock.tryLock(Math.min(GOAWAY_WAIT_NANOS, options.writeTimeoutNanos()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return sendLock.tryLock();
+        }
     }
 
     // =============================================================================================
