@@ -97,11 +97,34 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    /** @return a TCP port on 127.0.0.1 free when this returns (a server may take it an instant later) */
+    /**
+     * Ports {@link #freePort} handed out in this JVM. The kernel picks a port for {@code bind(0)} at
+     * random from a few thousand (with {@code SO_REUSEADDR}, as a Java server socket has on Linux, half
+     * the ephemeral range, odd ports only: about 7,000 here), and a port handed out is free again until
+     * its server binds it, so two picks could coincide: in one nginx configuration, a plain listener
+     * would then share a TLS listener's port and be merged into it (nginx's status port answered "400
+     * The plain HTTP request was sent to HTTPS port" once in CI).
+     */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final int FREE_PORT_ATTEMPTS = 1000;
+
+    /**
+     * @return a TCP port on 127.0.0.1 free when this returns (a server may take it an instant later),
+     *     never one this JVM was handed before
+     * @throws IOException if no such port turned up in {@value #FREE_PORT_ATTEMPTS} tries
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int i = 0; i < FREE_PORT_ATTEMPTS; i++) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = s.getLocalPort();
+            }
+            if (HANDED_OUT.add(port)) {
+                return port;
+            }
         }
+        throw new IOException("no port on 127.0.0.1 that this JVM was not handed before, in " + FREE_PORT_ATTEMPTS
+                + " tries (" + HANDED_OUT.size() + " handed out)");
     }
 
     /** Writes {@link TestPki#SERVER}'s key (PKCS#8) and its certificate followed by the CA's, as PEM files. */
