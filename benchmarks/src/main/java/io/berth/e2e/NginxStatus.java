@@ -88,17 +88,22 @@ record NginxStatus(long accepts, long requests, long workerCpuNanos, long worker
 
     /** @return the worker's CPU time between {@code before} and this read, or -1 if unknown */
     long workerCpuSince(NginxStatus before) {
-        return workerCpuNanos < 0 || before.workerCpuNanos < 0 ? -1 : workerCpuNanos - before.workerCpuNanos;
+        return since(workerCpuNanos, before.workerCpuNanos);
     }
 
     /** @return the worker's time on a CPU between {@code before} and this read, or -1 if unknown */
     long workerRunSince(NginxStatus before) {
-        return workerRunNanos < 0 || before.workerRunNanos < 0 ? -1 : workerRunNanos - before.workerRunNanos;
+        return since(workerRunNanos, before.workerRunNanos);
     }
 
     /** @return the worker's time runnable but waiting for a CPU between {@code before} and this read, or -1 */
     long workerWaitSince(NginxStatus before) {
-        return workerWaitNanos < 0 || before.workerWaitNanos < 0 ? -1 : workerWaitNanos - before.workerWaitNanos;
+        return since(workerWaitNanos, before.workerWaitNanos);
+    }
+
+    /** @return {@code now - before}, or -1 if either is unknown (-1) */
+    private static long since(long now, long before) {
+        return now < 0 || before < 0 ? -1 : now - before;
     }
 
     /** @return the connections accepted between {@code before} and this read, other than this read's own */
