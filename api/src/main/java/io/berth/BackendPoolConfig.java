@@ -661,9 +661,7 @@ public final class BackendPoolConfig {
          * @param prefer whether a caller (a thread, or a session) first tries the connection, and then
          *     the server, it used last (HAProxy {@code option prefer-last-server}); connections are never
          *     held for it: any other caller may take them; default false. A backend of one server does
-         *     this whatever the setting for platform threads, as it cannot skew the balance there;
-         *     a virtual thread (usually made for one task, so nothing it could remember would be
-         *     used again) only when this is true
+         *     this whatever the setting, as it cannot skew the balance there
          * @return this builder
          */
         public Builder preferLastServer(boolean prefer) {

@@ -8,9 +8,6 @@ import io.berth.Server;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -78,74 +75,6 @@ public class ClientBenchmark {
     public byte[] getThroughOwnApi() throws Exception {
         try (BerthResponse r = client.send(BerthRequest.get("/hot"))) {
             return r.bodyBytes();
-        }
-    }
-
-    /**
-     * The same request, sent from a new virtual thread that ends with it (JDK 21+; on an older JDK
-     * it fails at its first call): how a framework that runs each incoming request on a virtual thread
-     * of its own calls Berth, a thread the pool never sees again. Includes starting the thread and
-     * joining it; the pool's share is the difference to {@link #virtualThreadOnly}.
-     */
-    @Benchmark
-    public byte[] getOnNewVirtualThread() throws Throwable {
-        Sending task = new Sending(client);
-        join((Thread) START_VIRTUAL.invokeExact((Runnable) task));
-        return task.result();
-    }
-
-    /** Starting and joining a virtual thread that does nothing: {@link #getOnNewVirtualThread}'s overhead. */
-    @Benchmark
-    public Thread virtualThreadOnly() throws Throwable {
-        Thread t = (Thread) START_VIRTUAL.invokeExact(NOTHING);
-        join(t);
-        return t;
-    }
-
-    private static final Runnable NOTHING = () -> { };
-
-    /** {@code Thread.startVirtualThread(Runnable)}, or null before JDK 21. */
-    private static final MethodHandle START_VIRTUAL = startVirtual();
-
-    private static MethodHandle startVirtual() {
-        try {
-            return MethodHandles.publicLookup().findStatic(Thread.class, "startVirtualThread",
-                    MethodType.methodType(Thread.class, Runnable.class));
-        } catch (ReflectiveOperationException e) {
-            return MethodHandles.dropArguments(MethodHandles.throwException(Thread.class,
-                    UnsupportedOperationException.class).bindTo(new UnsupportedOperationException(
-                    "virtual threads need JDK 21 or later")), 0, Runnable.class);
-        }
-    }
-
-    private static void join(Thread t) throws InterruptedException {
-        t.join();
-    }
-
-    /** One request on whatever thread runs it; its body, or its failure, for the caller. */
-    private static final class Sending implements Runnable {
-        private final BerthClient client;
-        private byte[] body;
-        private Exception failure;
-
-        Sending(BerthClient client) {
-            this.client = client;
-        }
-
-        @Override
-        public void run() {
-            try (BerthResponse r = client.send(BerthRequest.get("/hot"))) {
-                body = r.bodyBytes();
-            } catch (Exception e) {
-                failure = e;
-            }
-        }
-
-        byte[] result() throws Exception {
-            if (failure != null) {
-                throw failure;
-            }
-            return body;
         }
     }
 

@@ -96,12 +96,7 @@ final class LockFreeBackendPool implements PoolAccess {
     }
     /**
      * The connection each thread used last, weakly: a thread that outlives the pool (an application
-     * server's worker, say) must not keep its connection, or Berth's classes, reachable. Virtual
-     * threads keep none unless {@code preferLastServer} asks for it: one is usually made for one task
-     * and then ends, so its first request would pay for a thread-local map, an entry and a reference
-     * (about 180 bytes) that no later request of it reads; and it runs on whichever carrier is free,
-     * so the connection's state is no warmer in that core's cache. It takes the most recently used
-     * idle connection, as a thread without a last connection does.
+     * server's worker, say) must not keep its connection, or Berth's classes, reachable.
      */
     private final ThreadLocal<WeakReference<PooledConnection>> lastOfThread = new ThreadLocal<>();
 
@@ -216,7 +211,7 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         ServerEntry[] es = entries;
         if (st.preferLastServer || es.length == 1) {
-            PooledConnection last = s != null ? s.last : lastOfThisThread(st);
+            PooledConnection last = s != null ? s.last : lastOfThisThread();
             if (last != null) {
                 Lease l = tryTake(last, replayable, s, now, st);
                 if (l != null) {
@@ -329,20 +324,14 @@ final class LockFreeBackendPool implements PoolAccess {
             PooledConnection c = l instanceof StreamLease sl ? sl.c : (PooledConnection) l;
             if (s != null) {
                 s.last = c;
-            } else if (st.preferLastServer || !CurrentThread.isVirtual()) {
-                WeakReference<PooledConnection> w = lastOfThread.get();
-                if (w == null || w.get() != c) { // the same one as last time: nothing to allocate
-                    lastOfThread.set(new WeakReference<>(c));
-                }
+            } else if (lastOfThisThread() != c) { // the same one as last time: nothing to allocate
+                lastOfThread.set(new WeakReference<>(c));
             }
         }
         return l;
     }
 
-    private PooledConnection lastOfThisThread(Settings st) {
-        if (!st.preferLastServer && CurrentThread.isVirtual()) {
-            return null;
-        }
+    private PooledConnection lastOfThisThread() {
         WeakReference<PooledConnection> w = lastOfThread.get();
         return w == null ? null : w.get();
     }

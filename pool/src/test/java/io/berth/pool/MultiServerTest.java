@@ -32,14 +32,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -156,42 +154,6 @@ class MultiServerTest {
         HttpTestServer a = start("a");
         pool(weights(a, 1), x -> x);
         assertThat(ownLastBeforeWarmest()).isTrue();
-    }
-
-    @Test
-    void aVirtualThreadTakesTheMostRecentConnectionWithOneServer() throws Exception {
-        Assumptions.assumeTrue(VirtualThreadLoad.available(), "virtual threads need JDK 21 or later");
-        HttpTestServer a = start("a");
-        pool(weights(a, 1), x -> x);
-        assertThat(onVirtualThread(this::ownLastBeforeWarmest))
-                .as("a virtual thread keeps no last connection (it is usually made for one task)").isFalse();
-    }
-
-    @Test
-    void aVirtualThreadPrefersTheConnectionItUsedLastWhenAsked() throws Exception {
-        Assumptions.assumeTrue(VirtualThreadLoad.available(), "virtual threads need JDK 21 or later");
-        HttpTestServer a = start("a");
-        pool(weights(a, 1), x -> x.preferLastServer(true));
-        assertThat(onVirtualThread(this::ownLastBeforeWarmest)).isTrue();
-    }
-
-    private static <T> T onVirtualThread(Callable<T> task) throws Exception {
-        Object[] result = new Object[1];
-        Exception[] failure = new Exception[1];
-        Thread t = VirtualThreadLoad.startVirtual(() -> {
-            try {
-                result[0] = task.call();
-            } catch (Exception e) {
-                failure[0] = e;
-            }
-        });
-        t.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
-        @SuppressWarnings("unchecked")
-        T r = (T) result[0];
-        return r;
     }
 
     /**
