@@ -32,12 +32,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -154,6 +156,38 @@ class MultiServerTest {
         HttpTestServer a = start("a");
         pool(weights(a, 1), x -> x);
         assertThat(ownLastBeforeWarmest()).isTrue();
+    }
+
+    /**
+     * A virtual thread remembers its last connection as a platform thread does. Dropping that for
+     * virtual threads saved a new thread per request 168 B, but cost long-lived virtual callers 60-100
+     * ns of CPU per request (benchmarks/README.md): this keeps it from being dropped unmeasured.
+     */
+    @Test
+    void withOneServerAVirtualThreadPrefersTheConnectionItUsedLastByDefault() throws Exception {
+        Assumptions.assumeTrue(VirtualThreadLoad.available(), "virtual threads need JDK 21 or later");
+        HttpTestServer a = start("a");
+        pool(weights(a, 1), x -> x);
+        assertThat(onVirtualThread(this::ownLastBeforeWarmest)).isTrue();
+    }
+
+    private static <T> T onVirtualThread(Callable<T> task) throws Exception {
+        Object[] result = new Object[1];
+        Exception[] failure = new Exception[1];
+        Thread t = VirtualThreadLoad.startVirtual(() -> {
+            try {
+                result[0] = task.call();
+            } catch (Exception e) {
+                failure[0] = e;
+            }
+        });
+        t.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        @SuppressWarnings("unchecked")
+        T r = (T) result[0];
+        return r;
     }
 
     /**
