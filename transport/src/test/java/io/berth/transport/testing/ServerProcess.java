@@ -8,7 +8,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,7 +66,7 @@ final class ServerProcess implements AutoCloseable {
 
     /** Free ports on 127.0.0.1 handed out by name, the same port for the same name. Not thread-safe. */
     static final class Ports {
-        private final java.util.Map<String, Integer> byName = new java.util.LinkedHashMap<>();
+        private final Map<String, Integer> byName = new LinkedHashMap<>();
 
         int port(String name) {
             Integer p = byName.get(name);
@@ -105,7 +109,7 @@ final class ServerProcess implements AutoCloseable {
      * would then share a TLS listener's port and be merged into it (nginx's status port answered "400
      * The plain HTTP request was sent to HTTPS port" once in CI).
      */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
     private static final int FREE_PORT_ATTEMPTS = 1000;
 
     /**
