@@ -23,7 +23,9 @@ import java.util.Objects;
  *   <li>{@link #readResponseHead} reads the final response head, skipping 1xx interim responses;</li>
  *   <li>{@link #body} returns the body as a {@link ResponseBody}, which calls its listener exactly once
  *       when the body ends, is closed or fails. Call it for every response, even one without a body:
- *       the listener is then called at once.</li>
+ *       the listener is then called at once. Before it, {@link #takeArrivedBody} may take a small
+ *       body that arrived with the head as an array instead, and end the exchange at once; when it
+ *       returns null, call {@code body}.</li>
  * </ol>
  * The next exchange may start once the listener was told {@linkplain Outcome#reusable() reusable}.
  * If {@code writeRequest} or {@code readResponseHead} throws an {@link IOException} or an
@@ -52,6 +54,7 @@ public final class Http1Codec implements Attachment {
     static final int DRAIN_MAX_BYTES = 64 * 1024;
     /** Closing a body before its end drains it for at most this long. */
     static final long DRAIN_MAX_NANOS = 50_000_000L;
+    private static final byte[] NO_BYTES = new byte[0];
 
     private static final int IDLE = 0;
     private static final int WRITING = 1;
@@ -310,6 +313,12 @@ public final class Http1Codec implements Attachment {
         Objects.requireNonNull(listener, "listener");
         checkTimeout(responseTimeoutNanos, "responseTimeoutNanos");
         requireState(HEAD_READ, "body");
+        checkHead(head, headRequest);
+        state = BODY;
+        return new ResponseBody(this, head, framing, responseTimeoutNanos, listener);
+    }
+
+    private void checkHead(ResponseHead head, boolean headRequest) {
         if (head != this.head) {
             throw new IllegalArgumentException("not the head this connection read last");
         }
@@ -317,8 +326,48 @@ public final class Http1Codec implements Attachment {
             throw new IllegalArgumentException("headRequest is " + headRequest
                     + " but readResponseHead was told " + this.headRequest);
         }
+    }
+
+    /**
+     * Takes the whole body of the response just read when it has already arrived with its head, and
+     * ends the exchange there: the listener is told how it ended before this returns, as a
+     * {@link ResponseBody} would tell it at the body's end. It takes a body of at most
+     * {@code maxBytes} framed by {@code Content-Length} whose bytes are all buffered, and a response
+     * without a body; anything else stays on the connection: this returns null and the exchange goes
+     * on with {@link #body}. Taking it costs one copy, and lets the connection go before the caller
+     * reads the body.
+     *
+     * @param head the head {@link #readResponseHead} returned
+     * @param headRequest whether the request's method was HEAD, as given to {@code readResponseHead}
+     * @param maxBytes the largest body to take; 0 takes only a response without a body
+     * @param listener told how the exchange ended, if the body was taken
+     * @return the body (a shared empty array for a response without one), or null if it was not taken
+     * @throws IllegalArgumentException if the head is not the one just read, {@code headRequest}
+     *     differs, or {@code maxBytes} is negative
+     * @throws IllegalStateException if no head was read
+     * @throws NullPointerException if {@code head} or {@code listener} is null
+     */
+    public byte[] takeArrivedBody(ResponseHead head, boolean headRequest, int maxBytes, ExchangeListener listener) {
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(listener, "listener");
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
+        }
+        requireState(HEAD_READ, "takeArrivedBody");
+        checkHead(head, headRequest);
+        BodyFraming f = framing;
+        byte[] bytes;
+        if (f.kind() == BodyFraming.Kind.NONE) {
+            bytes = NO_BYTES;
+        } else if (f.kind() == BodyFraming.Kind.FIXED && f.length() <= maxBytes && in.remaining() >= f.length()) {
+            bytes = new byte[(int) f.length()];
+            in.get(bytes);
+        } else {
+            return null;
+        }
         state = BODY;
-        return new ResponseBody(this, head, framing, responseTimeoutNanos, listener);
+        listener.exchangeCompleted(finishExchange(keepAlive(head, f)));
+        return bytes;
     }
 
     /**

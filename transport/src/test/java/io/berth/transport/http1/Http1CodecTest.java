@@ -883,6 +883,148 @@ class Http1CodecTest {
         }
     }
 
+    /** {@link Http1Codec#takeArrivedBody}: a small body that came with its head ends the exchange at once. */
+    @Nested
+    class ArrivedBodies {
+        static final int MAX = 16 * 1024;
+
+        /** Writes a GET and reads its head; the body is left to the test. */
+        ResponseHead headOf(Http1Codec c, boolean headRequest) throws IOException {
+            c.writeRequest(headRequest ? "HEAD" : "GET", "/", HOST, null, T);
+            return c.readResponseHead(T, headRequest);
+        }
+
+        /** A GET's head read over {@code sc}, and what {@code takeArrivedBody} made of its body. */
+        record Taken(Http1Codec codec, ResponseHead head, Recorder recorder, byte[] body) {
+            String text() {
+                return new String(body, StandardCharsets.ISO_8859_1);
+            }
+
+            /** Reads the body left on the connection. */
+            String rest() throws IOException {
+                return readAll(codec.body(head, false, T, recorder));
+            }
+        }
+
+        Taken take(ScriptedConnection sc, int maxBytes) throws IOException {
+            Http1Codec c = wrap(sc);
+            ResponseHead h = headOf(c, false);
+            Recorder r = new Recorder();
+            return new Taken(c, h, r, c.takeArrivedBody(h, false, maxBytes, r));
+        }
+
+        @Test
+        void aWholeBodyBehindItsHeadIsTakenAndTheExchangeEndsBeforeTheCallReturns() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO).data(OK_HELLO);
+            Taken t = take(sc, MAX);
+            assertThat(t.text()).isEqualTo("hello");
+            assertThat(t.recorder().outcome()).isSameAs(Outcome.REUSABLE);
+            assertThat(sc.readTimeouts).as("one read brought head and body").hasSize(1);
+            t.codec().idle();
+            assertThat(pool.size()).as("no buffer held after the exchange").isEqualTo(2);
+            assertThat(get(t.codec()).body()).as("the next exchange").isEqualTo("hello");
+            assertThat(sc.hasUnplayed()).isFalse();
+        }
+
+        @Test
+        void aBodyStillOnItsWayIsLeftOnTheConnection() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO, OK_HELLO.length() - 2);
+            Taken t = take(sc, MAX);
+            assertThat(t.body()).isNull();
+            assertThat(t.recorder().calls).as("the exchange goes on").isEmpty();
+            assertThat(sc.readTimeouts).as("no read to wait for the rest").hasSize(1);
+            assertThat(t.rest()).isEqualTo("hello");
+            assertThat(t.recorder().outcome()).isSameAs(Outcome.REUSABLE);
+        }
+
+        @Test
+        void aBodyOverTheLimitIsLeftOnTheConnection() throws Exception {
+            Taken over = take(new ScriptedConnection().data(OK_HELLO), 4);
+            assertThat(over.body()).isNull();
+            assertThat(over.recorder().calls).isEmpty();
+            assertThat(over.rest()).isEqualTo("hello");
+            assertThat(over.recorder().outcome()).isSameAs(Outcome.REUSABLE);
+
+            Taken atTheLimit = take(new ScriptedConnection().data(OK_HELLO), 5);
+            assertThat(atTheLimit.text()).isEqualTo("hello");
+            assertThat(atTheLimit.recorder().outcome()).isSameAs(Outcome.REUSABLE);
+        }
+
+        @Test
+        void chunkedAndUntilCloseBodiesAreLeftOnTheConnection() throws Exception {
+            Taken chunked = take(new ScriptedConnection().data(CHUNKED_HELLO), MAX);
+            assertThat(chunked.body()).isNull();
+            assertThat(chunked.rest()).isEqualTo("hello");
+            assertThat(chunked.recorder().outcome()).isSameAs(Outcome.REUSABLE);
+
+            Taken untilClose = take(new ScriptedConnection().data(head("HTTP/1.1 200 OK") + "all").eof(), MAX);
+            assertThat(untilClose.body()).isNull();
+            assertThat(untilClose.rest()).isEqualTo("all");
+            assertThat(untilClose.recorder().outcome()).isSameAs(Outcome.NOT_REUSABLE);
+        }
+
+        @Test
+        void responsesWithoutABodyAreTakenEmptyWhateverTheLimit() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(head("HTTP/1.1 204 No Content"))
+                    .data(head("HTTP/1.1 200 OK", "Content-Length: 1000"))
+                    .data(head("HTTP/1.1 200 OK", "Content-Length: 0"));
+            Http1Codec c = wrap(sc);
+            for (boolean headRequest : new boolean[] {false, true, false}) {
+                ResponseHead h = headOf(c, headRequest);
+                Recorder r = new Recorder();
+                assertThat(c.takeArrivedBody(h, headRequest, 0, r)).isEmpty();
+                assertThat(r.outcome()).isSameAs(Outcome.REUSABLE);
+            }
+            assertThat(sc.hasUnplayed()).isFalse();
+        }
+
+        @Test
+        void theOutcomeIsDecidedAsAtABodysEnd() throws Exception {
+            Taken closing = take(new ScriptedConnection()
+                    .data(head("HTTP/1.1 200 OK", "Content-Length: 2", "Connection: close") + "ok"), MAX);
+            assertThat(closing.text()).isEqualTo("ok");
+            assertThat(closing.recorder().outcome()).isSameAs(Outcome.NOT_REUSABLE);
+            assertThatThrownBy(() -> closing.codec().writeRequest("GET", "/", HOST, null, T))
+                    .isInstanceOf(IllegalStateException.class);
+
+            Taken hints = take(new ScriptedConnection()
+                    .data(head("HTTP/1.1 200 OK", "Content-Length: 2", "Keep-Alive: timeout=7, max=3") + "ok"), MAX);
+            assertThat(hints.text()).isEqualTo("ok");
+            assertThat(hints.recorder().outcome()).isEqualTo(Outcome.keepAlive(Duration.ofSeconds(7), 3));
+        }
+
+        @Test
+        void strayBytesBehindTheBodyMakeItNotReusable() throws Exception {
+            Taken t = take(new ScriptedConnection().data(OK_HELLO + "HTTP/1.1 200 OK\r\n"), MAX);
+            assertThat(t.text()).isEqualTo("hello");
+            assertThat(t.recorder().outcome()).isSameAs(Outcome.NOT_REUSABLE);
+        }
+
+        @Test
+        void misuseIsRefusedAndLeavesTheExchangeAsItWas() throws Exception {
+            ScriptedConnection sc = new ScriptedConnection().data(OK_HELLO);
+            Http1Codec c = wrap(sc);
+            Recorder r = new Recorder();
+            ResponseHead other = ResponseHead.of(ResponseHead.Version.HTTP_1_1, 200, "OK", HeaderFields.EMPTY);
+            assertThatThrownBy(() -> c.takeArrivedBody(other, false, MAX, r)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("takeArrivedBody() called before writeRequest()");
+            ResponseHead h = headOf(c, false);
+            assertThatThrownBy(() -> c.takeArrivedBody(other, false, MAX, r)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not the head");
+            assertThatThrownBy(() -> c.takeArrivedBody(h, true, MAX, r)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("headRequest");
+            assertThatThrownBy(() -> c.takeArrivedBody(h, false, -1, r)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("maxBytes must not be negative: -1");
+            assertThatThrownBy(() -> c.takeArrivedBody(h, false, MAX, null)).isInstanceOf(NullPointerException.class);
+            assertThat(r.calls).isEmpty();
+            assertThat(new String(c.takeArrivedBody(h, false, MAX, r), StandardCharsets.ISO_8859_1)).isEqualTo("hello");
+            assertThatThrownBy(() -> c.body(h, false, T, new Recorder())).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> c.takeArrivedBody(h, false, MAX, new Recorder()))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThat(r.outcome()).isSameAs(Outcome.REUSABLE);
+        }
+    }
+
     @Nested
     class Misuse {
         @Test

@@ -171,6 +171,14 @@ public final class HttpTestServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Sends all but the last {@code n} bytes, pauses, then those: a body still on its way when the
+         * head arrives (a client cannot take it whole with the head).
+         */
+        public Reply pauseBeforeLast(int n, Duration d) {
+            return pauseAfter(-1 - n, d);
+        }
+
         /** After the response, waits {@code d} and sends bytes nobody asked for. */
         public Reply trailing(byte[] bytes, Duration d) {
             this.trailing = bytes;
@@ -364,11 +372,13 @@ public final class HttpTestServer implements AutoCloseable {
             }
             try {
                 byte[] bytes = reply.encode();
-                if (reply.pauseAfter >= 0 && reply.pauseAfter < bytes.length) {
-                    out.write(bytes, 0, reply.pauseAfter);
+                // pauseAfter below -1 counts from the end: pauseBeforeLast(n) is -1 - n
+                int pauseAt = reply.pauseAfter < -1 ? bytes.length + 1 + reply.pauseAfter : reply.pauseAfter;
+                if (pauseAt >= 0 && pauseAt < bytes.length) {
+                    out.write(bytes, 0, pauseAt);
                     out.flush();
                     Thread.sleep(reply.pause.toMillis());
-                    out.write(bytes, reply.pauseAfter, bytes.length - reply.pauseAfter);
+                    out.write(bytes, pauseAt, bytes.length - pauseAt);
                 } else {
                     out.write(bytes);
                 }
