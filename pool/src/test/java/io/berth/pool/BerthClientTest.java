@@ -17,6 +17,7 @@ import io.berth.TruncatedBodyException;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
+import io.berth.pool.http.Cancellation;
 import io.berth.transport.testing.HttpTestServer.After;
 import io.berth.transport.testing.HttpTestServer.End;
 import io.berth.transport.testing.HttpTestServer.Reply;
@@ -26,6 +27,7 @@ import io.berth.transport.testing.TestPki;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -253,6 +255,7 @@ class BerthClientTest {
         connect(b -> b);
         try (BerthResponse r = client.send(BerthRequest.get("/"))) {
             assertThat(r.header("Content-Encoding")).isNull();
+            assertThat(r.header("Content-Length")).isNull();
             assertThat(r.contentLength()).isEqualTo(-1);
             assertThat(r.bodyString()).isEqualTo("compressed hello");
         }
@@ -262,6 +265,32 @@ class BerthClientTest {
             assertThat(r.bodyString()).isEqualTo("plain hello");
         }
         assertThat(server.connections()).as("the decoded body was read to its end: reused").isEqualTo(1);
+    }
+
+    @Test
+    void aGzipBodyStillOnItsWayIsDecodedAsItStreams() throws Exception {
+        serve(r -> Reply.ok("").body(gzip("compressed hello")).header("Content-Encoding", "gzip")
+                .pauseBeforeLast(3, Duration.ofMillis(100)));
+        connect(b -> b);
+        try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(client.pool().stats().inUse()).as("the body is still on its connection").isEqualTo(1);
+            assertThat(r.header("Content-Encoding")).isNull();
+            assertThat(r.header("Content-Length")).isNull();
+            assertThat(r.contentLength()).isEqualTo(-1);
+            assertThat(r.bodyString()).isEqualTo("compressed hello");
+        }
+        assertThat(get(client, "/")).isEqualTo("compressed hello");
+        assertThat(server.connections()).as("read to its end: reused").isEqualTo(1);
+    }
+
+    @Test
+    void aBrokenGzipBodyFailsTheReadNotTheConnection() throws Exception {
+        serve(r -> Reply.ok("not gzip at all").header("Content-Encoding", "gzip"));
+        connect(b -> b);
+        assertThatThrownBy(() -> client.send(BerthRequest.get("/"))).isInstanceOf(java.util.zip.ZipException.class);
+        assertThat(client.pool().stats().inUse()).isZero();
+        assertThatThrownBy(() -> client.send(BerthRequest.get("/"))).isInstanceOf(java.util.zip.ZipException.class);
+        assertThat(server.connections()).as("the exchange itself was whole: reused").isEqualTo(1);
     }
 
     @Test
@@ -392,13 +421,111 @@ class BerthClientTest {
 
     @Test
     void closingAnUnreadBodyDrainsItAndKeepsTheConnection() throws Exception {
-        serve(r -> Reply.ok("x".repeat(1000)));
+        serve(r -> Reply.ok("x".repeat(20_000))); // over 16 KiB: the body stays on the connection
         connect(b -> b);
         try (BerthResponse r = client.send(BerthRequest.get("/"))) {
+            assertThat(client.pool().stats().inUse()).as("the body is still on its connection").isEqualTo(1);
             assertThat(r.body().read()).isEqualTo('x');
         }
+        assertThat(client.pool().stats().inUse()).isZero();
         get(client, "/");
         assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void aSmallBodyThatArrivedWithItsHeadLetsTheConnectionGoBeforeSendReturns() throws Exception {
+        serve(r -> Reply.ok("hello " + r.exchange()));
+        connect(b -> b);
+        BerthResponse first = client.send(BerthRequest.get("/"));
+        assertThat(client.pool().stats().inUse()).as("back in the pool, its body unread").isZero();
+        try (BerthResponse second = client.send(BerthRequest.get("/"))) {
+            assertThat(second.connectionId()).isEqualTo(first.connectionId());
+            assertThat(second.connectionReused()).isTrue();
+            assertThat(second.bodyString()).isEqualTo("hello 1");
+        }
+        assertThat(first.contentLength()).isEqualTo(7);
+        assertThat(first.trailers()).isEmpty();
+        assertThat(first.bodyString()).isEqualTo("hello 0");
+        assertThatThrownBy(first::bodyBytes).isInstanceOf(IOException.class).hasMessage("response body is closed");
+        assertThatThrownBy(() -> first.body().read()).isInstanceOf(IOException.class)
+                .hasMessage("response body is closed");
+        first.close();
+        first.close();
+        assertThat(server.connections()).isEqualTo(1);
+        assertThat(client.pool().stats().acquired()).isEqualTo(2);
+    }
+
+    @Test
+    void anArrivedBodyStreamsFromMemoryAndCannotBeReadOnceClosed() throws Exception {
+        serve(r -> Reply.ok("0123456789"));
+        connect(b -> b);
+        BerthResponse r = client.send(BerthRequest.get("/"));
+        InputStream body = r.body();
+        assertThat(body).isSameAs(r.body());
+        assertThat(body.available()).isEqualTo(10);
+        assertThat(body.read()).isEqualTo('0');
+        byte[] three = new byte[3];
+        assertThat(body.read(three, 0, 0)).isZero();
+        assertThat(body.read(three)).isEqualTo(3);
+        assertThat(new String(three, StandardCharsets.US_ASCII)).isEqualTo("123");
+        assertThatThrownBy(() -> body.read(three, 2, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThat(r.bodyString()).as("the rest, read through the same stream").isEqualTo("456789");
+        assertThat(body.available()).isZero();
+        assertThatThrownBy(body::read).isInstanceOf(IOException.class).hasMessage("response body is closed");
+        try (BerthResponse again = client.send(BerthRequest.get("/"))) {
+            assertThat(again.body().readAllBytes()).hasSize(10);
+            assertThat(again.body().read()).isEqualTo(-1);
+        }
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    @Hygiene.AllowWarnings
+    void aSmallResponseDroppedUnclosedHoldsNoConnection() throws Exception {
+        serve(r -> Reply.ok("small"));
+        connect(b -> b);
+        LockFreeBackendPool pool = (LockFreeBackendPool) client.pool();
+        try (LogCapture logs = new LogCapture(LockFreeBackendPool.class)) {
+            for (int i = 0; i < 3; i++) {
+                client.send(BerthRequest.get("/")); // dropped, never closed
+            }
+            System.gc();
+            pool.maintain(System.nanoTime());
+            assertThat(pool.abandonedCount()).isZero();
+            assertThat(client.pool().stats().inUse()).isZero();
+            assertThat(logs.warnings()).isEmpty();
+        }
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void aBodyStillOnItsWayOrOver16KiBKeepsTheConnectionUntilItIsRead() throws Exception {
+        serve(r -> r.target().equals("/big") ? Reply.ok("y".repeat(16 * 1024 + 1))
+                : Reply.ok("hello").pauseBeforeLast(2, Duration.ofMillis(100)));
+        connect(b -> b);
+        for (String target : List.of("/", "/big")) {
+            BerthResponse r = client.send(BerthRequest.get(target));
+            assertThat(client.pool().stats().inUse()).as(target).isEqualTo(1);
+            assertThat(r.bodyString()).as(target).hasSize(target.equals("/") ? 5 : 16 * 1024 + 1);
+            assertThat(client.pool().stats().inUse()).as(target).isZero();
+        }
+        assertThat(server.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void withACancellationEvenASmallBodyStaysOnItsConnectionWhereACancelReachesIt() throws Exception {
+        serve(r -> Reply.ok("hello"));
+        connect(b -> b);
+        Cancellation c = Cancellation.create();
+        BerthResponse r = client.send(BerthRequest.get("/"), c);
+        assertThat(client.pool().stats().inUse()).isEqualTo(1);
+        c.cancel();
+        assertThat(r.bodyString()).as("what had arrived before the cancel").isEqualTo("hello");
+        r.close();
+        assertThat(client.pool().stats().inUse()).isZero();
+        assertThat(client.pool().stats().closed(CloseReason.BROKEN)).as("the cancel reached it").isEqualTo(1);
+        assertThat(get(client, "/")).isEqualTo("hello");
+        assertThat(server.connections()).isEqualTo(2);
     }
 
     @Test

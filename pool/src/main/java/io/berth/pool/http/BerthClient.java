@@ -38,9 +38,13 @@ import java.util.zip.GZIPInputStream;
  * An HTTP client over one {@link BackendPool}: every {@link #send} acquires a connection under the
  * pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands back a
  * {@link BerthResponse} whose body streams from the connection; the connection returns to the pool
- * when the body is read to its end or the response is closed. It speaks what each connection
- * negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on one connection) where the
- * backend's {@link io.berth.Backend#protocols() protocols} allow it and the server chose it.
+ * when the body is read to its end or the response is closed. An HTTP/1.1 response without a body, or
+ * whose whole body (at most 16 KiB, framed by {@code Content-Length}) arrived with its head, lets its
+ * connection go before {@code send} returns, its body then read from memory (not when the exchange
+ * has a {@link Cancellation}: that body stays on the connection, where a cancel can reach it). It
+ * speaks what each connection negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on
+ * one connection) where the backend's {@link io.berth.Backend#protocols() protocols} allow it and the
+ * server chose it.
  *
  * <pre>{@code
  * try (BerthClient client = BerthClient.create("https://api.example.com");
@@ -77,6 +81,12 @@ import java.util.zip.GZIPInputStream;
  * <p>Thread-safe: share one client per backend.
  */
 public final class BerthClient implements AutoCloseable {
+    /**
+     * The largest HTTP/1.1 body taken whole when it arrives with its head, so that its connection goes
+     * back before the caller reads it: one copy of at most this many bytes.
+     */
+    static final int ARRIVED_BODY_MAX = 16 * 1024;
+
     private final PoolAccess pool;
     private final boolean secure;
     private final TlsConfig tls;
@@ -261,7 +271,15 @@ public final class BerthClient implements AutoCloseable {
                 lease.makePrivate();
             }
             ExchangeListener releaser = state.releaser;
-            if (cancellation != null) {
+            if (cancellation == null) {
+                // A small body that came with its head: the connection goes back before the caller reads it.
+                byte[] arrived = conn.takeArrivedBody(responseHead, head, ARRIVED_BODY_MAX, releaser);
+                if (arrived != null) {
+                    boolean gunzip = gzip && arrived.length > 0 && state.gzipEncoded(responseHead);
+                    HeaderFields fields = gunzip ? decodedHeaders(responseHead.headers()) : responseHead.headers();
+                    return BerthResponse.arrived(responseHead, fields, arrived, gunzip, id, reused);
+                }
+            } else {
                 ExchangeListener poolReleaser = releaser;
                 releaser = outcome -> poolReleaser.exchangeCompleted(
                         cancellation.detach(conn.connection()) ? Outcome.BROKEN : outcome);
@@ -374,9 +392,14 @@ public final class BerthClient implements AutoCloseable {
                 raw.close();
                 throw e;
             }
-            headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
+            headers = decodedHeaders(headers);
         }
         return new BerthResponse(head, headers, raw, body, id, reused);
+    }
+
+    /** @return the header fields of a body decoded from gzip: without its encoding and length */
+    private static HeaderFields decodedHeaders(HeaderFields headers) {
+        return headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
     }
 
     private static boolean negotiates(HeaderFields headers, int status) {

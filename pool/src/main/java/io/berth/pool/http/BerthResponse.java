@@ -13,13 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A response from a {@link BerthClient}: status, headers, and a body streamed from the connection.
  *
  * <p>The connection goes back to the pool when the body has been read to its end or the response is
- * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A body that
- * ends early throws {@link io.berth.TruncatedBodyException}; it is never passed off as complete.
+ * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A small
+ * HTTP/1.1 body that arrived whole with its head (at most 16 KiB, framed by
+ * {@code Content-Length}), and a response without a body, let the connection go before
+ * {@link BerthClient#send} returns; the body is then read from memory. A body that ends early throws
+ * {@link io.berth.TruncatedBodyException}; it is never passed off as complete.
  * With gzip decoding on (the default), a gzip body is decoded and {@code Content-Encoding} and
  * {@code Content-Length} are removed from the headers.
  *
@@ -34,11 +39,22 @@ public final class BerthResponse implements AutoCloseable {
     private HeaderFields headers;
     /** The HTTP/2 response head whose regular fields are the headers, or null. */
     private final Http2Headers head2;
-    /** The HTTP/1.1 body, or null for an HTTP/2 one. */
+    /** The HTTP/1.1 body still on its connection, or null. */
     private final ResponseBody raw;
-    /** The HTTP/2 body, or null for an HTTP/1.1 one. */
+    /** The HTTP/2 body, or null. */
     private final Http2Body stream2;
-    private final InputStream body;
+    /**
+     * The whole HTTP/1.1 body, taken with the head (its connection already went back to the pool), or
+     * null: then {@link #raw} or {@link #stream2} is the body.
+     */
+    private final byte[] arrived;
+    /**
+     * What the body is read from: {@link #raw} or {@link #stream2}, possibly decoding gzip, or a
+     * stream over {@link #arrived}, made when first needed.
+     */
+    private InputStream body;
+    /** Whether the response was closed (or its arrived body handed out whole). */
+    private boolean closed;
     /**
      * What {@link #body()} hands out, made by its first call: it keeps this response reachable while
      * the caller reads ({@link #bodyBytes()} reads {@link #body} itself).
@@ -49,7 +65,22 @@ public final class BerthResponse implements AutoCloseable {
 
     BerthResponse(ResponseHead head, HeaderFields headers, ResponseBody raw, InputStream body, long connectionId,
             boolean reused) {
-        this(head, headers, null, raw, null, body, connectionId, reused);
+        this(head, headers, null, raw, null, null, body, connectionId, reused);
+    }
+
+    /**
+     * An HTTP/1.1 response whose whole body arrived with the head: its connection already went back.
+     *
+     * @param gzip whether to decode the body from gzip (the headers are then the decoded ones)
+     * @throws IOException if a gzip body's header is invalid
+     */
+    static BerthResponse arrived(ResponseHead head, HeaderFields headers, byte[] body, boolean gzip,
+            long connectionId, boolean reused) throws IOException {
+        BerthResponse r = new BerthResponse(head, headers, null, null, null, body, null, connectionId, reused);
+        if (gzip) {
+            r.body = new GZIPInputStream(r.new ArrivedBody(), 8192);
+        }
+        return r;
     }
 
     /**
@@ -58,16 +89,17 @@ public final class BerthResponse implements AutoCloseable {
      */
     BerthResponse(ResponseHead head, HeaderFields headers, Http2Headers head2, Http2Body raw, InputStream body,
             long connectionId, boolean reused) {
-        this(head, headers, head2, null, raw, body, connectionId, reused);
+        this(head, headers, head2, null, raw, null, body, connectionId, reused);
     }
 
     private BerthResponse(ResponseHead head, HeaderFields headers, Http2Headers head2, ResponseBody raw,
-            Http2Body stream2, InputStream body, long connectionId, boolean reused) {
+            Http2Body stream2, byte[] arrived, InputStream body, long connectionId, boolean reused) {
         this.head = head;
         this.headers = headers;
         this.head2 = head2;
         this.raw = raw;
         this.stream2 = stream2;
+        this.arrived = arrived;
         this.body = body;
         this.connectionId = connectionId;
         this.reused = reused;
@@ -118,13 +150,64 @@ public final class BerthResponse implements AutoCloseable {
         if (raw != null) {
             return body == raw ? raw.contentLength() : -1;
         }
-        return body == stream2 ? stream2.contentLength() : -1;
+        if (stream2 != null) {
+            return body == stream2 ? stream2.contentLength() : -1;
+        }
+        return body instanceof GZIPInputStream ? -1 : arrived.length;
     }
 
     /** @return the body, streamed; closing it releases the connection */
     public InputStream body() {
         InputStream s = stream;
-        return s != null ? s : (stream = new BodyStream(body));
+        return s != null ? s : (stream = new BodyStream(source()));
+    }
+
+    private InputStream source() {
+        InputStream b = body;
+        return b != null ? b : (body = new ArrivedBody());
+    }
+
+    /** An arrived body, read from memory; like a body on its connection, it cannot be read once closed. */
+    private final class ArrivedBody extends InputStream {
+        private int next;
+
+        @Override
+        public int read() throws IOException {
+            checkOpen();
+            return next < arrived.length ? arrived[next++] & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            checkOpen();
+            if (len == 0) {
+                return 0;
+            }
+            int n = Math.min(len, arrived.length - next);
+            if (n <= 0) {
+                return -1;
+            }
+            System.arraycopy(arrived, next, b, off, n);
+            next += n;
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return closed ? 0 : arrived.length - next;
+        }
+
+        private void checkOpen() throws IOException {
+            if (closed) {
+                throw new IOException("response body is closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
     }
 
     /**
@@ -159,7 +242,11 @@ public final class BerthResponse implements AutoCloseable {
      * @throws IOException if reading failed (the body is then not complete)
      */
     public byte[] bodyBytes() throws IOException {
-        try (InputStream in = body) {
+        if (body == null && !closed) { // arrived whole and not streamed yet: it is the answer
+            closed = true;
+            return arrived;
+        }
+        try (InputStream in = source()) {
             long length = contentLength();
             if (length < 0 || length > Integer.MAX_VALUE - 8) {
                 return in.readAllBytes();
@@ -211,6 +298,9 @@ public final class BerthResponse implements AutoCloseable {
      * @throws IllegalStateException if the body's end was not reached
      */
     public Map<String, List<String>> trailers() {
+        if (raw == null && stream2 == null) {
+            return Map.of(); // arrived whole: framed by Content-Length, which has no trailers
+        }
         return raw != null ? raw.trailers().toMap() : stream2.trailers().toMap();
     }
 
@@ -231,13 +321,16 @@ public final class BerthResponse implements AutoCloseable {
     @Override
     public void close() {
         try {
-            body.close();
+            if (body != null) {
+                body.close();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
+            closed = true;
             if (raw != null) {
                 raw.close();
-            } else {
+            } else if (stream2 != null) {
                 stream2.close();
             }
         }
