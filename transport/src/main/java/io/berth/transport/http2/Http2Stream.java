@@ -43,6 +43,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Http2Stream {
     private static final long NO_LENGTH = -1;
+    private static final byte[] NO_BYTES = new byte[0];
 
     private final Http2Connection connection;
     private final int id;
@@ -249,6 +250,53 @@ public final class Http2Stream {
         }
         connection.consumed(this, n, credit, done);
         return n;
+    }
+
+    /**
+     * Takes the whole body when the response has already ended (END_STREAM came, without error, and
+     * with it the check that the body had its {@code content-length}), without trailers, and its
+     * body, all buffered, is at most {@code maxBytes}: the caller then needs no further read, and the
+     * stream holds nothing more. Otherwise takes nothing.
+     *
+     * @param maxBytes the largest body to take
+     * @return the body (empty for a response without one), or null if nothing was taken: the response
+     *     has not ended, failed, was cancelled, has trailers, or its body is larger
+     * @throws IllegalArgumentException if {@code maxBytes} is negative
+     */
+    public byte[] takeEndedBody(int maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
+        }
+        if (!complete) {
+            return null; // the common early answer, without the lock
+        }
+        byte[] bytes;
+        Chunks.Chunk done = null;
+        lock.lock();
+        try {
+            int size = bufferedLocked();
+            if (cancelled || failure != null || trailers != null || size > maxBytes) {
+                return null;
+            }
+            bytes = size == 0 ? NO_BYTES : new byte[size];
+            int n = 0;
+            for (Chunks.Chunk c = first; c != null; ) {
+                int k = c.end - c.start;
+                System.arraycopy(c.bytes, c.start, bytes, n, k);
+                n += k;
+                c.start = c.end;
+                Chunks.Chunk next = c.next;
+                c.next = done;
+                done = c;
+                c = next;
+            }
+            first = null;
+            last = null;
+        } finally {
+            lock.unlock();
+        }
+        connection.consumed(this, bytes.length, 0, done);
+        return bytes;
     }
 
     /**

@@ -85,6 +85,55 @@ class Http2StreamTest {
     }
 
     @Test
+    void anEndedBodyIsTakenWholeOnlyWhenItEndedCleanlyWithoutTrailersAndFits() throws Exception {
+        serverDrivenByTheTest();
+        Http2Connection c = connect(Http2Options.defaults());
+        Http2Stream s = c.newStream(get("/two-chunks"), true, TIMEOUT);
+        Peer peer = server.awaitPeer(WAIT);
+        Request r = peer.awaitRequest();
+        peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-length", "10"), false);
+        s.awaitResponseHeaders(TIMEOUT);
+        assertThat(s.takeEndedBody(100)).as("not ended yet").isNull();
+        peer.data(r.streamId(), "0123".getBytes(StandardCharsets.US_ASCII), false);
+        peer.data(r.streamId(), "456789".getBytes(StandardCharsets.US_ASCII), true);
+        await().atMost(WAIT).until(s::isComplete);
+        assertThatThrownBy(() -> s.takeEndedBody(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxBytes must not be negative: -1");
+        assertThat(s.takeEndedBody(9)).as("larger than the limit").isNull();
+        assertThat(c.stats().bufferedBytes()).isEqualTo(10);
+        assertThat(new String(s.takeEndedBody(10), StandardCharsets.US_ASCII)).isEqualTo("0123456789");
+        assertThat(c.stats().bufferedBytes()).as("the connection knows they were read").isZero();
+        assertThat(s.read(ByteBuffer.allocate(4), TIMEOUT)).as("nothing left to read").isEqualTo(-1);
+
+        Http2Stream t = c.newStream(get("/trailers"), true, TIMEOUT);
+        r = peer.awaitRequest();
+        peer.headers(r.streamId(), Http2Headers.of(":status", "200"), false);
+        peer.data(r.streamId(), "body".getBytes(StandardCharsets.US_ASCII), false);
+        peer.headers(r.streamId(), Http2Headers.of("x-sum", "42"), true);
+        t.awaitResponseHeaders(TIMEOUT);
+        await().atMost(WAIT).until(t::isComplete);
+        assertThat(t.takeEndedBody(100)).as("trailers: read it as a stream").isNull();
+        assertThat(H2.body(t)).isEqualTo("body");
+        assertThat(t.trailers().first("x-sum")).isEqualTo("42");
+
+        Http2Stream x = c.newStream(get("/cancelled"), true, TIMEOUT);
+        r = peer.awaitRequest();
+        peer.respond(r.streamId(), 200, "abc");
+        x.awaitResponseHeaders(TIMEOUT);
+        await().atMost(WAIT).until(x::isComplete);
+        x.cancel();
+        assertThat(x.takeEndedBody(100)).as("cancelled").isNull();
+
+        Http2Stream h = c.newStream(H2.request("HEAD", "/head"), true, TIMEOUT);
+        r = peer.awaitRequest();
+        peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-length", "1000"), true);
+        h.awaitResponseHeaders(TIMEOUT);
+        await().atMost(WAIT).until(h::isComplete);
+        assertThat(h.takeEndedBody(0)).as("no body").isEmpty();
+        assertThat(c.stats().bufferedBytes()).isZero();
+    }
+
+    @Test
     void aRequestBodyGoesOutWithItsHeadersAndInPieces() throws Exception {
         server = Http2TestServer.tls(Http2TestServer.serving("done"));
         Http2Connection c = connect(Http2Options.defaults());

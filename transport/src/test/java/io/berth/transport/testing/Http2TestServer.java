@@ -550,6 +550,30 @@ public final class Http2TestServer implements AutoCloseable {
             }
         }
 
+        /**
+         * Sends a small response in one write, as one TLS record: HEADERS ({@code :status},
+         * {@code content-length}, {@code extra} name-value pairs) and, for a body, one DATA frame with
+         * END_STREAM. A client reads both frames at once.
+         */
+        public void respondInOneWrite(int streamId, int status, String body, String... extra) throws IOException {
+            byte[] bytes = body.getBytes(StandardCharsets.ISO_8859_1);
+            if (bytes.length > 16 * 1024) {
+                throw new IllegalArgumentException("one frame's body at most: " + bytes.length);
+            }
+            String[] fields = new String[4 + extra.length];
+            fields[0] = ":status";
+            fields[1] = String.valueOf(status);
+            fields[2] = "content-length";
+            fields[3] = String.valueOf(bytes.length);
+            System.arraycopy(extra, 0, fields, 4, extra.length);
+            write(b -> {
+                writer.writeHeaders(b, streamId, Http2Headers.of(fields), bytes.length == 0);
+                if (bytes.length > 0) {
+                    writer.writeData(b, streamId, ByteBuffer.wrap(bytes), true);
+                }
+            });
+        }
+
         /** Sends RST_STREAM with any code. */
         public void rst(int streamId, int errorCode) throws IOException {
             frame(Frame.RST_STREAM, 0, streamId, int32(errorCode));
