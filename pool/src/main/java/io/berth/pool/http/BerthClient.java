@@ -38,10 +38,11 @@ import java.util.zip.GZIPInputStream;
  * An HTTP client over one {@link BackendPool}: every {@link #send} acquires a connection under the
  * pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands back a
  * {@link BerthResponse} whose body streams from the connection; the connection returns to the pool
- * when the body is read to its end or the response is closed. An HTTP/1.1 response without a body, or
- * whose whole body (at most 16 KiB, framed by {@code Content-Length}) arrived with its head, lets its
- * connection go before {@code send} returns, its body then read from memory (not when the exchange
- * has a {@link Cancellation}: that body stays on the connection, where a cancel can reach it). It
+ * when the body is read to its end or the response is closed. A response without a body, or whose
+ * whole body (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on HTTP/2 a stream that
+ * ended without trailers) arrived with its head, lets its connection (or stream) go before
+ * {@code send} returns, its body then read from memory (not when the exchange has a
+ * {@link Cancellation}: that body stays on the connection, where a cancel can reach it). It
  * speaks what each connection negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on
  * one connection) where the backend's {@link io.berth.Backend#protocols() protocols} allow it and the
  * server chose it.
@@ -82,8 +83,8 @@ import java.util.zip.GZIPInputStream;
  */
 public final class BerthClient implements AutoCloseable {
     /**
-     * The largest HTTP/1.1 body taken whole when it arrives with its head, so that its connection goes
-     * back before the caller reads it: one copy of at most this many bytes.
+     * The largest body taken whole when it arrives with its head, so that its connection (or HTTP/2
+     * stream) goes back before the caller reads it: one copy of at most this many bytes.
      */
     static final int ARRIVED_BODY_MAX = 16 * 1024;
 
@@ -277,7 +278,7 @@ public final class BerthClient implements AutoCloseable {
                 if (arrived != null) {
                     boolean gunzip = gzip && arrived.length > 0 && state.gzipEncoded(responseHead);
                     HeaderFields fields = gunzip ? decodedHeaders(responseHead.headers()) : responseHead.headers();
-                    return BerthResponse.arrived(responseHead, fields, arrived, gunzip, id, reused);
+                    return BerthResponse.arrived(responseHead, fields, null, arrived, gunzip, id, reused);
                 }
             } else {
                 ExchangeListener poolReleaser = releaser;

@@ -20,10 +20,10 @@ import java.util.zip.GZIPInputStream;
  * A response from a {@link BerthClient}: status, headers, and a body streamed from the connection.
  *
  * <p>The connection goes back to the pool when the body has been read to its end or the response is
- * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A small
- * HTTP/1.1 body that arrived whole with its head (at most 16 KiB, framed by
- * {@code Content-Length}), and a response without a body, let the connection go before
- * {@link BerthClient#send} returns; the body is then read from memory. A body that ends early throws
+ * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A small body
+ * that arrived whole with its head (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on
+ * HTTP/2 a stream that ended without trailers), and a response without a body, let the connection
+ * (or the stream) go before {@link BerthClient#send} returns; the body is then read from memory. A body that ends early throws
  * {@link io.berth.TruncatedBodyException}; it is never passed off as complete.
  * With gzip decoding on (the default), a gzip body is decoded and {@code Content-Encoding} and
  * {@code Content-Length} are removed from the headers.
@@ -69,14 +69,17 @@ public final class BerthResponse implements AutoCloseable {
     }
 
     /**
-     * An HTTP/1.1 response whose whole body arrived with the head: its connection already went back.
+     * A response whose whole body arrived with the head: its connection (or its HTTP/2 stream) already
+     * went back.
      *
+     * @param headers the header fields, or null to read them from {@code head2}
+     * @param head2 the HTTP/2 response head, or null
      * @param gzip whether to decode the body from gzip (the headers are then the decoded ones)
      * @throws IOException if a gzip body's header is invalid
      */
-    static BerthResponse arrived(ResponseHead head, HeaderFields headers, byte[] body, boolean gzip,
-            long connectionId, boolean reused) throws IOException {
-        BerthResponse r = new BerthResponse(head, headers, null, null, null, body, null, connectionId, reused);
+    static BerthResponse arrived(ResponseHead head, HeaderFields headers, Http2Headers head2, byte[] body,
+            boolean gzip, long connectionId, boolean reused) throws IOException {
+        BerthResponse r = new BerthResponse(head, headers, head2, null, null, body, null, connectionId, reused);
         if (gzip) {
             r.body = new GZIPInputStream(r.new ArrivedBody(), 8192);
         }
@@ -299,7 +302,7 @@ public final class BerthResponse implements AutoCloseable {
      */
     public Map<String, List<String>> trailers() {
         if (raw == null && stream2 == null) {
-            return Map.of(); // arrived whole: framed by Content-Length, which has no trailers
+            return Map.of(); // arrived whole: taken only without trailers
         }
         return raw != null ? raw.trailers().toMap() : stream2.trailers().toMap();
     }

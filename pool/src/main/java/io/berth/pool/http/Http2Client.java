@@ -152,6 +152,21 @@ final class Http2Client {
             throw e;
         }
         int status = Integer.parseInt(response.first(":status"));
+        // The head's fields: the response reads them from the HTTP/2 list itself, and copies them into
+        // HeaderFields only if asked for all at once (or here, to drop the fields gzip decoding voids).
+        ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", HeaderFields.EMPTY);
+        boolean gzipped = gzip && "gzip".equalsIgnoreCase(response.first("content-encoding"));
+        if (cancellation == null) {
+            // A response that ended with a small body: the exchange goes back before the caller reads it.
+            byte[] ended = stream.takeEndedBody(BerthClient.ARRIVED_BODY_MAX);
+            if (ended != null) {
+                long id = lease.id();
+                pool.release(lease, Outcome.REUSABLE);
+                boolean gunzip = gzipped && ended.length > 0;
+                return BerthResponse.arrived(responseHead, gunzip ? decodedFields(response) : null,
+                        gunzip ? null : response, ended, gunzip, id, reused);
+            }
+        }
         long length = contentLength(response);
         Http2Body raw = new Http2Body(stream, length, responseTimeout, pool, lease, cancellation);
         // Neither action may hold the body: the pool watches it, and it must be collectable.
@@ -159,21 +174,15 @@ final class Http2Client {
             stream.cancel();
             cancellation.detach(stream);
         });
-        // The head's fields: the response reads them from the HTTP/2 list itself, and copies them into
-        // HeaderFields only if asked for all at once (or here, to drop the fields gzip decoding voids).
-        ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", HeaderFields.EMPTY);
         InputStream in = raw;
-        if (gzip && "gzip".equalsIgnoreCase(response.first("content-encoding")) && !request.isHead()
-                && status != 204 && status != 304) {
+        if (gzipped && !request.isHead() && status != 204 && status != 304) {
             try {
                 in = new GZIPInputStream(raw, 8192);
             } catch (IOException | RuntimeException e) {
                 raw.close();
                 throw e;
             }
-            HeaderFields decoded = fields(response).toBuilder().remove("content-encoding").remove("content-length")
-                    .build();
-            return new BerthResponse(responseHead, decoded, null, raw, in, lease.id(), reused);
+            return new BerthResponse(responseHead, decodedFields(response), null, raw, in, lease.id(), reused);
         }
         return new BerthResponse(responseHead, null, response, raw, in, lease.id(), reused);
     }
@@ -278,6 +287,11 @@ final class Http2Client {
             }
         }
         return null;
+    }
+
+    /** @return the header fields of a body decoded from gzip: without its encoding and length */
+    private static HeaderFields decodedFields(Http2Headers response) {
+        return fields(response).toBuilder().remove("content-encoding").remove("content-length").build();
     }
 
     private static long contentLength(Http2Headers h) {

@@ -480,12 +480,7 @@ class Http2ClientTest {
 
     @Test
     void responseHeadersAreLookedUpInAnyCaseAndListedWithoutPseudoHeaderFields() throws Exception {
-        byte[] gzipped;
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes)) {
-            gz.write("unzipped".getBytes(StandardCharsets.UTF_8));
-        }
-        gzipped = bytes.toByteArray();
+        byte[] gzipped = gzip("unzipped");
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings();
             peer.eachRequest(r -> {
@@ -517,5 +512,100 @@ class Http2ClientTest {
             assertThat(r.contentLength()).isEqualTo(-1);
             assertThat(r.bodyString()).isEqualTo("unzipped");
         }
+    }
+
+    @Test
+    void aResponseThatEndedWithItsHeadFreesItsStreamBeforeSendReturnsAndIsReadFromMemory() throws Exception {
+        byte[] gzipped = gzip("unzipped");
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 1);
+            peer.eachRequest(r -> {
+                String path = r.headers().first(":path");
+                if (path.equals("/gzip")) {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-encoding", "gzip",
+                            "content-length", Integer.toString(gzipped.length)), false);
+                    peer.data(r.streamId(), gzipped, true); // a second write: read with the head or after it
+                } else {
+                    peer.respondInOneWrite(r.streamId(), 200, path.equals("/empty") ? "" : "hello " + r.streamId(),
+                            "x-kept", "yes");
+                }
+            });
+        }));
+        // One connection of one stream: a response that held its stream would make the next send wait.
+        BerthClient client = client(server.port(), b -> b.maxConnections(1).acquireTimeout(Duration.ofSeconds(2)),
+                HttpProtocol.HTTP_2);
+        List<BerthResponse> unread = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            unread.add(client.send(BerthRequest.get("/small")));
+            assertThat(client.pool().stats().inUse()).as("the stream went back with response " + i).isZero();
+        }
+        BerthResponse empty = client.send(BerthRequest.get("/empty"));
+        assertThat(client.pool().stats().inUse()).isZero();
+        assertThat(empty.contentLength()).isZero();
+        assertThat(empty.bodyBytes()).isEmpty();
+        for (int i = 0; i < 3; i++) {
+            BerthResponse r = unread.get(i);
+            assertThat(r.version()).isEqualTo("HTTP/2");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("X-Kept")).isEqualTo("yes");
+            assertThat(r.headers()).containsOnlyKeys("content-length", "x-kept");
+            assertThat(r.contentLength()).isEqualTo(7);
+            assertThat(r.trailers()).isEmpty();
+            assertThat(r.bodyString()).isEqualTo("hello " + (1 + 2 * i));
+            assertThatThrownBy(r::bodyBytes).isInstanceOf(java.io.IOException.class).hasMessage("response body is closed");
+            r.close();
+        }
+        for (int i = 0; i < 3; i++) { // with its head or after it: decoded either way
+            try (BerthResponse r = client.send(BerthRequest.get("/gzip"))) {
+                assertThat(r.header("Content-Encoding")).isNull();
+                assertThat(r.header("content-length")).isNull();
+                assertThat(r.contentLength()).isEqualTo(-1);
+                assertThat(r.bodyString()).isEqualTo("unzipped");
+            }
+        }
+        assertThat(client.pool().stats().opened()).isEqualTo(1);
+    }
+
+    @Test
+    void aResponseWithTrailersOrStillArrivingOrUnderACancellationKeepsItsStreamUntilRead() throws Exception {
+        Http2TestServer server = track(Http2TestServer.tls(peer -> {
+            peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 5);
+            peer.eachRequest(r -> {
+                String path = r.headers().first(":path");
+                if (path.equals("/trailers")) {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200"), false);
+                    peer.data(r.streamId(), "body".getBytes(StandardCharsets.US_ASCII), false);
+                    peer.headers(r.streamId(), Http2Headers.of("x-sum", "42"), true);
+                } else if (path.equals("/later")) {
+                    peer.headers(r.streamId(), Http2Headers.of(":status", "200", "content-length", "5"), false);
+                    Thread.sleep(100);
+                    peer.data(r.streamId(), "later".getBytes(StandardCharsets.US_ASCII), true);
+                } else {
+                    peer.respondInOneWrite(r.streamId(), 200, "small");
+                }
+            });
+        }));
+        BerthClient client = client(server.port(), HttpProtocol.HTTP_2);
+        BerthResponse later = client.send(BerthRequest.get("/later"));
+        assertThat(client.pool().stats().inUse()).as("its body is still on the way").isEqualTo(1);
+        assertThat(later.bodyString()).isEqualTo("later");
+        await().atMost(Duration.ofSeconds(5)).until(() -> client.pool().stats().inUse() == 0);
+        BerthResponse canceled = client.send(BerthRequest.get("/small"), Cancellation.create());
+        assertThat(client.pool().stats().inUse()).as("a cancel may still reach it").isEqualTo(1);
+        assertThat(canceled.bodyString()).isEqualTo("small");
+        assertThat(client.pool().stats().inUse()).isZero();
+        BerthResponse trailers = client.send(BerthRequest.get("/trailers"));
+        assertThat(client.pool().stats().inUse()).as("kept for its trailers, whenever they came").isEqualTo(1);
+        assertThat(trailers.bodyString()).isEqualTo("body");
+        assertThat(trailers.trailers()).containsEntry("x-sum", List.of("42"));
+        assertThat(client.pool().stats().inUse()).isZero();
+    }
+
+    private static byte[] gzip(String text) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes)) {
+            gz.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        return bytes.toByteArray();
     }
 }
