@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Berth's own work for one request, without I/O: the whole path of the end-to-end benchmark's
  * caller ({@code BerthRequest.get} -> {@code BerthClient.send} -> acquire under the policy -> request
- * head encoded and written -> response head parsed -> body read with {@code bodyBytes()} -> release),
+ * head encoded and written -> response head parsed, the body that came with it taken, the connection
+ * released -> the body handed out by {@code bodyBytes()}),
  * over in-memory connections that answer every request with nginx's response to it (5 header fields,
  * a 100-byte body). What the end-to-end benchmark adds on top is TLS and the kernel.
  *
