@@ -271,12 +271,14 @@ public final class BerthClient implements AutoCloseable {
             if ((status == 401 || status == 407) && negotiates(responseHead.headers(), status)) {
                 lease.makePrivate();
             }
+            // Decided while the connection is ours: once it goes back, its state is the next holder's.
+            boolean gzipped = gzip && state.gzipEncoded(responseHead);
             ExchangeListener releaser = state.releaser;
             if (cancellation == null) {
                 // A small body that came with its head: the connection goes back before the caller reads it.
                 byte[] arrived = conn.takeArrivedBody(responseHead, head, ARRIVED_BODY_MAX, releaser);
                 if (arrived != null) {
-                    boolean gunzip = gzip && arrived.length > 0 && state.gzipEncoded(responseHead);
+                    boolean gunzip = gzipped && arrived.length > 0;
                     HeaderFields fields = gunzip ? decodedHeaders(responseHead.headers()) : responseHead.headers();
                     return BerthResponse.arrived(responseHead, fields, null, arrived, gunzip, id, reused);
                 }
@@ -286,7 +288,7 @@ public final class BerthClient implements AutoCloseable {
                         cancellation.detach(conn.connection()) ? Outcome.BROKEN : outcome);
             }
             ResponseBody raw = conn.body(responseHead, head, responseTimeout, releaser);
-            BerthResponse response = response(responseHead, raw, gzip && state.gzipEncoded(responseHead), id, reused);
+            BerthResponse response = response(responseHead, raw, gzipped, id, reused);
             if (!raw.isComplete()) {
                 pool.watch(lease, response); // still ours: the body is not finished
             }
