@@ -23,8 +23,9 @@ import java.util.zip.GZIPInputStream;
  * {@linkplain #close() closed}, not before: always close it, e.g. with try-with-resources. A small body
  * that arrived whole with its head (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on
  * HTTP/2 a stream that ended without trailers), and a response without a body, let the connection
- * (or the stream) go before {@link BerthClient#send} returns; the body is then read from memory. A body that ends early throws
- * {@link io.berth.TruncatedBodyException}; it is never passed off as complete.
+ * (or the stream) go before {@link BerthClient#send} returns; the body is then read from memory. A
+ * body that ends early throws {@link io.berth.TruncatedBodyException}; it is never passed off as
+ * complete.
  * With gzip decoding on (the default), a gzip body is decoded and {@code Content-Encoding} and
  * {@code Content-Length} are removed from the headers.
  *
@@ -44,7 +45,7 @@ public final class BerthResponse implements AutoCloseable {
     /** The HTTP/2 body, or null. */
     private final Http2Body stream2;
     /**
-     * The whole HTTP/1.1 body, taken with the head (its connection already went back to the pool), or
+     * The whole body, taken with the head (its connection or stream already went back to the pool), or
      * null: then {@link #raw} or {@link #stream2} is the body.
      */
     private final byte[] arrived;
