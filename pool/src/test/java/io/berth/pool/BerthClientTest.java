@@ -480,7 +480,6 @@ class BerthClientTest {
     }
 
     @Test
-    @Hygiene.AllowWarnings
     void aSmallResponseDroppedUnclosedHoldsNoConnection() throws Exception {
         serve(r -> Reply.ok("small"));
         connect(b -> b);

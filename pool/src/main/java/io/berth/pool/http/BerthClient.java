@@ -401,7 +401,7 @@ public final class BerthClient implements AutoCloseable {
     }
 
     /** @return the header fields of a body decoded from gzip: without its encoding and length */
-    private static HeaderFields decodedHeaders(HeaderFields headers) {
+    static HeaderFields decodedHeaders(HeaderFields headers) {
         return headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
     }
 

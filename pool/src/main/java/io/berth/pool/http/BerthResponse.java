@@ -160,7 +160,10 @@ public final class BerthResponse implements AutoCloseable {
         return body instanceof GZIPInputStream ? -1 : arrived.length;
     }
 
-    /** @return the body, streamed; closing it releases the connection */
+    /**
+     * @return the body, streamed; closing it closes the response, releasing the connection if the
+     *     response still holds it
+     */
     public InputStream body() {
         InputStream s = stream;
         return s != null ? s : (stream = new BodyStream(source()));

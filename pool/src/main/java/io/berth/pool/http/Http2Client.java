@@ -163,7 +163,7 @@ final class Http2Client {
                 long id = lease.id();
                 pool.release(lease, Outcome.REUSABLE);
                 boolean gunzip = gzipped && ended.length > 0;
-                return BerthResponse.arrived(responseHead, gunzip ? decodedFields(response) : null,
+                return BerthResponse.arrived(responseHead, gunzip ? BerthClient.decodedHeaders(fields(response)) : null,
                         gunzip ? null : response, ended, gunzip, id, reused);
             }
         }
@@ -182,7 +182,8 @@ final class Http2Client {
                 raw.close();
                 throw e;
             }
-            return new BerthResponse(responseHead, decodedFields(response), null, raw, in, lease.id(), reused);
+            return new BerthResponse(responseHead, BerthClient.decodedHeaders(fields(response)), null, raw, in,
+                    lease.id(), reused);
         }
         return new BerthResponse(responseHead, null, response, raw, in, lease.id(), reused);
     }
@@ -287,11 +288,6 @@ final class Http2Client {
             }
         }
         return null;
-    }
-
-    /** @return the header fields of a body decoded from gzip: without its encoding and length */
-    private static HeaderFields decodedFields(Http2Headers response) {
-        return fields(response).toBuilder().remove("content-encoding").remove("content-length").build();
     }
 
     private static long contentLength(Http2Headers h) {
