@@ -4,9 +4,10 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * A bounded, lock-free pool of heap {@link ByteBuffer}s of one size, {@link #BUFFER_SIZE}: big
- * enough for a whole TLS record. Connections take buffers while they carry an exchange and give them
- * back when idle, so that an idle connection holds no large buffer.
+ * A bounded, lock-free pool of {@link ByteBuffer}s of one size, {@link #BUFFER_SIZE}: big enough for
+ * a whole TLS record; heap buffers, or in the pool of {@link #sharedDirect()} direct ones.
+ * Connections take buffers while they carry an exchange and give them back when idle, so that an
+ * idle connection holds no large buffer.
  *
  * <p>Buffers sit in the slots of an array; {@link #take()} clears a full slot and {@link #give}
  * fills an empty one, each with one CAS, probing from a per-thread start index so that threads
@@ -19,14 +20,26 @@ public final class BufferPool {
     public static final int BUFFER_SIZE = 17 * 1024;
 
     private static final BufferPool SHARED = new BufferPool(256);
+    private static final BufferPool SHARED_DIRECT = new BufferPool(256, true);
 
     private final AtomicReferenceArray<ByteBuffer> slots;
     private final int mask;
+    /** Whether this pool's buffers are direct. */
+    private final boolean direct;
 
     /**
      * @param capacity how many buffers the pool keeps at most; rounded up to a power of two
      */
     public BufferPool(int capacity) {
+        this(capacity, false);
+    }
+
+    /**
+     * @param capacity how many buffers the pool keeps at most; rounded up to a power of two
+     * @param direct whether its buffers are direct
+     */
+    BufferPool(int capacity, boolean direct) {
+        this.direct = direct;
         int n = Integer.highestOneBit(Math.max(1, capacity - 1)) << 1;
         this.slots = new AtomicReferenceArray<>(n);
         this.mask = n - 1;
@@ -35,6 +48,14 @@ public final class BufferPool {
     /** @return the pool shared by all connections of this JVM, keeping at most 256 buffers (4.25 MiB) */
     public static BufferPool shared() {
         return SHARED;
+    }
+
+    /**
+     * @return the pool of direct buffers shared by all connections of this JVM, the stages of their
+     *     channel reads and writes, keeping at most 256 buffers (4.25 MiB of direct memory)
+     */
+    static BufferPool sharedDirect() {
+        return SHARED_DIRECT;
     }
 
     /** @return a cleared buffer of {@link #BUFFER_SIZE} bytes, from the pool or newly allocated */
@@ -47,17 +68,17 @@ public final class BufferPool {
                 return b.clear();
             }
         }
-        return ByteBuffer.allocate(BUFFER_SIZE);
+        return direct ? ByteBuffer.allocateDirect(BUFFER_SIZE) : ByteBuffer.allocate(BUFFER_SIZE);
     }
 
     /**
      * Gives a buffer back. Its contents are discarded.
      *
-     * @param buffer a buffer from {@link #take()}; others (of another size, direct, read-only) are
-     *     ignored
+     * @param buffer a buffer from {@link #take()}; others (of another size, direct in a heap pool or
+     *     the reverse, read-only) are ignored
      */
     public void give(ByteBuffer buffer) {
-        if (buffer == null || buffer.capacity() != BUFFER_SIZE || buffer.isDirect() || buffer.isReadOnly()) {
+        if (buffer == null || buffer.capacity() != BUFFER_SIZE || buffer.isDirect() != direct || buffer.isReadOnly()) {
             return;
         }
         int start = probe();

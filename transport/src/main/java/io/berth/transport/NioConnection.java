@@ -50,6 +50,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * carrier. {@link #abort()} may come from any thread at any time: it closes the channel with a reset,
  * which wakes a thread blocked in it. Each side's buffers are given back to the {@link BufferPool}
  * by whoever holds that side's lock after the close, never while another thread may still use them.
+ * So is each side's stage, a direct buffer the channel reads into or writes from while the
+ * connection is busy ({@link #channelRead}), from {@link BufferPool#sharedDirect()}.
  */
 abstract class NioConnection extends Watchdog.Watched implements DuplexConnection {
     private static final System.Logger LOG = System.getLogger(NioConnection.class.getName());
@@ -72,6 +74,8 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     final Server server;
     final SocketChannel channel;
     final BufferPool buffers;
+    /** Direct buffers the channel reads into and writes from: see {@link #channelRead}. */
+    private final BufferPool stages;
     private final NioConnector connector;
     final ReentrantLock readLock = new ReentrantLock();
     final ReentrantLock writeLock = new ReentrantLock();
@@ -89,6 +93,10 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     private long readTimeoutNanos;
     /** Read side: the deadline armed for the operation under way, or 0. */
     private long readArmed;
+    /** Read side: the direct buffer {@link #channelRead} reads into, or null; always empty between reads. */
+    private ByteBuffer stageIn;
+    /** Write side: the direct buffer {@link #writeFully} writes from, or null; always empty between writes. */
+    private ByteBuffer stageOut;
 
     NioConnection(Server server, SocketChannel channel, NioConnector connector) {
         super(Watchdog.SHARED);
@@ -96,6 +104,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         this.channel = channel;
         this.connector = connector;
         this.buffers = connector.buffers();
+        this.stages = connector.stages();
     }
 
     @Override
@@ -206,7 +215,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         if (readLock.tryLock()) {
             try {
                 if (state == OPEN) {
-                    releaseReadBuffers(true);
+                    releaseRead(true);
                 }
             } finally {
                 endRead();
@@ -215,7 +224,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         if (writeLock.tryLock()) {
             try {
                 if (state == OPEN) {
-                    releaseWriteBuffers(true);
+                    releaseWrite(true);
                 }
             } finally {
                 endWrite();
@@ -247,12 +256,12 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
                     } catch (IOException | RuntimeException e) {
                         LOG.log(System.Logger.Level.DEBUG, () -> describe() + ": graceful close failed, aborting: " + e);
                     } finally {
-                        releaseWriteBuffers(false);
+                        releaseWrite(false);
                         writeLock.unlock();
                     }
                 }
             } finally {
-                releaseReadBuffers(false);
+                releaseRead(false);
                 readLock.unlock();
             }
         }
@@ -334,14 +343,14 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         unwatch();
         if (readLock.tryLock()) {
             try {
-                releaseReadBuffers(false);
+                releaseRead(false);
             } finally {
                 readLock.unlock();
             }
         }
         if (writeLock.tryLock()) {
             try {
-                releaseWriteBuffers(false);
+                releaseWrite(false);
             } finally {
                 writeLock.unlock();
             }
@@ -390,6 +399,29 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
     /** As {@link #releaseReadBuffers}, for the write side, with the write lock held. */
     abstract void releaseWriteBuffers(boolean onlyEmpty);
 
+    /** Gives back the read side's stage and buffers ({@link #releaseReadBuffers}). With the read lock held. */
+    private void releaseRead(boolean onlyEmpty) {
+        if (stageIn != null) {
+            stages.give(stageIn);
+            stageIn = null;
+        }
+        releaseReadBuffers(onlyEmpty);
+    }
+
+    /** As {@link #releaseRead}, for the write side, with the write lock held. */
+    private void releaseWrite(boolean onlyEmpty) {
+        if (stageOut != null) {
+            stages.give(stageOut);
+            stageOut = null;
+        }
+        releaseWriteBuffers(onlyEmpty);
+    }
+
+    /** @return how many stages (direct buffers) this connection holds now (for tests) */
+    final int heldStages() {
+        return (stageIn == null ? 0 : 1) + (stageOut == null ? 0 : 1);
+    }
+
     // ---- blocking I/O under the watchdog
 
     /**
@@ -397,13 +429,47 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
      * connection is aborted. The first call of a read operation arms its deadline; the operation
      * disarms it when it ends. With the read lock held.
      *
+     * <p>A heap buffer is read through the side's stage, a direct buffer of the connection's own
+     * while it is busy: the JDK would otherwise take a temporary direct buffer from a per-thread cache
+     * and give it back around every read, and that costs more than the copy itself.
+     *
      * @return bytes read, or -1 at the end of the stream
      */
     final int channelRead(ByteBuffer into) throws IOException {
         if (readArmed == 0 && readTimeoutNanos > 0) {
             readArmed = arm(Watchdog.READ, readTimeoutNanos);
         }
-        return channel.read(into);
+        if (into.isDirect()) {
+            return channel.read(into);
+        }
+        ByteBuffer stage = stageIn;
+        if (stage == null) {
+            stage = stageIn = stages.take();
+        }
+        stage.clear();
+        if (into.remaining() < stage.capacity()) {
+            stage.limit(into.remaining());
+        }
+        int n = channel.read(stage);
+        if (n > 0) {
+            into.put(stage.flip());
+        }
+        return n;
+    }
+
+    /** Writes some of {@code src}, a heap buffer through the write side's stage (see {@link #channelRead}). */
+    private void channelWrite(ByteBuffer src) throws IOException {
+        if (src.isDirect()) {
+            channel.write(src);
+            return;
+        }
+        ByteBuffer stage = stageOut;
+        if (stage == null) {
+            stage = stageOut = stages.take();
+        }
+        int n = Math.min(src.remaining(), stage.capacity());
+        stage.clear().put(0, src, src.position(), n).limit(n);
+        src.position(src.position() + channel.write(stage));
     }
 
     /**
@@ -441,7 +507,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
             long d = arm(Watchdog.WRITE, timeoutNanos);
             try {
                 while (src.hasRemaining()) {
-                    channel.write(src);
+                    channelWrite(src);
                 }
             } catch (IOException | RuntimeException e) {
                 if (!disarm(Watchdog.WRITE, d)) {
@@ -540,7 +606,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         readLock.unlock();
         if (state != OPEN && readLock.tryLock()) {
             try {
-                releaseReadBuffers(false);
+                releaseRead(false);
             } finally {
                 readLock.unlock();
             }
@@ -552,7 +618,7 @@ abstract class NioConnection extends Watchdog.Watched implements DuplexConnectio
         writeLock.unlock();
         if (state != OPEN && writeLock.tryLock()) {
             try {
-                releaseWriteBuffers(false);
+                releaseWrite(false);
             } finally {
                 writeLock.unlock();
             }

@@ -50,6 +50,8 @@ public final class NioConnector implements Connector {
     private final TlsProfile tls;
     private final Executor delegatedTaskExecutor;
     private final BufferPool buffers;
+    /** Direct buffers of {@link BufferPool#BUFFER_SIZE} bytes, a connection's stages for channel I/O. */
+    private final BufferPool stages;
     private final LongAdder gracefulCloses = new LongAdder();
     private final LongAdder aborts = new LongAdder();
 
@@ -81,10 +83,15 @@ public final class NioConnector implements Connector {
     }
 
     NioConnector(Backend backend, Executor delegatedTaskExecutor, BufferPool buffers) {
+        this(backend, delegatedTaskExecutor, buffers, BufferPool.sharedDirect());
+    }
+
+    NioConnector(Backend backend, Executor delegatedTaskExecutor, BufferPool buffers, BufferPool stages) {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.tls = backend.isSecure() ? new TlsProfile(backend) : null;
         this.delegatedTaskExecutor = delegatedTaskExecutor;
         this.buffers = buffers;
+        this.stages = stages;
     }
 
     /** @return the backend this connector connects to */
@@ -174,6 +181,10 @@ public final class NioConnector implements Connector {
 
     BufferPool buffers() {
         return buffers;
+    }
+
+    BufferPool stages() {
+        return stages;
     }
 
     void countClose(boolean graceful) {

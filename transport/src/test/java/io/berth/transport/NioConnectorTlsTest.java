@@ -17,9 +17,13 @@ import io.berth.transport.testing.Hygiene;
 import io.berth.transport.testing.NoDelayServerSocketFactory;
 import io.berth.transport.testing.ServerHelloTap;
 import io.berth.transport.testing.TestPki;
+import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -206,24 +210,71 @@ class NioConnectorTlsTest {
     void idleGivesTheBuffersBackAndTheNextExchangeTakesThemAgain() throws Exception {
         enqueue(2, "x");
         BufferPool pool = new BufferPool(8);
-        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), null, pool);
+        BufferPool stages = new BufferPool(8, true);
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), null, pool,
+                stages);
         TlsConnection c = (TlsConnection) connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
         try {
             assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
             int held = c.heldBuffers(); // netIn and netOut; appIn too if a record did not fit a 64-byte read
             assertThat(held).isBetween(2, 3);
+            assertThat(c.heldStages()).as("the direct buffers the channel reads into and writes from").isEqualTo(2);
             c.idle();
             assertThat(c.heldBuffers()).isZero();
+            assertThat(c.heldStages()).isZero();
             assertThat(pool.size()).isEqualTo(held);
+            assertThat(stages.size()).isEqualTo(2);
             assertThat(Http.get(c, "127.0.0.1")).isEqualTo("x");
             assertThat(c.heldBuffers()).isBetween(2, 3);
             assertThat(pool.size()).as("taken again from the pool").isEqualTo(Math.max(0, held - c.heldBuffers()));
+            assertThat(stages.size()).as("the stages taken again too").isZero();
             held = Math.max(held, c.heldBuffers());
             c.close();
             assertThat(pool.size()).isEqualTo(held);
+            assertThat(stages.size()).as("given back on close").isEqualTo(2);
+            stages.give(ByteBuffer.allocate(BufferPool.BUFFER_SIZE));
+            assertThat(stages.size()).as("a direct pool takes no heap buffer").isEqualTo(2);
         } finally {
             c.close();
         }
+    }
+
+    @Test
+    void aBodyLargerThanAStageGoesThroughItWholeBothWays() throws Exception {
+        long timeout = TimeUnit.SECONDS.toNanos(10);
+        // Several stage-fulls each way: 100,000 bytes up, as a request body, and 100,000 back.
+        byte[] sent = new byte[100_000];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) ('a' + i % 26);
+        }
+        server.enqueue(new MockResponse.Builder().body(new String(sent, StandardCharsets.US_ASCII)).build());
+        BufferPool stages = new BufferPool(8, true);
+        NioConnector connector = new NioConnector(https(server.getPort(), trustingTestCa().build()), null,
+                new BufferPool(8), stages);
+        Connection c = connector.connect(loopback(server.getPort()), CONNECT_TIMEOUT);
+        try {
+            String head = "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + sent.length + "\r\n\r\n";
+            c.write(ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII)), timeout);
+            c.write(ByteBuffer.wrap(sent), timeout);
+            assertThat(server.takeRequest().getBody().toByteArray()).isEqualTo(sent);
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            ByteBuffer dst = ByteBuffer.allocate(40_000); // more than a stage holds
+            int bodyStart = -1;
+            while (bodyStart < 0 || got.size() - bodyStart < sent.length) {
+                dst.clear();
+                assertThat(c.read(dst, timeout)).isPositive();
+                got.write(dst.array(), 0, dst.position());
+                if (bodyStart < 0) {
+                    int end = got.toString(StandardCharsets.US_ASCII).indexOf("\r\n\r\n");
+                    bodyStart = end < 0 ? -1 : end + 4;
+                }
+            }
+            byte[] all = got.toByteArray();
+            assertThat(Arrays.copyOfRange(all, bodyStart, all.length)).isEqualTo(sent);
+        } finally {
+            c.close();
+        }
+        assertThat(stages.size()).isEqualTo(2);
     }
 
     @Test
