@@ -41,9 +41,9 @@ import java.util.zip.GZIPInputStream;
  * when the body is read to its end or the response is closed. A response without a body, or whose
  * whole body (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on HTTP/2 a stream that
  * ended without trailers) arrived with its head, lets its connection (or stream) go before
- * {@code send} returns, its body then read from memory (not when the exchange has a
- * {@link Cancellation}: that body stays on the connection, where a cancel can reach it). It
- * speaks what each connection negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on
+ * {@code send} returns, its body then read from memory, with or without a {@link Cancellation} (all
+ * of it arrived: a later cancel has nothing to abort, and it stays readable, as bytes that arrived
+ * before a cancel always are). It speaks what each connection negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on
  * one connection) where the backend's {@link io.berth.Backend#protocols() protocols} allow it and the
  * server chose it.
  *
@@ -274,18 +274,18 @@ public final class BerthClient implements AutoCloseable {
             // Decided while the connection is ours: once it goes back, its state is the next holder's.
             boolean gzipped = gzip && state.gzipEncoded(responseHead);
             ExchangeListener releaser = state.releaser;
-            if (cancellation == null) {
-                // A small body that came with its head: the connection goes back before the caller reads it.
-                byte[] arrived = conn.takeArrivedBody(responseHead, head, ARRIVED_BODY_MAX, releaser);
-                if (arrived != null) {
-                    boolean gunzip = gzipped && arrived.length > 0;
-                    HeaderFields fields = gunzip ? decodedHeaders(responseHead.headers()) : responseHead.headers();
-                    return BerthResponse.arrived(responseHead, fields, null, arrived, gunzip, id, reused);
-                }
-            } else {
+            if (cancellation != null) {
                 ExchangeListener poolReleaser = releaser;
                 releaser = outcome -> poolReleaser.exchangeCompleted(
                         cancellation.detach(conn.connection()) ? Outcome.BROKEN : outcome);
+            }
+            // A small body that came with its head: the connection goes back before the caller reads it
+            // (detached from its cancellation first: a later cancel has nothing to abort).
+            byte[] arrived = conn.takeArrivedBody(responseHead, head, ARRIVED_BODY_MAX, releaser);
+            if (arrived != null) {
+                boolean gunzip = gzipped && arrived.length > 0;
+                HeaderFields fields = gunzip ? decodedHeaders(responseHead.headers()) : responseHead.headers();
+                return BerthResponse.arrived(responseHead, fields, null, arrived, gunzip, id, reused);
             }
             ResponseBody raw = conn.body(responseHead, head, responseTimeout, releaser);
             BerthResponse response = response(responseHead, raw, gzipped, id, reused);

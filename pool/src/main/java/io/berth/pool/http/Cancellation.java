@@ -17,7 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code send} attaches the exchange's connection, and the exchange detaches it before the
  * connection goes back to the pool, so a late {@code cancel()} never touches a connection that
  * another request has since acquired. Once cancelled it stays cancelled: later sends with it fail
- * at once.
+ * at once. Bytes that arrived before a cancel stay readable; so a small body taken whole with its
+ * head (see {@link BerthClient}), whose exchange ended before {@code send} returned, has nothing a
+ * cancel could abort and reads to its end.
  *
  * <p>What a cancel cannot cut short: waiting for a connection at {@code maxConnections}, and
  * opening one (connect and TLS handshake). The send fails as soon as it has the connection, without

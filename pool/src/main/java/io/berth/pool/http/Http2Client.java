@@ -156,16 +156,18 @@ final class Http2Client {
         // HeaderFields only if asked for all at once (or here, to drop the fields gzip decoding voids).
         ResponseHead responseHead = ResponseHead.of(ResponseHead.Version.HTTP_2, status, "", HeaderFields.EMPTY);
         boolean gzipped = gzip && "gzip".equalsIgnoreCase(response.first("content-encoding"));
-        if (cancellation == null) {
-            // A response that ended with a small body: the exchange goes back before the caller reads it.
-            byte[] ended = stream.takeEndedBody(BerthClient.ARRIVED_BODY_MAX);
-            if (ended != null) {
-                long id = lease.id();
-                pool.release(lease, Outcome.REUSABLE);
-                boolean gunzip = gzipped && ended.length > 0;
-                return BerthResponse.arrived(responseHead, gunzip ? BerthClient.decodedHeaders(fields(response)) : null,
-                        gunzip ? null : response, ended, gunzip, id, reused);
+        // A response that ended with a small body: the exchange goes back before the caller reads it
+        // (detached from its cancellation first: the stream has ended, a later cancel has nothing to reset).
+        byte[] ended = stream.takeEndedBody(BerthClient.ARRIVED_BODY_MAX);
+        if (ended != null) {
+            if (cancellation != null) {
+                cancellation.detach(stream);
             }
+            long id = lease.id();
+            pool.release(lease, Outcome.REUSABLE);
+            boolean gunzip = gzipped && ended.length > 0;
+            return BerthResponse.arrived(responseHead, gunzip ? BerthClient.decodedHeaders(fields(response)) : null,
+                    gunzip ? null : response, ended, gunzip, id, reused);
         }
         long length = contentLength(response);
         Http2Body raw = new Http2Body(stream, length, responseTimeout, pool, lease, cancellation);

@@ -12,9 +12,9 @@ import io.berth.StreamStats;
 import io.berth.pool.http.BerthClient;
 import io.berth.pool.http.BerthRequest;
 import io.berth.pool.http.BerthResponse;
-import io.berth.pool.http.Cancellation;
 import io.berth.transport.testing.Haproxy;
 import io.berth.transport.testing.Hygiene;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,16 +41,23 @@ import org.junit.jupiter.api.io.TempDir;
 class HaproxyH2Test {
     @TempDir
     static Path dir;
+    private static final int HELD_BODY_BYTES = 20_000;
     private static Haproxy haproxy;
 
     private BerthClient client;
 
     @BeforeAll
     static void start() throws Exception {
-        haproxy = Haproxy.start(dir, List.of("tune.h2.max-concurrent-streams 10"), s -> String.join("\n",
-                "frontend h2",
-                "    bind 127.0.0.1:" + s.port("h2") + " ssl crt " + s.pem() + " alpn h2,http/1.1",
-                "    http-request return status 200 content-type text/plain string ok"));
+        // /held/ answers 20,000 bytes, more than a body taken with its head (16 KiB): unread, it holds
+        // its stream. A buffer of 64 KiB lets HAProxy return that much.
+        Path large = Files.writeString(dir.resolve("large.txt"), "x".repeat(HELD_BODY_BYTES));
+        haproxy = Haproxy.start(dir, List.of("tune.h2.max-concurrent-streams 10", "tune.bufsize 65536"),
+                s -> String.join("\n",
+                        "frontend h2",
+                        "    bind 127.0.0.1:" + s.port("h2") + " ssl crt " + s.pem() + " alpn h2,http/1.1",
+                        "    http-request return status 200 content-type text/plain file " + large
+                                + " if { path_beg /held/ }",
+                        "    http-request return status 200 content-type text/plain string ok"));
     }
 
     @AfterAll
@@ -105,10 +112,12 @@ class HaproxyH2Test {
         List<BerthResponse> held = new ArrayList<>();
         try {
             for (int i = 0; i < 10; i++) {
-                // A response not yet read holds its stream: with a Cancellation even a small body that
-                // ended with its head stays on the stream (without one it goes back at once, below).
-                held.add(c.send(BerthRequest.get("/held/" + i), Cancellation.create()));
+                // A response not yet read holds its stream when its body is over 16 KiB (a smaller one
+                // is taken with its head and gives its stream back at once, below).
+                held.add(c.send(BerthRequest.get("/held/" + i)));
             }
+            assertThat(c.pool().stats().inUse()).isEqualTo(1);
+            assertThat(c.pool().stats().connections().get(0).inFlight()).as("ten streams held").isEqualTo(10);
             CompletableFuture<String> eleventh = CompletableFuture.supplyAsync(() -> {
                 try (BerthResponse r = c.send(BerthRequest.get("/eleventh"))) {
                     return r.bodyString();
@@ -120,7 +129,9 @@ class HaproxyH2Test {
             assertThat(haproxy.frontend("h2").requests() - before.requests()).as("HAProxy got the ten, not the eleventh")
                     .isEqualTo(10);
             assertThat(eleventh).isNotDone();
-            held.remove(0).close();
+            try (BerthResponse first = held.remove(0)) {
+                assertThat(first.bodyBytes()).hasSize(HELD_BODY_BYTES);
+            }
             assertThat(eleventh.get(10, TimeUnit.SECONDS)).isEqualTo("ok");
         } finally {
             held.forEach(BerthResponse::close);

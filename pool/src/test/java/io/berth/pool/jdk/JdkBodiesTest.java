@@ -285,6 +285,21 @@ class JdkBodiesTest extends JdkTestBase {
     }
 
     @Test
+    void aSmallBodyThatCameWithItsHeadHoldsNoConnectionEvenIfItsStreamIsNeverClosed() throws Exception {
+        serve(r -> Reply.ok("small " + r.exchange()));
+        BerthHttpClient client = client();
+        List<InputStream> unclosed = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            unclosed.add(getBody(client, "/", BodyHandlers.ofInputStream()));
+            assertThat(stats(client, server).inUse()).as("the connection went back before send returned").isZero();
+        }
+        assertThat(server.connections()).as("one connection carried all three").isEqualTo(1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(new String(unclosed.get(i).readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("small " + i);
+        }
+    }
+
+    @Test
     void aBodyThatRunsUntilTheServerClosesIsReadToItsEnd() throws Exception {
         serve(r -> Reply.ok(TEXT).untilClose());
         BerthHttpClient client = client();

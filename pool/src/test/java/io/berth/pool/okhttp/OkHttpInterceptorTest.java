@@ -261,6 +261,21 @@ class OkHttpInterceptorTest {
     }
 
     @Test
+    void aSmallBodyThatCameWithItsHeadHoldsNoConnectionEvenIfItsResponseIsNeverClosed() throws Exception {
+        fx.serve(r -> Reply.ok("small " + r.exchange()));
+        OkHttpClient client = client();
+        List<Response> unclosed = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            unclosed.add(client.newCall(new Request.Builder().url(fx.url("/")).build()).execute());
+            assertThat(fx.stats().inUse()).as("the connection went back before execute returned").isZero();
+        }
+        assertThat(fx.server.connections()).as("one connection carried all three").isEqualTo(1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(unclosed.get(i).body().string()).isEqualTo("small " + i);
+        }
+    }
+
+    @Test
     void closingABodyEarlyReleasesTheConnection() throws Exception {
         fx.serve(r -> Reply.ok("x".repeat(r.target().equals("/big") ? 1_000_000 : 1_000)));
         OkHttpClient client = client();
