@@ -67,7 +67,10 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private static final Object WAKE = new Object();
 
     private final BerthResponse response;
-    private final InputStream body;
+    /** The response's body stream, made when first read from (a small body may never need it). */
+    private InputStream body;
+    /** The whole body went out in one chunk ({@link #readAndDeliver}): what follows is the end. */
+    private boolean whole;
     private final BodySubscriber<?> subscriber;
     private final Executor executor;
     /** Body bytes expected in all, or -1 if unknown. */
@@ -102,7 +105,6 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     BodyPump(BerthResponse response, BodySubscriber<?> subscriber, Executor executor, Runnable onClosed) {
         this.onClosed = onClosed;
         this.response = response;
-        this.body = response.body();
         this.subscriber = subscriber;
         this.executor = executor;
         this.expected = response.contentLength();
@@ -290,11 +292,31 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
 
     /** @return whether the loop goes on (false once terminal) */
     private boolean readAndDeliver(long d) {
-        int size = expected >= 0 ? (int) Math.min(CHUNK, Math.max(1, expected - delivered)) : CHUNK;
-        byte[] buf = new byte[size];
+        if (whole) {
+            complete();
+            return false;
+        }
+        byte[] buf;
         int n;
         try {
-            n = body.read(buf, 0, size);
+            if (body == null && expected > 0 && expected <= CHUNK) {
+                // Known and small: all at once, one chunk; a body that came with its head is handed
+                // out as it is, without a copy.
+                buf = response.bodyBytes();
+                n = buf.length == 0 ? -1 : buf.length; // none after all (e.g. a HEAD): the end
+                whole = true;
+            } else {
+                InputStream in = body;
+                if (in == null) {
+                    in = body = response.body();
+                }
+                int size = expected >= 0 ? (int) Math.min(CHUNK, Math.max(1, expected - delivered)) : CHUNK;
+                buf = new byte[size];
+                n = in.read(buf, 0, size);
+                if (n >= 0 && n < size / 2) {
+                    buf = Arrays.copyOf(buf, n); // do not keep 16 KiB alive for a few bytes
+                }
+            }
         } catch (IOException | RuntimeException e) {
             fail(e);
             return false;
@@ -305,9 +327,6 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
         }
         if (cancelled) {
             return true; // the loop closes the response; what was read is dropped
-        }
-        if (n < size / 2) {
-            buf = Arrays.copyOf(buf, n); // do not keep 16 KiB alive for a few bytes
         }
         delivered += n;
         if (d != Long.MAX_VALUE) {

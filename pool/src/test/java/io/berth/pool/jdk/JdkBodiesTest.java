@@ -300,6 +300,21 @@ class JdkBodiesTest extends JdkTestBase {
     }
 
     @Test
+    void aSmallBodyStillOnItsWayIsReadWholeFromItsConnection() throws Exception {
+        serve(r -> Reply.ok("0123456789".repeat(100)).pauseBeforeLast(10, Duration.ofMillis(200)));
+        BerthHttpClient client = client();
+        long start = System.nanoTime();
+        assertThat(getBody(client, "/", BodyHandlers.ofString())).isEqualTo("0123456789".repeat(100));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("it waited for the last bytes")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(150));
+        try (InputStream in = getBody(client, "/", BodyHandlers.ofInputStream())) {
+            assertThat(in.readAllBytes()).hasSize(1000);
+        }
+        assertThat(stats(client, server).inUse()).isZero();
+        assertConnectionReused(client);
+    }
+
+    @Test
     void aBodyThatRunsUntilTheServerClosesIsReadToItsEnd() throws Exception {
         serve(r -> Reply.ok(TEXT).untilClose());
         BerthHttpClient client = client();
