@@ -36,16 +36,16 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * An HTTP client over one {@link BackendPool}: every {@link #send} acquires a connection under the
- * pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands back a
- * {@link BerthResponse} whose body streams from the connection; the connection returns to the pool
- * when the body is read to its end or the response is closed. A response without a body, or whose
- * whole body (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on HTTP/2 a stream that
- * ended without trailers) arrived with its head, lets its connection (or stream) go before
- * {@code send} returns, its body then read from memory, with or without a {@link Cancellation} (all
- * of it arrived: a later cancel has nothing to abort, and it stays readable, as bytes that arrived
- * before a cancel always are). It speaks what each connection negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on
- * one connection) where the backend's {@link io.berth.Backend#protocols() protocols} allow it and the
- * server chose it.
+ * pool's {@link io.berth.ReusePolicy}, writes the request, reads the response head, and hands back
+ * a {@link BerthResponse} whose body streams from the connection; the connection returns to the
+ * pool when the body is read to its end or the response is closed. A response without a body, or
+ * whose whole body (at most 16 KiB: on HTTP/1.1 framed by {@code Content-Length}, on HTTP/2 a
+ * stream that ended without trailers) arrived with its head, lets its connection (or stream) go
+ * before {@code send} returns, its body then read from memory, with or without a
+ * {@link Cancellation} (all of it arrived: a later cancel has nothing to abort, and it stays
+ * readable, as bytes that arrived before a cancel always are). It speaks what each connection negotiated:
+ * HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on one connection) where the backend's
+ * {@link io.berth.Backend#protocols() protocols} allow it and the server chose it.
  *
  * <pre>{@code
  * try (BerthClient client = BerthClient.create("https://api.example.com");

@@ -567,7 +567,7 @@ class Http2ClientTest {
     }
 
     @Test
-    void aResponseWithTrailersOrStillArrivingKeepsItsStreamUntilReadASmallEndedOneNotEvenUnderACancellation() throws Exception {
+    void aResponseWithTrailersOrStillArrivingKeepsItsStreamASmallEndedOneNotEvenUnderACancellation() throws Exception {
         Http2TestServer server = track(Http2TestServer.tls(peer -> {
             peer.settings(Http2Settings.MAX_CONCURRENT_STREAMS, 5);
             peer.eachRequest(r -> {
