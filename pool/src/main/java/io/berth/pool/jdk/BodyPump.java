@@ -69,8 +69,6 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
     private final BerthResponse response;
     /** The response's body stream, made when first read from (a small body may never need it). */
     private InputStream body;
-    /** The whole body went out in one chunk ({@link #readAndDeliver}): what follows is the end. */
-    private boolean whole;
     private final BodySubscriber<?> subscriber;
     private final Executor executor;
     /** Body bytes expected in all, or -1 if unknown. */
@@ -292,19 +290,14 @@ final class BodyPump implements java.util.concurrent.Flow.Subscription {
 
     /** @return whether the loop goes on (false once terminal) */
     private boolean readAndDeliver(long d) {
-        if (whole) {
-            complete();
-            return false;
-        }
         byte[] buf;
         int n;
         try {
             if (body == null && expected > 0 && expected <= CHUNK) {
-                // Known and small: all at once, one chunk; a body that came with its head is handed
-                // out as it is, without a copy.
+                // Known and small: all at once, one chunk (the loop then completes: all expected was
+                // delivered); a body that came with its head is handed out as it is, without a copy.
                 buf = response.bodyBytes();
                 n = buf.length == 0 ? -1 : buf.length; // none after all (e.g. a HEAD): the end
-                whole = true;
             } else {
                 InputStream in = body;
                 if (in == null) {
