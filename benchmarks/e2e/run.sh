@@ -28,6 +28,8 @@
 #                                      (also the HTTP/2 ones: berth-h2, berth-jdk-h2, okhttp-h2, jdk-h2,
 #                                      jetty-h2, against the h2 listener;
 #                                      berth-read: validateAfterIdle 0, a read before every reuse;
+#                                      berth-identity: decompressGzip off, so no Accept-Encoding:
+#                                      the floor's request, byte for byte;
 #                                      berth-conscrypt: Berth over Conscrypt's JSSE provider;
 #                                      berth-before: Berth built in E2E_BEFORE, in its own class loader;
 #                                      berth-before-h2: that build's berth-h2;

@@ -39,6 +39,8 @@ abstract class Peer {
     /**
      * Variants measured only when named: {@code berth-read}, Berth's own API with
      * {@code validateAfterIdle} zero (a socket read before every reuse), to price that read;
+     * {@code berth-identity}, Berth's own API with {@code decompressGzip} off: no
+     * {@code Accept-Encoding}, so the floor's request byte for byte, to price that header;
      * {@code berth-conscrypt}, Berth's own API over Conscrypt's JSSE provider (BoringSSL);
      * {@code berth-before}, Berth's own API as built from another source tree ({@link BeforePeer}), and
      * {@code berth-before-h2}, that tree's {@code berth-h2}; {@code floor-twin}, a second floor with
@@ -47,8 +49,8 @@ abstract class Peer {
      * over an {@code SSLEngine} and a blocking {@code SocketChannel}, the JDK path Berth's transport
      * takes, without Berth.
      */
-    static final List<String> VARIANTS = List.of("berth-read", "berth-conscrypt", "berth-before", "berth-before-h2",
-            "floor-twin", "floor-nio");
+    static final List<String> VARIANTS = List.of("berth-read", "berth-identity", "berth-conscrypt", "berth-before",
+            "berth-before-h2", "floor-twin", "floor-nio");
 
     private final String name;
     private final boolean h2;
@@ -92,6 +94,8 @@ abstract class Peer {
                 return new BerthPeer();
             case "berth-read":
                 return new BerthPeer("berth-read", b -> b.validateAfterIdle(java.time.Duration.ZERO));
+            case "berth-identity":
+                return new BerthPeer("berth-identity", b -> b.decompressGzip(false));
             case "berth-conscrypt":
                 return new BerthPeer("berth-conscrypt", b -> b, t -> t.provider(org.conscrypt.Conscrypt.newProvider()));
             case "berth-before":

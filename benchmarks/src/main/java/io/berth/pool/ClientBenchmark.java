@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -46,6 +47,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ClientBenchmark {
+    /** Threads of {@link #getAfterSwitch}: the end-to-end benchmark's highest concurrency. */
+    static final int SWITCHING = 64;
+
     /** What nginx 1.22 sends for the end-to-end benchmark's GET (a 100-byte body). */
     static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\n"
             + "Server: nginx/1.22.1\r\n"
@@ -77,6 +81,32 @@ public class ClientBenchmark {
         try (BerthResponse r = client.send(BerthRequest.get("/hot"))) {
             return r.bodyBytes();
         }
+    }
+
+    /**
+     * The same request from {@link #SWITCHING} threads, each giving up its CPU before every request,
+     * so that every request starts after a context switch, with the caches as other threads left
+     * them: as end to end, where a caller waits for its response in a read and 64 callers share two
+     * CPUs with nginx. Each thread keeps its own connection (the default {@code maxConnections} is 64).
+     * Throughput over all threads; the CPU time of one request is the CPUs over it, less
+     * {@link #yieldOnly}'s.
+     */
+    @Benchmark
+    @Threads(SWITCHING)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public byte[] getAfterSwitch() throws Exception {
+        Thread.yield();
+        return getThroughOwnApi();
+    }
+
+    /** {@link #getAfterSwitch}'s loop without the request: the switch alone. */
+    @Benchmark
+    @Threads(SWITCHING)
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public void yieldOnly() {
+        Thread.yield();
     }
 
     /** Answers each request, once it is written, with {@link #RESPONSE}. One exchange at a time. */
