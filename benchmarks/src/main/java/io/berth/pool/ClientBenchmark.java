@@ -33,10 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * a 100-byte body). What the end-to-end benchmark adds on top is TLS and the kernel.
  *
  * <p>{@code getThroughOwnApi}: the default settings (SAFE reuse, gzip requested, validateAfterIdle
- * 5 ms). Run from the repository root:
+ * 5 ms), warm caches. {@code getAfterSwitch} and {@code yieldOnly}: the same after a context switch
+ * before every request (64 threads), and the switch alone. Run from the repository root:
  * <pre>{@code
  * mvn -B -q -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/benchmarks.jar ClientBenchmark -prof gc
+ * java -jar benchmarks/target/benchmarks.jar ClientBenchmark.getThroughOwnApi -prof gc
+ * java -jar benchmarks/target/benchmarks.jar 'ClientBenchmark.(getAfterSwitch|yieldOnly)' -f 3
  * }</pre>
  * Results and the machine they came from: {@code benchmarks/README.md}.
  */
@@ -88,8 +90,8 @@ public class ClientBenchmark {
      * so that every request starts after a context switch, with the caches as other threads left
      * them: as end to end, where a caller waits for its response in a read and 64 callers share two
      * CPUs with nginx. Each thread keeps its own connection (the default {@code maxConnections} is 64).
-     * Throughput over all threads; the CPU time of one request is the CPUs over it, less
-     * {@link #yieldOnly}'s.
+     * Throughput over all threads: the CPU time of one request is the number of CPUs over the
+     * throughput, less the same figure for {@link #yieldOnly}.
      */
     @Benchmark
     @Threads(SWITCHING)
