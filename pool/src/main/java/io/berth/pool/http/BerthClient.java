@@ -43,9 +43,9 @@ import java.util.zip.GZIPInputStream;
  * stream that ended without trailers) arrived with its head, lets its connection (or stream) go
  * before {@code send} returns, its body then read from memory, with or without a
  * {@link Cancellation} (all of it arrived: a later cancel has nothing to abort, and it stays
- * readable, as bytes that arrived before a cancel always are). It speaks what each connection negotiated:
- * HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on one connection) where the backend's
- * {@link io.berth.Backend#protocols() protocols} allow it and the server chose it.
+ * readable, as bytes that arrived before a cancel always are). It speaks what each connection
+ * negotiated: HTTP/1.1, or HTTP/2 (a stream per exchange, many at once on one connection) where the
+ * backend's {@link io.berth.Backend#protocols() protocols} allow it and the server chose it.
  *
  * <pre>{@code
  * try (BerthClient client = BerthClient.create("https://api.example.com");

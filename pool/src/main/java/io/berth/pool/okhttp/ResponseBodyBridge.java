@@ -20,8 +20,9 @@ import okio.Okio;
  * <p>The Berth connection goes back to the pool when the body is read to its end (the source
  * returns -1) or closed, whichever comes first; closing before the end drains a small rest, as
  * Berth does, and otherwise closes the connection. A small body that came whole with its head is
- * read from memory: its connection went back before {@code execute} returned. A failed read has already released it as broken.
- * While the call is cancelled, reads fail with {@code IOException("Canceled")}.
+ * read from memory: its connection went back before {@code execute} returned. A failed read has
+ * already released it as broken. While the call is cancelled, reads fail with
+ * {@code IOException("Canceled")}.
  *
  * <p>Also the source of the response's trailers (on OkHttp 5): known once the body's end was read.
  *
