@@ -21,18 +21,23 @@ import io.berth.transport.testing.NoDelayServerSocketFactory;
 import io.berth.transport.testing.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
+import mockwebserver3.MockResponseBody;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okhttp3.Protocol;
+import okio.BufferedSink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -141,12 +146,22 @@ class MockWebServerH2Test {
                 .containsOnly(0);
     }
 
+    /**
+     * The cut is a close with unread bytes, so a reset, and a reset may erase what the client's TCP has
+     * received but not yet read (RFC 9112 §9.6): cut before the client read the response head, the GET
+     * would rightly be sent again on a new connection. So the server holds the body's first part until
+     * the client has the head; the cut comes halfway (where MockWebServer applies the effect).
+     */
     @Test
     void aConnectionCutInTheMiddleOfABodyIsNeverReused() throws Exception {
-        server.enqueue(ok("x".repeat(100_000)).onResponseBody(new SocketEffect.CloseSocket(true, false, false)).build());
+        CountDownLatch headRead = new CountDownLatch(1);
+        server.enqueue(ok("").body(new HeldBody(100_000, 20_000, headRead))
+                .onResponseBody(new SocketEffect.CloseSocket(true, false, false)).build());
         server.enqueue(ok("fresh").build());
         long read = 0;
         try (BerthResponse r = client.send(BerthRequest.get("/cut"))) {
+            assertThat(r.connectionReused()).isFalse();
+            headRead.countDown();
             InputStream in = r.body();
             byte[] buffer = new byte[8192];
             IOException failure = null;
@@ -168,6 +183,30 @@ class MockWebServerH2Test {
         ConnectionStats first = rows(client).stream().filter(c -> c.closeReason() != null).findFirst().orElseThrow();
         assertThat(first.closeReason()).isIn(CloseReason.BROKEN, CloseReason.CLOSED_BY_PEER);
         assertThat(client.pool().stats().opened()).isEqualTo(2);
+    }
+
+    /** {@code length} bytes of 'x': the first {@code held} flushed, the rest once {@code gate} opens (10 s at most). */
+    private record HeldBody(long length, int held, CountDownLatch gate) implements MockResponseBody {
+        @Override
+        public long getContentLength() {
+            return length;
+        }
+
+        @Override
+        public void writeTo(BufferedSink sink) throws IOException {
+            byte[] x = "x".repeat((int) length).getBytes(StandardCharsets.US_ASCII);
+            sink.write(x, 0, held);
+            sink.flush();
+            try {
+                if (!gate.await(10, TimeUnit.SECONDS)) {
+                    throw new IOException("the client never read the response head");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException();
+            }
+            sink.write(x, held, x.length - held);
+        }
     }
 
     @Test
