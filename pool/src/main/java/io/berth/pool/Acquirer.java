@@ -192,6 +192,9 @@ final class Acquirer {
         for (ServerEntry e : es) {
             if (e.takesNewConnections(now, st.slowStartNanos) && !failed.contains(e)) {
                 PooledConnection victim = e.table.pollColdest();
+                if (victim == null) {
+                    victim = pool.recycler.takeParked(e, x -> true);
+                }
                 if (victim != null) {
                     pool.recycler.closeConnection(victim, CloseReason.EVICTED, true);
                     return e;
@@ -366,6 +369,14 @@ final class Acquirer {
                 return c;
             }
         }
+        for (ServerEntry e : pool.entries) {
+            if (e.servesRequests()) {
+                PooledConnection c = pool.recycler.takeParked(e, x -> pool.accepts(st.policy, replayable, x));
+                if (c != null) {
+                    return c;
+                }
+            }
+        }
         return null;
     }
 
@@ -399,8 +410,9 @@ final class Acquirer {
         StringBuilder servers = new StringBuilder();
         for (ServerEntry e : pool.entries) {
             int t = e.total.get();
-            int i = e.table.size();
-            int u = e.inUse.get();
+            int p = pool.recycler.parked(e);
+            int i = e.table.size() + p;
+            int u = Math.max(0, e.inUse.get() - p);
             total += t;
             idle += i;
             inUse += u;

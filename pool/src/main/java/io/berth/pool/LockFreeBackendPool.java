@@ -47,6 +47,20 @@ import javax.net.ssl.SSLException;
  * nothing takes a lock and, in steady state, nothing allocates. With one server (or
  * {@code preferLastServer}), a caller first tries the connection it used last.
  *
+ * <h2>Parking: the caller's own connection</h2>
+ * When a caller took that last connection again, its release <em>parks</em> it (HikariCP's per-thread
+ * list, on one field): the connection stays idle on its own state, out of the shared set and still
+ * counted in use, and the caller's next acquire takes it back with one CAS on that state. Acquiring
+ * and releasing then write only the connection's own cache line: no idle word, no in-use counter
+ * that other cores share. Nothing else changes for anybody: a parked connection is idle in the
+ * stats; a caller that finds no idle connection in the shared set takes a parked one before it would
+ * open or wait; a release never parks while callers wait, in a session, at {@code maxIdle} or beyond
+ * the limits, and looks at the queue again after parking (see {@link WaitQueue}); close, a server
+ * leaving and new settings take parked connections first; each maintenance pass moves those still
+ * parked to the shared set, so expiry, liveness checks and the purge see every idle connection (the
+ * purge's measured demand counts a parked connection as in use until then). A caller that is a new
+ * (virtual) thread each time has no last connection, and keeps the shared set's path.
+ *
  * <h2>Limits and waiting</h2>
  * A connection is opened only after a CAS reserved a slot below its server's {@code maxConnections}.
  * When no server that takes new connections has room, callers wait in the one FIFO of the backend.
@@ -231,6 +245,29 @@ final class LockFreeBackendPool implements PoolAccess {
                 return l;
             }
         }
+        for (int i = 0; i < n; i++) {
+            ServerEntry e = es[n == 1 ? 0 : (start + i) % n];
+            if (e.servesRequests()) {
+                Lease l = takeParked(e, replayable, s, now, st);
+                if (l != null) {
+                    return l;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Takes a connection another caller left parked (see {@link PooledConnection}), when no idle one
+     * was in the shared set: a parked connection is idle, and must not make anybody open or wait.
+     */
+    private Lease takeParked(ServerEntry e, boolean replayable, PinnedSession s, long now, Settings st) {
+        PooledConnection c;
+        while ((c = recycler.takeParked(e, x -> accepts(st.policy, replayable, x))) != null) {
+            if (usable(c, replayable, now, st)) {
+                return lease(c, s, now, st);
+            }
+        }
         return null;
     }
 
@@ -306,11 +343,19 @@ final class LockFreeBackendPool implements PoolAccess {
             return null;
         }
         if (!c.multiplexed) {
-            if (!c.entry.table.remove(c)) {
+            // Parked by its last release (the fast path: a CAS on the connection's own state, no shared
+            // write), or else idle in the shared set.
+            if (!c.casState(PooledConnection.PARKED, PooledConnection.OWNED)) {
+                if (!c.entry.table.remove(c)) {
+                    return null;
+                }
+                c.state = PooledConnection.OWNED;
+            }
+            if (!usable(c, replayable, now, st)) {
                 return null;
             }
-            c.state = PooledConnection.OWNED;
-            return usable(c, replayable, now, st) ? lease(c, s, now, st) : null;
+            c.affine = true;
+            return lease(c, s, now, st);
         }
         if (!c.entry.table.remove(c)) {
             return null;
@@ -336,7 +381,10 @@ final class LockFreeBackendPool implements PoolAccess {
         return w == null ? null : w.get();
     }
 
-    /** Leases an owned connection: one exchange, in use. */
+    /**
+     * Leases an owned connection: one exchange, in use. {@link PooledConnection#affine} stays as the
+     * caller set it just before (true only from {@link #tryTake}); every lease clears it at release.
+     */
     Lease lease(PooledConnection c, PinnedSession s, long now, Settings st) {
         if (!c.privateToSession) {
             c.session = s;
@@ -344,7 +392,7 @@ final class LockFreeBackendPool implements PoolAccess {
         int uses = c.countUse();
         c.reused = uses > 1;
         c.acquiredNanos = now;
-        stats.connectionBusy(c.entry);
+        stats.connectionBusy(c);
         stats.leased(c.reused);
         if (c.multiplexed) {
             c.state = PooledConnection.IN_USE;
@@ -466,7 +514,6 @@ final class LockFreeBackendPool implements PoolAccess {
             throw new IllegalStateException("lease on connection #" + c.id + " of pool '" + name
                     + "' was already released");
         }
-        stats.connectionNotBusy(c.entry);
         long now = ticker.read();
         c.lastUsedNanos = now;
         c.everReleased = true;
@@ -478,6 +525,13 @@ final class LockFreeBackendPool implements PoolAccess {
         Settings st = settings;
         observe(c.entry, outcome, st);
         CloseReason reason = Retirement.atRelease(c, outcome, now, st, closed);
+        boolean affine = c.affine;
+        c.affine = false;
+        if (reason == null && affine && recycler.park(c, st)) {
+            maintenance.kick();
+            return;
+        }
+        stats.connectionNotBusy(c);
         if (reason != null) {
             recycler.closeConnection(c, reason, false);
         } else {
@@ -672,11 +726,20 @@ final class LockFreeBackendPool implements PoolAccess {
         return n;
     }
 
-    /** For tests: the connections idle in the shared set. */
+    /** For tests: the connections idle, in the shared set or parked. */
     int idleCount() {
         int n = 0;
         for (ServerEntry e : entries) {
-            n += e.table.size();
+            n += e.table.size() + recycler.parked(e);
+        }
+        return n;
+    }
+
+    /** For tests: the connections parked. */
+    int parkedCount() {
+        int n = 0;
+        for (ServerEntry e : entries) {
+            n += recycler.parked(e);
         }
         return n;
     }

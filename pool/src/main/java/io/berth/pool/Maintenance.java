@@ -83,6 +83,9 @@ final class Maintenance {
             }
             ServerEntry[] es = pool.entries;
             for (ServerEntry e : es) {
+                // Parked connections join the shared set first, so that the pass judges every idle
+                // connection: expiry, liveness, purge, and the in-use counts the purge measures.
+                pool.recycler.publishParked(e, st);
                 sweepIdle(e, now, st);
             }
             sweepSessions(now, st);

@@ -65,6 +65,8 @@ final class PoolControl implements BackendPoolControl {
             pool.maintenance.restart(pool.ticker.read(), st.minIdle > old.minIdle || st.healthCheck != null);
         }
         for (ServerEntry e : pool.entries) {
+            // Parked connections go back to the shared set under the new settings, first.
+            pool.recycler.publishParked(e, st);
             // Lowered limits: close idle connections beyond them now (in-use ones close at release).
             PooledConnection c;
             while (e.total.get() > st.maxConnections && (c = e.table.pollColdest()) != null) {

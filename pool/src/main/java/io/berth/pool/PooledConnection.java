@@ -24,6 +24,10 @@ import java.lang.invoke.VarHandle;
  *   <li><b>owned</b> by one thread that is not a lease holder: the thread opening it, the one that
  *       took it from the idle set or a session, the releaser of its last exchange, the maintenance
  *       pass checking it; the owner leases it, makes it idle, hands it to a waiter or closes it;</li>
+ *   <li><b>parked</b>: idle, but left on its own {@link #state} ({@link #PARKED}) rather than in the
+ *       shared set, by the release of a lease its caller took as the connection it used last; whoever
+ *       moves {@code state} from {@code PARKED} to {@code OWNED} with a CAS owns it (see
+ *       {@link LockFreeBackendPool}'s fast path);</li>
  *   <li><b>busy</b>: {@link #streams} &gt;= 1 exchanges in flight, each held by its lease.</li>
  * </ul>
  *
@@ -51,6 +55,8 @@ final class PooledConnection implements Lease {
     static final int SESSION_IDLE = 2;
     static final int IN_USE = 3;
     static final int CLOSED = 4;
+    /** Idle outside the shared set, on this state alone: see the class comment. */
+    static final int PARKED = 5;
 
     private static final VarHandle STATE;
     private static final VarHandle STREAMS;
@@ -90,6 +96,14 @@ final class PooledConnection implements Lease {
     /** When the server's idle timeout (less the margin) runs out since the last release. */
     long keepAliveDeadlineNanos = Long.MAX_VALUE;
     boolean everReleased;
+    /** Leased by the caller that used it last, through that affinity: its release may park it. */
+    boolean affine;
+    /**
+     * Whether it counts in its server's {@code inUse} (and the backend's): from its lease until it goes
+     * to the idle set, a session, a waiter or closes. A parked connection stays counted, so that the
+     * caller taking it back writes nothing shared; the stats and the maintenance pass correct for it.
+     */
+    boolean counted;
     /** From the server's {@code Keep-Alive: max=}: requests it still accepts; -1 if unknown. */
     int serverRemaining = -1;
     PinnedSession session;
@@ -172,6 +186,7 @@ final class PooledConnection implements Lease {
     ConnectionState publicState() {
         switch (state) {
             case IDLE:
+            case PARKED:
                 return ConnectionState.IDLE;
             case SESSION_IDLE:
                 return ConnectionState.SESSION_IDLE;

@@ -35,7 +35,7 @@ final class Recycler {
             }
             if (c.leave()) {
                 c.state = PooledConnection.OWNED;
-                pool.stats.connectionNotBusy(c.entry);
+                pool.stats.connectionNotBusy(c);
                 CloseReason reason = c.draining ? c.drainReason
                         : Retirement.atRelease(c, Outcome.REUSABLE, now, st, pool.closed);
                 if (reason != null) {
@@ -82,9 +82,76 @@ final class Recycler {
         makeIdle(c, st, stamp);
     }
 
+    /**
+     * Parks an exclusive connection its releaser owns, reusable and counted in use (see
+     * {@link PooledConnection}): idle on its own state, out of the shared set, for the caller that
+     * leased it as the connection it used last to take back with one CAS on that state. Only where
+     * nothing else may want it: no waiter, no session, the pool open, its server serving requests
+     * within its limits, no {@code maxIdle}. A waiter, a close, a server leaving or new settings
+     * that came meanwhile take it back out (the same second look as {@link #makeIdle}'s, see
+     * {@link WaitQueue}); whoever else needs it takes it with the CAS ({@link #takeParked}), and each
+     * maintenance pass moves what is still parked to the shared set ({@link #publishParked}).
+     *
+     * @return whether it is parked, or was taken from there already; false if the caller still owns
+     *     it (and still counts it in use) and must put it elsewhere
+     */
+    boolean park(PooledConnection c, Settings st) {
+        ServerEntry e = c.entry;
+        long seen = pool.waiters.arrivals(); // before the look at the queue (see WaitQueue)
+        if (c.session != null || c.privateToSession || st.maxIdle >= 0 || pool.waiters.waiting() > 0
+                || pool.closed || !e.servesRequests() || e.total.get() > st.maxConnections
+                || !st.policy.sharesIdleConnections()) {
+            return false;
+        }
+        if (!e.mayHaveParked) {
+            e.mayHaveParked = true;
+        }
+        c.state = PooledConnection.PARKED;
+        if (pool.waiters.arrivals() == seen && !pool.closed && e.servesRequests() && pool.settings == st) {
+            return true;
+        }
+        return !c.casState(PooledConnection.PARKED, PooledConnection.OWNED);
+    }
+
+    /**
+     * Takes a parked connection of {@code e} that {@code test} accepts.
+     *
+     * @return the connection, now owned by the caller and still counted in use, or null
+     */
+    PooledConnection takeParked(ServerEntry e, java.util.function.Predicate<PooledConnection> test) {
+        if (!e.mayHaveParked) {
+            return null;
+        }
+        return e.table.findRegistered(x -> x.state == PooledConnection.PARKED && test.test(x)
+                && x.casState(PooledConnection.PARKED, PooledConnection.OWNED));
+    }
+
+    /** Moves the connections parked on {@code e} to the shared set (or to waiters), as releases would. */
+    void publishParked(ServerEntry e, Settings st) {
+        PooledConnection c;
+        while ((c = takeParked(e, x -> true)) != null) {
+            makeIdle(c, st, c.lastUsedNanos);
+        }
+    }
+
+    /** @return the connections parked on {@code e} right now (racy; stats and tests) */
+    int parked(ServerEntry e) {
+        if (!e.mayHaveParked) {
+            return 0;
+        }
+        int[] n = {0};
+        e.table.forEachRegistered(c -> {
+            if (c.state == PooledConnection.PARKED) {
+                n[0]++;
+            }
+        });
+        return n[0];
+    }
+
     /** Makes a connection its caller owns idle in the shared set, or hands it to the longest waiter. */
     void makeIdle(PooledConnection c, Settings st, long stamp) {
         ServerEntry e = c.entry;
+        pool.stats.connectionNotBusy(c);
         for (;;) {
             long seen = pool.waiters.arrivals();
             if (pool.waiters.waiting() > 0 && handOff(c, st)) {
@@ -174,6 +241,7 @@ final class Recycler {
      * its slot and, unless {@code keepReservation}, the count it held (which goes to a waiter).
      */
     void closeConnection(PooledConnection c, CloseReason reason, boolean keepReservation) {
+        pool.stats.connectionNotBusy(c);
         c.closeReason = reason;
         c.state = PooledConnection.CLOSED;
         boolean graceful = false;
@@ -249,10 +317,10 @@ final class Recycler {
         }
     }
 
-    /** Closes every idle connection of a server (drained, removed, down by its check). */
+    /** Closes every idle connection of a server (drained, removed, down by its check), parked ones too. */
     void closeIdle(ServerEntry e, CloseReason reason) {
         PooledConnection c;
-        while ((c = e.table.pollColdest()) != null) {
+        while ((c = e.table.pollColdest()) != null || (c = takeParked(e, x -> true)) != null) {
             closeConnection(c, reason, false);
         }
         for (PinnedSession s : pool.sessions) {

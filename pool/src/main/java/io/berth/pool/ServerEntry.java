@@ -41,6 +41,11 @@ final class ServerEntry {
     /** Removed from the pool: it takes nothing new and leaves the stats once its last connection closed. */
     volatile boolean removed;
     int need; // maintenance pass only
+    /**
+     * Set once a connection of this server was parked (see {@link PooledConnection}); never cleared:
+     * until then nobody scans for parked connections. Written only while false, so read-shared.
+     */
+    volatile boolean mayHaveParked;
 
     ServerEntry(Server server, int weight, int capacity, ServerHealth health) {
         this.server = server;

@@ -30,6 +30,9 @@ import java.lang.invoke.VarHandle;
  * writing its stamp and then setting the bit; the CAS that sets it publishes the stamp and every
  * field the owner wrote to the next owner, whose CAS reads that bit (volatile semantics).
  *
+ * <p>A connection parked by its last caller (see {@link LockFreeBackendPool}) is idle without its bit:
+ * its own state is its token then, and the table only lists it among the registered slots.
+ *
  * <p>{@code entries[i]} changes only when a slot is registered or unregistered, which happens only
  * while the connection is owned (its idle bit clear). A reader that picked slot {@code i} from a
  * stale read may therefore win the bit of a newer connection in the same slot; it re-reads the entry

@@ -52,15 +52,25 @@ final class StatsRecorder {
         this.wallBaseMillis = System.currentTimeMillis();
     }
 
-    /** Counts one more connection in use on {@code e} and raises the peaks. */
-    void connectionBusy(ServerEntry e) {
-        raise(e.periodPeak, e.inUse.incrementAndGet());
-        raise(peakInUse, inUse.incrementAndGet());
+    /**
+     * Counts a connection its caller owns as in use on its server, and raises the peaks, unless it is
+     * counted already (taken back from {@link PooledConnection#PARKED}).
+     */
+    void connectionBusy(PooledConnection c) {
+        if (!c.counted) {
+            c.counted = true;
+            raise(c.entry.periodPeak, c.entry.inUse.incrementAndGet());
+            raise(peakInUse, inUse.incrementAndGet());
+        }
     }
 
-    void connectionNotBusy(ServerEntry e) {
-        e.inUse.decrementAndGet();
-        inUse.decrementAndGet();
+    /** Counts a connection its caller owns as no longer in use, if it was counted. */
+    void connectionNotBusy(PooledConnection c) {
+        if (c.counted) {
+            c.counted = false;
+            c.entry.inUse.decrementAndGet();
+            inUse.decrementAndGet();
+        }
     }
 
     void leased(boolean wasReused) {
@@ -120,10 +130,17 @@ final class StatsRecorder {
         int busy = 0;
         for (int i = 0; i < entries.length; i++) {
             ServerEntry e = entries[i];
-            e.table.forEachRegistered(c -> rows.add(row(c)));
+            int[] parked = {0};
+            e.table.forEachRegistered(c -> {
+                rows.add(row(c));
+                if (c.state == PooledConnection.PARKED) {
+                    parked[0]++;
+                }
+            });
+            // A parked connection is idle, though it still counts in inUse (see PooledConnection#counted).
             int t = e.total.get();
-            int id = e.table.size();
-            int u = e.inUse.get();
+            int id = e.table.size() + parked[0];
+            int u = Math.max(0, e.inUse.get() - parked[0]);
             total += t;
             idle += id;
             busy += u;

@@ -136,7 +136,7 @@ class PoolFuzzerTest {
             // By hand, what a release must never do: make the connection idle and pass the waiter by.
             PooledConnection c = (PooledConnection) a;
             assertThat(c.casState(PooledConnection.IN_USE, PooledConnection.IDLE)).isTrue();
-            f.pool.stats.connectionNotBusy(c.entry);
+            f.pool.stats.connectionNotBusy(c);
             c.entry.table.add(c.index, f.ticker.read());
             assertThatThrownBy(() -> checkInvariants(f, List.of(b), List.of(), List.of(true)))
                     .isInstanceOf(AssertionError.class)
@@ -758,12 +758,14 @@ class PoolFuzzerTest {
         for (ServerEntry e : all) {
             String where = e.removed ? e.server + " (removed)" : e.server.toString();
             int total = e.total.get();
-            int idle = e.table.size();
+            int parked = pool.recycler.parked(e);
+            int idle = e.table.size() + parked;
             int reg = e.table.registered();
             slots += reg;
             check(total == reg, () -> where + ": total " + total + " != registered " + reg);
-            check(e.inUse.get() == heldOn.getOrDefault(e, 0), () -> where + ": inUse " + e.inUse.get() + " != held on it "
-                    + heldOn.getOrDefault(e, 0));
+            // A parked connection still counts in inUse (PooledConnection#counted); the stats correct for it.
+            check(e.inUse.get() == heldOn.getOrDefault(e, 0) + parked, () -> where + ": inUse " + e.inUse.get()
+                    + " != held on it " + heldOn.getOrDefault(e, 0) + " + parked " + parked);
             check(total <= st.maxConnections || idle == 0, () -> where + ": over maxConnections " + st.maxConnections
                     + " with idle " + idle);
             check(st.maxIdle == -1 || idle <= st.maxIdle, () -> where + ": idle " + idle + " > maxIdle " + st.maxIdle);
@@ -799,20 +801,29 @@ class PoolFuzzerTest {
         long now = f.ticker.read();
         for (ServerEntry e : pool.entries) {
             if (e.servesRequests()) {
+                List<PooledConnection> idle = new ArrayList<>();
                 for (int slot : e.table.idleSlots()) {
-                    PooledConnection c = e.table.entry(slot);
+                    idle.add(e.table.entry(slot));
+                }
+                e.table.forEachRegistered(c -> {
+                    if (c.state == PooledConnection.PARKED) {
+                        idle.add(c);
+                    }
+                });
+                for (PooledConnection c : idle) {
                     for (boolean replayable : waiting) {
                         check(c == null || !st.policy.mayCarry(replayable, c), () -> "a caller (replayable=" + replayable
                                 + ") waits while " + e.server + " has idle connection #" + c.id
-                                + ", which its policy accepts");
+                                + (c.state == PooledConnection.PARKED ? " (parked)" : "") + ", which its policy accepts");
                     }
                 }
             }
             if (e.takesNewConnections(now, st.slowStartNanos)) {
                 check(e.total.get() >= st.maxConnections, () -> "a caller waits while " + e.server + " takes new "
                         + "connections and has room: total " + e.total.get() + " < maxConnections " + st.maxConnections);
-                check(e.table.size() == 0, () -> "a caller waits while " + e.server + " takes new connections and keeps "
-                        + e.table.size() + " idle connection(s) it could replace");
+                int idle = e.table.size() + pool.recycler.parked(e);
+                check(idle == 0, () -> "a caller waits while " + e.server + " takes new connections and keeps "
+                        + idle + " idle connection(s) it could replace");
             }
         }
     }

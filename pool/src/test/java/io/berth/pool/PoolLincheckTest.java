@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Timeout;
  * many thread interleavings, not just the ones the OS happens to pick), for a backend of one server and
  * of three ({@link ThreeServers}). After every run the pool's invariants hold, per server and in total:
  * no connection held by two callers, idle + in use = open, the slot table agrees with the count, no
- * server over its limit, nothing probed or closed twice. A racy check-then-act beside it must fail.
+ * server over its limit, nothing probed or closed twice; a connection parked by a caller that took it
+ * back ({@link OneServer}: one server, so each caller first tries its last connection) is idle and counted
+ * in use until somebody takes it. A racy check-then-act beside it must fail.
  *
  * <p>Lincheck's data-structure API ({@link Operation}s and a {@link Validate} function), not its
  * general {@code Lincheck.runConcurrentTest}: on Temurin 25 the general API explored no interleaving
@@ -38,8 +40,15 @@ public class PoolLincheckTest {
         private final int violationsBefore = FakeConnection.VIOLATIONS.get();
         private final LockFreeBackendPool pool;
 
+        private final int max;
+
         Model(int servers) {
-            BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(2)
+            this(servers, 2);
+        }
+
+        Model(int servers, int max) {
+            this.max = max;
+            BackendPoolConfig config = BackendPoolConfig.builder().name("lincheck").maxConnections(max)
                     .acquireTimeout(Duration.ZERO).retries(0).maxLifetime(Duration.ZERO)
                     .purgeDelay(Duration.ofSeconds(1)).idleTimeout(Duration.ofHours(1))
                     .ticker(ticker).purgeScheduler(new ManualPurgeScheduler()).build();
@@ -57,6 +66,13 @@ public class PoolLincheckTest {
             cycle(pool, false);
         }
 
+        /** Two in a row on one thread: the second takes the thread's last connection again and parks it. */
+        @Operation
+        public void twice() {
+            cycle(pool, true);
+            cycle(pool, true);
+        }
+
         @Operation
         public void purge() {
             ticker.advance(Duration.ofSeconds(5));
@@ -65,18 +81,7 @@ public class PoolLincheckTest {
 
         @Validate
         public void invariants() {
-            for (ServerEntry e : pool.entries) {
-                check(e.total.get() == e.table.registered(), e.server + ": total " + e.total.get() + " != slots "
-                        + e.table.registered());
-                check(e.table.size() == e.total.get(), e.server + ": idle " + e.table.size() + " != open "
-                        + e.total.get());
-                check(e.total.get() <= 2, e.server + ": over the limit: " + e.total.get());
-            }
-            check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
-            check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
-            check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
-                    + " != pool's count " + pool.total());
-            check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
+            checkInvariants(pool, connector, violationsBefore, max);
         }
     }
 
@@ -87,6 +92,16 @@ public class PoolLincheckTest {
         }
     }
 
+    /**
+     * One server of one connection: every caller's last connection is the same one, so callers taking
+     * it back from parked race each other, and the callers stealing it, on one state.
+     */
+    public static final class OneConnection extends Model {
+        public OneConnection() {
+            super(1, 1);
+        }
+    }
+
     /** Three servers, checked per server and in total. */
     public static final class ThreeServers extends Model {
         public ThreeServers() {
@@ -94,8 +109,26 @@ public class PoolLincheckTest {
         }
     }
 
+    static void checkInvariants(LockFreeBackendPool pool, FakeConnector connector, int violationsBefore, int max) {
+        for (ServerEntry e : pool.entries) {
+            int parked = pool.recycler.parked(e);
+            check(e.total.get() == e.table.registered(), e.server + ": total " + e.total.get() + " != slots "
+                    + e.table.registered());
+            check(e.table.size() + parked == e.total.get(), e.server + ": idle " + e.table.size() + " + parked "
+                    + parked + " != open " + e.total.get());
+            check(e.inUse.get() == parked, e.server + ": in use " + e.inUse.get() + " with nothing held but "
+                    + parked + " parked");
+            check(e.total.get() <= max, e.server + ": over the limit: " + e.total.get());
+        }
+        check(pool.total() == pool.registered(), "total " + pool.total() + " != slots " + pool.registered());
+        check(pool.idleCount() == pool.total(), "idle " + pool.idleCount() + " != open " + pool.total());
+        check(connector.openCount() == pool.total(), "open sockets " + connector.openCount()
+                + " != pool's count " + pool.total());
+        check(FakeConnection.VIOLATIONS.get() == violationsBefore, "a connection was probed or closed twice");
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(classes = {OneServer.class, ThreeServers.class})
+    @org.junit.jupiter.params.provider.ValueSource(classes = {OneServer.class, OneConnection.class, ThreeServers.class})
     @Timeout(120)
     void acquireReleaseAndPurgeKeepThePoolsInvariants(Class<?> servers) {
         new ModelCheckingOptions().iterations(Integer.getInteger("lincheck.iterations", 5))
