@@ -169,9 +169,14 @@ final class LockFreeBackendPool implements PoolAccess {
             throw closedException();
         }
         Settings st = settings;
-        Lease l = tryIdle(replayable, s, st, ticker.read(), waiters.waiting() == 0);
+        // The thread's last connection, looked up once for both the first try and the remembering.
+        PooledConnection last = s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null;
+        Lease l = tryIdle(replayable, s, st, ticker.read(), waiters.waiting() == 0, last);
         if (l == null) {
             l = acquirer.acquire(replayable, s, Math.max(0, unit.toNanos(timeout)), false, null);
+        }
+        if (l == last) {
+            return l; // the same one as last time: nothing to remember anew
         }
         return remember(l, s, st);
     }
@@ -205,6 +210,13 @@ final class LockFreeBackendPool implements PoolAccess {
      * @return a lease, or null
      */
     Lease tryIdle(boolean replayable, PinnedSession s, Settings st, long now, boolean shared) {
+        return tryIdle(replayable, s, st, now, shared,
+                s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null);
+    }
+
+    /** @param lastOfThread the calling thread's last connection (null with a session: it has its own) */
+    private Lease tryIdle(boolean replayable, PinnedSession s, Settings st, long now, boolean shared,
+            PooledConnection lastOfThread) {
         if (s != null) {
             PooledConnection c;
             while ((c = s.poll()) != null) {
@@ -225,7 +237,7 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         ServerEntry[] es = entries;
         if (st.preferLastServer || es.length == 1) {
-            PooledConnection last = s != null ? s.last : lastOfThisThread();
+            PooledConnection last = s != null ? s.last : lastOfThread;
             if (last != null) {
                 Lease l = tryTake(last, replayable, s, now, st);
                 if (l != null) {
@@ -393,7 +405,6 @@ final class LockFreeBackendPool implements PoolAccess {
         c.reused = uses > 1;
         c.acquiredNanos = now;
         stats.connectionBusy(c);
-        stats.leased(c.reused);
         if (c.multiplexed) {
             c.state = PooledConnection.IN_USE;
             drainIfDue(c, uses, now, st);
@@ -415,7 +426,6 @@ final class LockFreeBackendPool implements PoolAccess {
     Lease joinedLease(PooledConnection c, PinnedSession s, long now, Settings st) {
         int uses = c.countUse();
         drainIfDue(c, uses, now, st);
-        stats.leased(true);
         guard.acquired(c, true);
         return new StreamLease(c, s, true, now);
     }

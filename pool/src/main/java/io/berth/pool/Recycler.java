@@ -266,6 +266,7 @@ final class Recycler {
         if (c.index >= 0) {
             c.entry.table.unregister(c.index);
         }
+        pool.stats.usesClosed(c);
         pool.guard.closed(c, reason);
         if (!keepReservation) {
             c.entry.total.decrementAndGet();

@@ -18,19 +18,28 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A pool's counters, its backend-wide in-use count and peak, the rows of recently closed
- * connections, and the snapshots built from them. The counters of the request path are
- * {@link LongAdder}s or single atomics; nothing here allocates on that path.
+ * connections, and the snapshots built from them. On the request path a lease writes here only when
+ * it changes the in-use count (single atomics), never when its caller takes back a parked connection
+ * (see {@link PooledConnection}); nothing here allocates on that path.
  *
  * <p>Thread-safe.
  */
 final class StatsRecorder {
-    /** Leases of a connection's first exchange; with {@link #reused}, all leases (one add per lease). */
-    final LongAdder fresh = new LongAdder();
-    final LongAdder reused = new LongAdder();
+    /*
+     * Leases are not counted here: each connection counts its own ({@link PooledConnection#uses}), so
+     * that a lease writes nothing other cores share. A snapshot adds up the open connections' counts
+     * and those of the closed ones, kept below when a connection closes, after its slot was freed.
+     */
+    /** Exchanges carried by closed connections. */
+    private final AtomicLong closedUses = new AtomicLong();
+    /** Closed connections that carried at least one exchange (each one's first lease was a fresh one). */
+    private final AtomicLong closedCarriers = new AtomicLong();
+    /** The highest totals reported, so that a snapshot racing a close never reports less. */
+    private final AtomicLong acquiredReported = new AtomicLong();
+    private final AtomicLong reusedReported = new AtomicLong();
     /** Connections carrying an exchange, over all servers: the backend's true in-use count. */
     final AtomicInteger inUse = new AtomicInteger();
     final AtomicInteger peakInUse = new AtomicInteger();
@@ -73,8 +82,16 @@ final class StatsRecorder {
         }
     }
 
-    void leased(boolean wasReused) {
-        (wasReused ? reused : fresh).increment();
+    /**
+     * Adds a closed connection's exchanges to the totals: called once its slot is free, so that a
+     * snapshot (which reads these totals before it scans the slots) never counts it twice.
+     */
+    void usesClosed(PooledConnection c) {
+        int u = c.uses;
+        if (u > 0) {
+            closedUses.addAndGet(u);
+            closedCarriers.incrementAndGet();
+        }
     }
 
     void closed(PooledConnection c, CloseReason reason, boolean graceful) {
@@ -123,6 +140,10 @@ final class StatsRecorder {
      */
     PoolStats snapshot(String name, String backend, ServerEntry[] entries, int listed, int sessionIdle, int waiting,
             long waits, long now) {
+        // The closed connections' totals first, then the open ones: a connection that closes in
+        // between is missed (never counted twice), and the reported totals never go down.
+        long uses = closedUses.get();
+        long carriers = closedCarriers.get();
         List<ConnectionStats> rows = new ArrayList<>();
         List<ServerStats> servers = new ArrayList<>(listed);
         int total = 0;
@@ -152,6 +173,14 @@ final class StatsRecorder {
                         Duration.ofNanos(h.backoffNanos()), Duration.ofNanos(down)));
             }
         }
+        for (ConnectionStats r : rows) {
+            if (r.uses() > 0) {
+                uses += r.uses();
+                carriers++;
+            }
+        }
+        long acquired = acquiredReported.accumulateAndGet(uses, Math::max);
+        long reusedLeases = reusedReported.accumulateAndGet(uses - carriers, Math::max);
         rows.sort(Comparator.comparingLong(ConnectionStats::id));
         long[] h2 = {0, 0, closedStreams.get(0), closedStreams.get(1), closedStreams.get(2), closedStreams.get(3)};
         for (ConnectionStats r : rows) {
@@ -172,9 +201,8 @@ final class StatsRecorder {
         for (CloseReason r : CloseReason.values()) {
             closedMap.put(r, closedBy.get(r.ordinal()));
         }
-        long reusedLeases = reused.sum();
         return new Snapshot(name, backend, total, idle, sessionIdle, busy, waiting, peakInUse.get(), opened.get(),
-                fresh.sum() + reusedLeases, reusedLeases, tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
+                acquired, reusedLeases, tlsResumed.get(), Map.copyOf(closedMap), aborted.get(), waits,
                 acquireTimeouts.get(), connectFailures.get(), List.copyOf(rows), List.copyOf(servers), (int) h2[0],
                 (int) h2[1], h2[2], h2[3], h2[4], h2[5]);
     }

@@ -193,6 +193,75 @@ class ConcurrencyTest {
     }
 
     /** @return the stats once every lease is back: nothing in use or waiting, and the counts add up */
+    /**
+     * Each connection counts its own leases, and a snapshot adds up the open connections' counts and
+     * the closed ones': with connections retired every third exchange ({@code maxUses}) while callers
+     * run, a thread taking snapshots all along never sees the lease totals go down, nor the reused ones
+     * exceed them; at the end they are exact.
+     */
+    @Test
+    @Timeout(120)
+    void leaseTotalsNeverGoDownWhileConnectionsCloseAndAreExactAtTheEnd() throws Exception {
+        int threads = 4;
+        int cycles = 50_000;
+        FakeConnector connector = new FakeConnector();
+        BackendPoolConfig config = BackendPoolConfig.builder().name("stress-totals").maxConnections(3).maxUses(3)
+                .acquireTimeout(Duration.ofSeconds(30)).purgeScheduler(new ManualPurgeScheduler()).build();
+        LockFreeBackendPool pool = Berth.engine(PoolFixture.BACKEND, config, connector);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicInteger snapshots = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                try {
+                    start.await();
+                    for (int i = 0; i < cycles && failure.get() == null; i++) {
+                        pool.release(pool.acquire(true), Outcome.REUSABLE);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "totals-" + t);
+            workers.add(w);
+            w.start();
+        }
+        Thread observer = new Thread(() -> {
+            long acquired = 0;
+            long reused = 0;
+            try {
+                start.await();
+                while (!done.get() && failure.get() == null) {
+                    PoolStats s = pool.stats();
+                    if (s.acquired() < acquired || s.reused() < reused || s.reused() > s.acquired()) {
+                        throw new AssertionError("lease totals went from " + acquired + " (" + reused + " reused) to "
+                                + s.acquired() + " (" + s.reused() + " reused)");
+                    }
+                    acquired = s.acquired();
+                    reused = s.reused();
+                    snapshots.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+        }, "totals-observer");
+        observer.start();
+        start.countDown();
+        try {
+            joinAll(workers, failure);
+        } finally {
+            done.set(true);
+            observer.join(10_000);
+        }
+        assertThat(failure.get()).isNull();
+        assertThat(snapshots.get()).as("snapshots taken while callers ran").isPositive();
+        PoolStats s = settled(pool, connector, (long) threads * cycles, 3);
+        assertThat(s.closed(CloseReason.MAX_USES)).as("connections retired meanwhile").isGreaterThan(1_000);
+        assertThat(s.reused()).isEqualTo(s.acquired() - s.opened());
+        pool.close();
+    }
+
     private static PoolStats settled(LockFreeBackendPool pool, FakeConnector connector, long acquired, int maxTotal) {
         PoolStats s = pool.stats();
         assertThat(s.acquired()).isEqualTo(acquired);
