@@ -26,7 +26,10 @@ public interface PoolStats {
     /** @return open connections, plus ones being opened */
     int total();
 
-    /** @return connections idle in the shared set */
+    /**
+     * @return connections idle for any caller: in the shared set, or parked by the caller that used
+     *     them last (taken back by it with one compare-and-set, by others when no other is idle)
+     */
     int idle();
 
     /** @return connections idle in sessions */
@@ -38,13 +41,21 @@ public interface PoolStats {
     /** @return callers waiting for a connection */
     int waiting();
 
-    /** @return the most connections in use at once, over all servers, since the pool was created */
+    /**
+     * @return the most connections in use at once, over all servers, since the pool was created; a
+     *     connection parked by its last caller counts as in use here (as in the purge's measure of
+     *     demand) until another caller takes it or a maintenance pass returns it to the shared set
+     */
     int peakInUse();
 
     /** @return connections opened */
     long opened();
 
-    /** @return leases handed out (one per exchange) */
+    /**
+     * @return leases handed out (one per exchange); counted by each connection, so a snapshot taken
+     *     while a connection closes may leave out that connection's leases until the next one, and
+     *     never reports fewer than an earlier snapshot
+     */
     long acquired();
 
     /** @return leases that got a connection which had carried an exchange before */

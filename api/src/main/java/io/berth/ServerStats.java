@@ -21,7 +21,7 @@ public interface ServerStats {
     /** @return its open connections plus ones being opened */
     int total();
 
-    /** @return its idle connections in the shared set */
+    /** @return its idle connections: in the shared set, or parked by the caller that used them last */
     int idle();
 
     /** @return its connections carrying an exchange */

@@ -35,7 +35,7 @@ import java.util.function.ToDoubleFunction;
 public final class BerthMetrics implements AutoCloseable {
     /** Gauge: open connections plus ones being opened. */
     public static final String CONNECTIONS = "berth.connections";
-    /** Gauge: connections idle in the shared set. */
+    /** Gauge: connections idle for any caller (in the shared set, or parked by their last caller). */
     public static final String IDLE = "berth.connections.idle";
     /** Gauge: connections idle in sessions. */
     public static final String SESSION_IDLE = "berth.connections.session.idle";
@@ -122,7 +122,7 @@ public final class BerthMetrics implements AutoCloseable {
         Tags base = Tags.of("pool", pool.name(), "backend", pool.backend().toString()).and(tags);
         BerthMetrics m = new BerthMetrics(pool, registry, base);
         m.gauge(CONNECTIONS, "Open connections plus ones being opened", base, PoolStats::total);
-        m.gauge(IDLE, "Connections idle in the shared set", base, PoolStats::idle);
+        m.gauge(IDLE, "Connections idle for any caller (shared set or parked)", base, PoolStats::idle);
         m.gauge(SESSION_IDLE, "Connections idle in sessions", base, PoolStats::sessionIdle);
         m.gauge(IN_USE, "Connections carrying an exchange", base, PoolStats::inUse);
         m.gauge(WAITING, "Callers waiting for a connection", base, PoolStats::waiting);
