@@ -170,7 +170,8 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         Settings st = settings;
         // The thread's last connection, looked up once for both the first try and the remembering.
-        PooledConnection last = s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null;
+        PooledConnection last = s == null && (st.preferLastServer || entries.length == 1)
+                ? lastOfThisThread() : null;
         Lease l = tryIdle(replayable, s, st, ticker.read(), waiters.waiting() == 0, last);
         if (l == null) {
             l = acquirer.acquire(replayable, s, Math.max(0, unit.toNanos(timeout)), false, null);

@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>{@link #total} counts open connections plus slots reserved for connections being opened; a
  * connection is opened only after a CAS reserved a slot below {@code maxConnections}. {@link #inUse}
- * counts connections carrying at least one exchange; {@link #periodPeak} is its highest value since
- * the last purge pass; {@link #need} is HAProxy's decaying estimate of the connections needed, kept
+ * counts connections carrying at least one exchange, and those parked by their last caller (see
+ * {@link PooledConnection#counted}); {@link #periodPeak} is its highest value since the last purge
+ * pass; {@link #need} is HAProxy's decaying estimate of the connections needed, kept
  * by the maintenance pass alone.
  *
  * <p>Thread-safe: the counters are atomics, the rest volatile or confined to the maintenance pass.

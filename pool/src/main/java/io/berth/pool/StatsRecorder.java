@@ -40,7 +40,10 @@ final class StatsRecorder {
     /** The highest totals reported, so that a snapshot racing a close never reports less. */
     private final AtomicLong acquiredReported = new AtomicLong();
     private final AtomicLong reusedReported = new AtomicLong();
-    /** Connections carrying an exchange, over all servers: the backend's true in-use count. */
+    /**
+     * Connections counted in use over all servers (parked ones included, see
+     * {@link PooledConnection#counted}; the snapshot takes those out).
+     */
     final AtomicInteger inUse = new AtomicInteger();
     final AtomicInteger peakInUse = new AtomicInteger();
     final AtomicLong opened = new AtomicLong();
