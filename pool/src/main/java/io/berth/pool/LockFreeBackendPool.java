@@ -43,8 +43,8 @@ import javax.net.ssl.SSLException;
  * Acquiring an idle connection is a scan of a server's {@link SlotTable} bitmap and one CAS that takes
  * the connection's idle bit (or, on a multiplexed connection with room, one CAS on its exchange
  * count); releasing is one CAS on the lease's state (which catches a double release) and one CAS that
- * sets the idle bit again. Counters are {@link java.util.concurrent.atomic.LongAdder}s and atomics;
- * nothing takes a lock and, in steady state, nothing allocates. With one server (or
+ * sets the idle bit again. The in-use counts are single atomics, and each connection counts its own
+ * leases; nothing takes a lock and, in steady state, nothing allocates. With one server (or
  * {@code preferLastServer}), a caller first tries the connection it used last.
  *
  * <h2>Parking: the caller's own connection</h2>
@@ -170,8 +170,7 @@ final class LockFreeBackendPool implements PoolAccess {
         }
         Settings st = settings;
         // The thread's last connection, looked up once for both the first try and the remembering.
-        PooledConnection last = s == null && (st.preferLastServer || entries.length == 1)
-                ? lastOfThisThread() : null;
+        PooledConnection last = lastOfThisThread(s, st);
         Lease l = tryIdle(replayable, s, st, ticker.read(), waiters.waiting() == 0, last);
         if (l == null) {
             l = acquirer.acquire(replayable, s, Math.max(0, unit.toNanos(timeout)), false, null);
@@ -211,8 +210,12 @@ final class LockFreeBackendPool implements PoolAccess {
      * @return a lease, or null
      */
     Lease tryIdle(boolean replayable, PinnedSession s, Settings st, long now, boolean shared) {
-        return tryIdle(replayable, s, st, now, shared,
-                s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null);
+        return tryIdle(replayable, s, st, now, shared, lastOfThisThread(s, st));
+    }
+
+    /** @return the calling thread's last connection where callers try theirs first, without a session; else null */
+    private PooledConnection lastOfThisThread(PinnedSession s, Settings st) {
+        return s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null;
     }
 
     /** @param lastOfThread the calling thread's last connection (null with a session: it has its own) */

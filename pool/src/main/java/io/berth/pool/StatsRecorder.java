@@ -28,11 +28,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Thread-safe.
  */
 final class StatsRecorder {
-    /*
-     * Leases are not counted here: each connection counts its own ({@link PooledConnection#uses}), so
-     * that a lease writes nothing other cores share. A snapshot adds up the open connections' counts
-     * and those of the closed ones, kept below when a connection closes, after its slot was freed.
-     */
+    // Leases are not counted here: each connection counts its own (PooledConnection.uses), so that a
+    // lease writes nothing other cores share. A snapshot adds up the open connections' counts and
+    // those of the closed ones, kept below when a connection closes, after its slot was freed.
     /** Exchanges carried by closed connections. */
     private final AtomicLong closedUses = new AtomicLong();
     /** Closed connections that carried at least one exchange (each one's first lease was a fresh one). */
