@@ -45,7 +45,8 @@ import javax.net.ssl.SSLException;
  * count); releasing is one CAS on the lease's state (which catches a double release) and one CAS that
  * sets the idle bit again. The in-use counts are single atomics, and each connection counts its own
  * leases; nothing takes a lock and, in steady state, nothing allocates. With one server (or
- * {@code preferLastServer}), a caller first tries the connection it used last.
+ * {@code preferLastServer}), a caller first tries the connection it used last, found in a small
+ * table by its thread's id ({@link LastConnections}).
  *
  * <h2>Parking: the caller's own connection</h2>
  * When a caller took that last connection again, its release <em>parks</em> it (HikariCP's per-thread
@@ -108,11 +109,8 @@ final class LockFreeBackendPool implements PoolAccess {
     long nextId() {
         return ids.incrementAndGet();
     }
-    /**
-     * The connection each thread used last, weakly: a thread that outlives the pool (an application
-     * server's worker, say) must not keep its connection, or Berth's classes, reachable.
-     */
-    private final ThreadLocal<WeakReference<PooledConnection>> lastOfThread = new ThreadLocal<>();
+    /** The connection each thread used last: a hint the fast path tries first. */
+    final LastConnections lastOfThread = new LastConnections();
 
     volatile Settings settings;
     volatile boolean closed;
@@ -215,7 +213,7 @@ final class LockFreeBackendPool implements PoolAccess {
 
     /** @return the calling thread's last connection where callers try theirs first, without a session; else null */
     private PooledConnection lastOfThisThread(PinnedSession s, Settings st) {
-        return s == null && (st.preferLastServer || entries.length == 1) ? lastOfThisThread() : null;
+        return s == null && (st.preferLastServer || entries.length == 1) ? lastOfThread.get() : null;
     }
 
     /** @param lastOfThread the calling thread's last connection (null with a session: it has its own) */
@@ -385,16 +383,11 @@ final class LockFreeBackendPool implements PoolAccess {
             PooledConnection c = l instanceof StreamLease sl ? sl.c : (PooledConnection) l;
             if (s != null) {
                 s.last = c;
-            } else if (lastOfThisThread() != c) { // the same one as last time: nothing to allocate
-                lastOfThread.set(new WeakReference<>(c));
+            } else if (lastOfThread.get() != c) { // the same one as last time: nothing to write
+                lastOfThread.set(c);
             }
         }
         return l;
-    }
-
-    private PooledConnection lastOfThisThread() {
-        WeakReference<PooledConnection> w = lastOfThread.get();
-        return w == null ? null : w.get();
     }
 
     /**

@@ -128,6 +128,8 @@ final class PooledConnection implements Lease {
     /** What the protocol layer keeps with the connection (its codec): {@link Lease#attach}. */
     volatile Object attachment;
     volatile CloseReason closeReason;
+    /** This connection, weakly, as {@link LastConnections} holds it: one per connection, made once. */
+    final java.lang.ref.WeakReference<PooledConnection> weakSelf = new java.lang.ref.WeakReference<>(this);
 
     PooledConnection(LockFreeBackendPool pool, ServerEntry entry, long id, Connection connection, long nowNanos,
             long expiresAtNanos) {

@@ -285,4 +285,60 @@ class ParkingTest {
             parkOne(f);
         }
     }
+
+    @Test
+    void aThreadWhoseIdSharesAnothersSlotDoesNotTakeItsConnectionAsItsOwn() throws Exception {
+        try (PoolFixture f = new PoolFixture()) {
+            Lease mine = parkOne(f);
+            long ours = Thread.currentThread().getId();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            long[] parkedAfter = {-1, -1};
+            Runnable twoCycles = () -> {
+                try {
+                    for (int i = 0; i < 2; i++) {
+                        Lease l = f.pool.acquire(true);
+                        assertThat(l.id()).as("the one connection").isEqualTo(mine.id());
+                        f.pool.release(l, Outcome.REUSABLE);
+                        parkedAfter[i] = f.pool.parkedCount();
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            };
+            Thread colliding = null; // ids are consecutive: one of the next SLOTS threads meets ours
+            for (int i = 0; i < 2 * LastConnections.SLOTS && colliding == null; i++) {
+                Thread t = new Thread(twoCycles, "colliding");
+                if (t.getId() != ours && ((t.getId() - ours) & (LastConnections.SLOTS - 1)) == 0) {
+                    colliding = t;
+                }
+            }
+            assertThat(colliding).as("a thread whose id meets ours in the table").isNotNull();
+            colliding.start();
+            colliding.join(10_000);
+            assertThat(failed.get()).isNull();
+            assertThat(parkedAfter[0]).as("our parked connection is idle to it, not its own: not parked again")
+                    .isZero();
+            assertThat(parkedAfter[1]).as("its own last connection now: parked").isEqualTo(1);
+            f.pool.release(f.pool.acquire(true), Outcome.REUSABLE);
+            assertThat(f.pool.parkedCount()).as("the slot is the other thread's now: ours is no longer ours")
+                    .isZero();
+            assertThat(f.connector.opened()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClosedConnectionIsNotKeptReachableAsAThreadsLast() throws Exception {
+        try (PoolFixture f = new PoolFixture()) {
+            java.lang.ref.WeakReference<Lease> closed = new java.lang.ref.WeakReference<>(parkOne(f));
+            assertThat(f.pool.lastOfThread.get()).isSameAs(closed.get());
+            f.pool.control().reconfigure(f.pool.config().toBuilder().maxIdle(0).build());
+            assertThat(f.pool.total()).isZero();
+            for (int i = 0; i < 50 && closed.get() != null; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertThat(closed.get()).as("the closed connection, still this thread's last, collected").isNull();
+            assertThat(f.pool.lastOfThread.get()).isNull();
+        }
+    }
 }
