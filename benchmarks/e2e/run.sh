@@ -36,7 +36,9 @@
 #                                      floor-twin: a second floor, whose ratio to the floor shows
 #                                      the run's own resolution;
 #                                      floor-nio: the floor over an SSLEngine and a blocking
-#                                      SocketChannel, the JDK path Berth's transport takes)
+#                                      SocketChannel, the JDK path Berth's transport takes;
+#                                      berth-transport: Berth's transport and codec, one connection
+#                                      per caller, without its pool and client)
 #   E2E_BODY_BYTES     --body-bytes    bytes of the response body            100
 #                                      (nginx returns bodies up to 4000 bytes from its config, larger
 #                                      ones from a file: its config cannot hold them)

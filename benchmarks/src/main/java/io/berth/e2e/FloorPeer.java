@@ -67,44 +67,8 @@ final class FloorPeer extends Peer {
 
     @Override
     Shared shared(Target t) {
-        FloorClient one = new FloorClient(Tls.trusting(t.caPem()).context(), t, nio);
-        return new Shared() {
-            @Override
-            public Client newInstance() {
-                return new Client() {
-                    @Override
-                    public void get() throws Exception {
-                        one.get();
-                    }
-
-                    @Override
-                    public String getTls() throws Exception {
-                        return one.getTls();
-                    }
-
-                    @Override
-                    public Held hold() throws Exception {
-                        return one.hold();
-                    }
-
-                    @Override
-                    public void close() {
-                        // the socket stays open for the next caller
-                    }
-                };
-            }
-
-            @Override
-            public String sharing() {
-                return nio ? "one SSLEngine over a SocketChannel, handed from each caller to the next"
-                        : "one SSLSocket, handed from each caller to the next";
-            }
-
-            @Override
-            public void close() throws IOException {
-                one.close();
-            }
-        };
+        return handedOn(new FloorClient(Tls.trusting(t.caPem()).context(), t, nio),
+                nio ? "one SSLEngine over a SocketChannel" : "one SSLSocket");
     }
 
     /** One socket, one caller at a time. Not thread-safe. */

@@ -47,10 +47,11 @@ abstract class Peer {
      * sockets of its own: its ratio to the floor, which in truth is 1, shows how far two identical
      * clients' figures part in the same run (the run's own resolution); {@code floor-nio}, the floor
      * over an {@code SSLEngine} and a blocking {@code SocketChannel}, the JDK path Berth's transport
-     * takes, without Berth.
+     * takes, without Berth; {@code berth-transport}, Berth's transport and HTTP/1.1 codec without its
+     * pool and client, one connection per caller ({@link TransportPeer}).
      */
     static final List<String> VARIANTS = List.of("berth-read", "berth-identity", "berth-conscrypt", "berth-before",
-            "berth-before-h2", "floor-twin", "floor-nio");
+            "berth-before-h2", "floor-twin", "floor-nio", "berth-transport");
 
     private final String name;
     private final boolean h2;
@@ -128,6 +129,8 @@ abstract class Peer {
                 return new FloorPeer("floor-twin", false);
             case "floor-nio":
                 return new FloorPeer("floor-nio", true);
+            case "berth-transport":
+                return new TransportPeer();
             default:
                 throw new IllegalArgumentException("unknown client '" + name + "'; known: " + ALL + ", " + H2 + " and "
                         + VARIANTS);
@@ -183,6 +186,53 @@ abstract class Peer {
 
         @Override
         void close() throws IOException;
+    }
+
+    /**
+     * The seed scenario's state of a client without a pool: one client, connected by the first
+     * caller, whose connection each new instance uses in turn (what an ideal pool would do).
+     *
+     * @param one the client every instance delegates to; closed with the shared state
+     * @param what what that client holds, for the report
+     * @return the shared state
+     */
+    static Shared handedOn(Client one, String what) {
+        return new Shared() {
+            @Override
+            public Client newInstance() {
+                return new Client() {
+                    @Override
+                    public void get() throws Exception {
+                        one.get();
+                    }
+
+                    @Override
+                    public String getTls() throws Exception {
+                        return one.getTls();
+                    }
+
+                    @Override
+                    public Held hold() throws Exception {
+                        return one.hold();
+                    }
+
+                    @Override
+                    public void close() {
+                        // the connection stays open for the next caller
+                    }
+                };
+            }
+
+            @Override
+            public String sharing() {
+                return what + ", handed from each caller to the next";
+            }
+
+            @Override
+            public void close() throws IOException {
+                one.close();
+            }
+        };
     }
 
     /** @return the peers of these names, in that order */

@@ -154,13 +154,14 @@ class H2PeersTest {
     }
 
     /**
-     * The floors, over {@code SSLSocket} and over {@code SSLEngine} with a {@code SocketChannel}: each
-     * caller's own client speaks HTTP/1.1 over TLS 1.3 and reads every response whole on one
-     * connection (a short or malformed one fails {@code get()}).
+     * The clients each caller owns: the floors, over {@code SSLSocket} and over {@code SSLEngine} with
+     * a {@code SocketChannel}, and Berth's transport and codec without its pool
+     * ({@code berth-transport}): each speaks HTTP/1.1 over TLS 1.3 and reads every response whole on
+     * one connection (a short or malformed one fails {@code get()}).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"floor", "floor-nio"})
-    void eachFloorReadsEveryResponseOnOneConnection(String name) throws Exception {
+    @ValueSource(strings = {"floor", "floor-nio", "berth-transport"})
+    void eachCallersOwnClientReadsEveryResponseOnOneConnection(String name) throws Exception {
         Peer peer = Peer.named(name);
         assertThat(peer.clientPerCaller()).isTrue();
         Set<Long> before = Sockets.established(target.port());
