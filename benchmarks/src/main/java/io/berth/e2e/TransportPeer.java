@@ -24,6 +24,8 @@ import java.io.IOException;
 final class TransportPeer extends Peer {
     /** Berth's default response timeout, as the pool's callers have it. */
     private static final long TIMEOUT = BackendPoolConfig.DEFAULT_RESPONSE_TIMEOUT.toNanos();
+    /** Berth's default connect timeout (the TCP connect and the TLS handshake). */
+    private static final long CONNECT_TIMEOUT = BackendPoolConfig.DEFAULT_CONNECT_TIMEOUT.toNanos();
     private NioConnector connector;
 
     TransportPeer() {
@@ -59,13 +61,15 @@ final class TransportPeer extends Peer {
 
     /** One connection, one caller at a time. Not thread-safe. */
     private static final class Caller implements Client {
-        private static final ExchangeListener DONE = outcome -> { };
         private final NioConnector connector;
         private final Server server;
         private final Target target;
         private final HeaderFields headers;
         private Connection connection;
         private Http1Codec codec;
+        /** Whether the last exchange left the connection unfit for another (the pool would close it). */
+        private boolean retire;
+        private final ExchangeListener ended = outcome -> retire = !outcome.reusable();
 
         Caller(NioConnector connector, Backend backend, Target target) {
             this.connector = connector;
@@ -77,7 +81,7 @@ final class TransportPeer extends Peer {
 
         private ResponseHead exchange(String path) throws IOException {
             if (connection == null) {
-                connection = connector.connect(server, TIMEOUT);
+                connection = connector.connect(server, CONNECT_TIMEOUT);
                 codec = Http1Codec.of(connection);
             }
             try {
@@ -90,10 +94,13 @@ final class TransportPeer extends Peer {
         }
 
         private byte[] body(ResponseHead head) throws IOException {
-            byte[] b = codec.takeArrivedBody(head, false, 16 * 1024, DONE);
+            byte[] b = codec.takeArrivedBody(head, false, 16 * 1024, ended);
             if (b == null) {
                 close();
                 throw new IOException("the body did not arrive with its head");
+            }
+            if (retire) {
+                close(); // the next request opens another connection
             }
             return b;
         }
@@ -137,6 +144,7 @@ final class TransportPeer extends Peer {
         public void close() {
             Connection c = connection;
             connection = null;
+            retire = false;
             if (c != null) {
                 c.close();
             }

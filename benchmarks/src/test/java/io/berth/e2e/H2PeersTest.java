@@ -178,6 +178,55 @@ class H2PeersTest {
         }
     }
 
+    /**
+     * {@code berth-transport} without a pool does what the pool would: a connection the server closes
+     * after its response ({@code Connection: close}) is not used again, and the next request opens
+     * another. The server here is a TLS socket that answers one request per connection, so a caller
+     * that kept the connection would fail its second request.
+     */
+    @Test
+    void berthTransportOpensAnotherConnectionWhenTheServerClosesOne() throws Exception {
+        HeldCertificate ca = new HeldCertificate.Builder().certificateAuthority(0).ecdsa256().build();
+        HeldCertificate leaf = new HeldCertificate.Builder().signedBy(ca).addSubjectAlternativeName("127.0.0.1")
+                .ecdsa256().build();
+        Path caPem = Files.writeString(dir.resolve("close-ca.pem"), ca.certificatePem());
+        javax.net.ssl.SSLServerSocketFactory factory = new HandshakeCertificates.Builder()
+                .heldCertificate(leaf, ca.certificate()).build().sslContext().getServerSocketFactory();
+        byte[] response = ("HTTP/1.1 200 OK\r\nContent-Length: " + BODY + "\r\nConnection: close\r\n\r\n"
+                + "b".repeat(BODY)).getBytes(StandardCharsets.US_ASCII);
+        ExecutorService serving = Executors.newSingleThreadExecutor();
+        try (ServerSocket listener = factory.createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Future<Integer> accepted = serving.submit(() -> {
+                int n = 0;
+                while (n < 3) {
+                    try (Socket s = listener.accept()) {
+                        n++;
+                        byte[] head = new byte[4096];
+                        int len = 0;
+                        while (len < 4 || !new String(head, len - 4, 4, StandardCharsets.US_ASCII).equals("\r\n\r\n")) {
+                            int r = s.getInputStream().read(head, len, head.length - len);
+                            if (r < 0) {
+                                break;
+                            }
+                            len += r;
+                        }
+                        s.getOutputStream().write(response);
+                        s.getOutputStream().flush();
+                    }
+                }
+                return n;
+            });
+            Target closing = new Target("127.0.0.1", listener.getLocalPort(), listener.getLocalPort(), 0, caPem, BODY);
+            try (Client client = Peer.named("berth-transport").pooled(closing, 1)) { // its first request
+                client.get();
+                client.get();
+            }
+            assertThat(accepted.get(30, TimeUnit.SECONDS)).isEqualTo(3);
+        } finally {
+            serving.shutdownNow();
+        }
+    }
+
     @Test
     void theProbeCheckRefusesTheWrongVersionOrTls() throws IOException {
         Peer h2 = Peer.named("okhttp-h2");
