@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -31,7 +32,7 @@ import javax.net.ssl.SSLSocket;
  */
 final class FloorPeer extends Peer {
     /** Shared by the closed loop's callers of this peer: one context, as a pooled client would have. */
-    private SSLContext pooledContext;
+    private final AtomicReference<SSLContext> pooledContext = new AtomicReference<>();
     private final boolean nio;
 
     /**
@@ -51,11 +52,8 @@ final class FloorPeer extends Peer {
     }
 
     @Override
-    synchronized Client pooled(Target t, int connections) throws IOException {
-        if (pooledContext == null) {
-            pooledContext = Tls.trusting(t.caPem()).context();
-        }
-        FloorClient c = new FloorClient(pooledContext, t, nio);
+    Client pooled(Target t, int connections) throws IOException {
+        FloorClient c = new FloorClient(once(pooledContext, () -> Tls.trusting(t.caPem()).context()), t, nio);
         c.get(); // connect, and learn the response's length
         return c;
     }

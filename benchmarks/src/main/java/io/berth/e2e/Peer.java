@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * A client library under test and how it is configured. Each peer is set up as its own
@@ -233,6 +235,22 @@ abstract class Peer {
                 one.close();
             }
         };
+    }
+
+    /**
+     * What {@code holder} holds, made by {@code make} the first time. No lock is held while it is made
+     * (making may read files; callers then connect with it): of two callers that race, one's value is
+     * kept and the other's dropped unused.
+     *
+     * @return the value every caller shares
+     */
+    static <T> T once(AtomicReference<T> holder, Supplier<T> make) {
+        T v = holder.get();
+        if (v == null) {
+            holder.compareAndSet(null, make.get());
+            v = holder.get();
+        }
+        return v;
     }
 
     /** @return the peers of these names, in that order */

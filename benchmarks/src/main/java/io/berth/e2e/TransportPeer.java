@@ -11,6 +11,7 @@ import io.berth.transport.http1.HeaderFields;
 import io.berth.transport.http1.Http1Codec;
 import io.berth.transport.http1.ResponseHead;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code berth-transport}: Berth's transport and HTTP/1.1 codec without its pool and client, to price
@@ -26,7 +27,8 @@ final class TransportPeer extends Peer {
     private static final long TIMEOUT = BackendPoolConfig.DEFAULT_RESPONSE_TIMEOUT.toNanos();
     /** Berth's default connect timeout (the TCP connect and the TLS handshake). */
     private static final long CONNECT_TIMEOUT = BackendPoolConfig.DEFAULT_CONNECT_TIMEOUT.toNanos();
-    private NioConnector connector;
+    /** Shared by the closed loop's callers: one TLS context, as a pool has. */
+    private final AtomicReference<NioConnector> connector = new AtomicReference<>();
 
     TransportPeer() {
         super("berth-transport");
@@ -38,11 +40,9 @@ final class TransportPeer extends Peer {
     }
 
     @Override
-    synchronized Client pooled(Target t, int connections) throws IOException {
-        if (connector == null) {
-            connector = new NioConnector(BerthPeer.backend(t));
-        }
-        Caller c = new Caller(connector, BerthPeer.backend(t), t);
+    Client pooled(Target t, int connections) throws IOException {
+        Backend b = BerthPeer.backend(t);
+        Caller c = new Caller(once(connector, () -> new NioConnector(b)), b, t);
         c.get();
         return c;
     }
